@@ -1,0 +1,56 @@
+# Set-up and the two main commands. Everything installs into this folder (.venv, node_modules,
+# .solcx) from the pinned files: pyproject.toml + constraints.txt, package.json + package-lock.json.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SOLC_VERSION := 0.8.30
+PY_STAMP := $(VENV)/.setup-stamp
+NPM_STAMP := node_modules/.setup-stamp
+SOLC_EXE := .solcx/solc-v$(SOLC_VERSION)
+ANVIL := ethereum:local:foundry
+
+.PHONY: setup compile test test-local test-anvil lint demo bench clean
+
+setup: $(PY_STAMP) $(NPM_STAMP) $(SOLC_EXE)
+
+$(PY_STAMP): pyproject.toml constraints.txt tools/write_env_pth.py
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	$(BIN)/python tools/write_env_pth.py
+	touch $@
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+$(SOLC_EXE): tools/solc.js $(NPM_STAMP)
+	mkdir -p .solcx
+	printf '#!/bin/sh\nexec node "%s/tools/solc.js" "$$@"\n' "$(CURDIR)" > $@
+	chmod +x $@
+	$@ --version | grep -q "Version: $(SOLC_VERSION)"
+
+compile: setup
+	$(BIN)/ape compile
+
+lint: setup
+	$(BIN)/ruff check .
+
+# The whole suite on ape's in-process chain, then on anvil. pytest exits non-zero when a test
+# fails and also when no test was collected, so neither run can pass empty.
+test: setup compile lint test-local test-anvil
+
+test-local: setup
+	$(BIN)/ape test tests -p no:cacheprovider
+
+test-anvil: setup
+	$(BIN)/ape test tests -p no:cacheprovider --network $(ANVIL)
+
+demo: setup compile
+	$(BIN)/ape run demo
+
+bench: setup compile
+	$(BIN)/python bench/gas.py --network $(ANVIL)
+
+clean:
+	rm -rf .build contracts/.cache .solcx

@@ -1,0 +1,457 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {AccessControlDefaultAdminRules} from
+    "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
+import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+
+/// @title VVVStaking
+/// @notice Stake VVV, earn the stakers' part of the daily emission, leave through a 7-day
+///         unbonding queue.
+/// @dev Rewards use the Synthetix accumulator with these changes:
+///      - the stream rate is kept scaled by `PRECISION`, and the remainder of
+///        `(amount * PRECISION + rest) / REWARDS_DURATION` is carried into the next stream;
+///      - what streams while nothing is staked is carried into the next stream;
+///      - stakes live in OpenZeppelin timestamp checkpoints (`stakeAt`, `totalStakedAt`) whose
+///        values carry the reward state in their high bits, so that a stake change writes one
+///        fresh slot per trace and nothing else:
+///          total trace:   key = last accumulator update, value = rewardPerToken << 96 | totalStaked
+///          account trace: value = field << 96 | stake, where field is, for stake > 0, the signed
+///                         reward-per-token origin `o` with earned = stake * (rpt - o) / PRECISION,
+///                         and for stake == 0 the earned amount itself;
+///      - every non-zero stake is at least `MIN_STAKE`, which bounds the accumulator (< 2^111).
+///      The accumulator and re-basing `o` floor; the dust is bounded in docs/staking.md.
+contract VVVStaking is AccessControlDefaultAdminRules, Pausable, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+    using Checkpoints for Checkpoints.Trace208;
+
+    /// @notice Pauses and unpauses.
+    bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
+    /// @notice Starts reward streams: the EmissionsController, granted once at construction.
+    bytes32 public constant NOTIFIER_ROLE = keccak256("NOTIFIER_ROLE");
+    /// @dev Admin role of NOTIFIER_ROLE that nobody holds: the notifier can never be changed.
+    bytes32 private constant LOCKED_ROLE = keccak256("LOCKED_ROLE");
+
+    /// @notice Time between an unstake request and its withdrawal.
+    uint256 public constant UNBONDING_PERIOD = 7 days;
+    /// @notice Length of a reward stream.
+    uint256 public constant REWARDS_DURATION = 1 days;
+    /// @notice Fixed-point scale of the reward rate and of the reward per staked token.
+    uint256 public constant PRECISION = 1e18;
+    /// @notice Smallest non-zero stake of an account (0.001 VVV), and smallest partial unstake.
+    uint256 public constant MIN_STAKE = 1e15;
+
+    uint256 private constant LOW_BITS = 96;
+    uint256 private constant LOW_MASK = (1 << LOW_BITS) - 1;
+
+    /// @notice The staked and rewarded token (VVV).
+    IERC20 public immutable token;
+
+    struct Stream {
+        uint48 rewardsEnd;
+        uint208 rateScaled; // reward wei per second x PRECISION
+    }
+
+    struct UnstakeRequest {
+        address owner;
+        uint96 amount;
+        uint48 unlockTime; // cleared (0) once the request is settled
+    }
+
+    struct Queue {
+        uint120 totalUnbonding;
+        uint128 lastRequestId;
+        bool initialized; // keeps the slot non-zero so the first request pays no fresh-slot cost
+    }
+
+    Stream private _stream;
+    /// @dev Reward wei x PRECISION owed to the next stream.
+    uint256 private _carryScaled;
+    /// @dev key: last accumulator update; value: rewardPerToken << 96 | totalStaked.
+    Checkpoints.Trace208 private _totals;
+    /// @dev value: field << 96 | stake (see the contract's notes).
+    mapping(address account => Checkpoints.Trace208) private _stakes;
+    mapping(uint256 requestId => UnstakeRequest) private _requests;
+    Queue private _queue;
+
+    /// @notice `payer` added `amount` to the stake of `account`.
+    event Staked(address indexed payer, address indexed account, uint256 amount);
+    /// @notice `amount` left the stake of `account`; withdrawable at `unlockTime`.
+    event UnstakeRequested(address indexed account, uint256 indexed requestId, uint256 amount, uint256 unlockTime);
+    /// @notice A pending request went back into the stake of `account`.
+    event UnstakeCancelled(address indexed account, uint256 indexed requestId, uint256 amount);
+    /// @notice A matured request was paid to `account`.
+    event Withdrawn(address indexed account, uint256 indexed requestId, uint256 amount);
+    /// @notice `account` was paid `amount` of rewards.
+    event RewardsClaimed(address indexed account, uint256 amount);
+    /// @notice `amount` of rewards of `account` was added to its stake.
+    event RewardsRestaked(address indexed account, uint256 amount);
+    /// @notice A new stream started: `amount` new rewards plus the rest of the previous stream and
+    ///         the carry, at `rewardRateScaled` (wei per second x PRECISION) until `rewardsEnd`;
+    ///         `carryScaled` (wei x PRECISION) is carried to the next one.
+    event RewardsNotified(uint256 amount, uint256 rewardRateScaled, uint256 rewardsEnd, uint256 carryScaled);
+    /// @notice Rewards that streamed while nothing was staked (`amountScaled`, wei x PRECISION)
+    ///         were set aside for the next stream.
+    event UnstakedRewardsCarried(uint256 amountScaled);
+
+    /// @notice An amount is zero.
+    error ZeroAmount();
+    /// @notice An address is zero.
+    error ZeroAddress();
+    /// @notice Unstaking more than the stake.
+    error InsufficientStake(uint256 requested, uint256 staked);
+    /// @notice A stake would be non-zero but below `minimum`, or a partial unstake below it.
+    error BelowMinimumStake(uint256 amount, uint256 minimum);
+    /// @notice No request has this id.
+    error UnknownRequest(uint256 requestId);
+    /// @notice The caller does not own the request.
+    error NotRequestOwner(uint256 requestId, address caller);
+    /// @notice The request was already withdrawn or cancelled.
+    error RequestSettled(uint256 requestId);
+    /// @notice The request unlocks at `unlockTime`.
+    error RequestNotMatured(uint256 requestId, uint256 unlockTime);
+    /// @notice Nothing was earned.
+    error NoRewards();
+
+    /// @param token_ The VVV token.
+    /// @param admin The default admin (two-step transfer after `adminDelay`).
+    /// @param adminDelay Delay of the default admin transfer, in seconds.
+    /// @param guardian Holder of GUARDIAN_ROLE.
+    /// @param notifier Holder of NOTIFIER_ROLE (the EmissionsController), fixed for ever.
+    constructor(IERC20 token_, address admin, uint48 adminDelay, address guardian, address notifier)
+        AccessControlDefaultAdminRules(adminDelay, admin)
+    {
+        if (address(token_) == address(0) || guardian == address(0) || notifier == address(0)) {
+            revert ZeroAddress();
+        }
+        token = token_;
+        _grantRole(GUARDIAN_ROLE, guardian);
+        _grantRole(NOTIFIER_ROLE, notifier);
+        _setRoleAdmin(NOTIFIER_ROLE, LOCKED_ROLE);
+        _queue.initialized = true;
+    }
+
+    // ---------------------------------------------------------------- staking
+
+    /// @notice Stakes `amount` VVV of the caller (needs an allowance).
+    /// @param amount Amount in wei.
+    function stake(uint256 amount) external nonReentrant whenNotPaused {
+        _stake(msg.sender, msg.sender, amount);
+    }
+
+    /// @notice Stakes `amount` VVV of the caller for `account`.
+    /// @param account Receiver of the stake.
+    /// @param amount Amount in wei.
+    function stakeFor(address account, uint256 amount) external nonReentrant whenNotPaused {
+        _stake(msg.sender, account, amount);
+    }
+
+    /// @notice Stakes with an EIP-2612 permit instead of a prior approval. A permit that fails
+    ///         (e.g. front-run and already used) is ignored when the allowance is there anyway.
+    /// @param amount Amount in wei (also the permit's value).
+    /// @param deadline Permit deadline.
+    /// @param v Permit signature.
+    /// @param r Permit signature.
+    /// @param s Permit signature.
+    function stakeWithPermit(uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
+        external
+        nonReentrant
+        whenNotPaused
+    {
+        try IERC20Permit(address(token)).permit(msg.sender, address(this), amount, deadline, v, r, s) {} catch {}
+        _stake(msg.sender, msg.sender, amount);
+    }
+
+    /// @notice Takes `amount` out of the caller's stake at once (it stops earning and stops
+    ///         counting for VCU); it can be withdrawn `UNBONDING_PERIOD` later. A partial
+    ///         unstake must be at least `MIN_STAKE` and leave at least `MIN_STAKE` staked.
+    /// @param amount Amount in wei.
+    /// @return requestId Id of the new request (ids start at 1).
+    function requestUnstake(uint256 amount) external nonReentrant whenNotPaused returns (uint256 requestId) {
+        if (amount == 0) revert ZeroAmount();
+        (uint256 rpt, uint256 total) = _moveAccumulator();
+        (uint256 staked, uint256 earnedSoFar) = _account(msg.sender, rpt);
+        if (amount > staked) revert InsufficientStake(amount, staked);
+        if (amount != staked && amount < MIN_STAKE) revert BelowMinimumStake(amount, MIN_STAKE);
+        _write(msg.sender, staked - amount, earnedSoFar, rpt, total - amount);
+        Queue memory queue = _queue;
+        requestId = uint256(queue.lastRequestId) + 1;
+        uint256 unlockTime = block.timestamp + UNBONDING_PERIOD;
+        _requests[requestId] = UnstakeRequest({
+            owner: msg.sender,
+            amount: SafeCast.toUint96(amount),
+            unlockTime: SafeCast.toUint48(unlockTime)
+        });
+        queue.lastRequestId = SafeCast.toUint128(requestId);
+        queue.totalUnbonding += uint120(amount);
+        _queue = queue;
+        emit UnstakeRequested(msg.sender, requestId, amount, unlockTime);
+    }
+
+    /// @notice Puts a pending request of the caller back into its stake. Works while paused.
+    /// @param requestId The request.
+    function cancelUnstake(uint256 requestId) external nonReentrant {
+        UnstakeRequest storage request = _pendingRequestOf(requestId);
+        uint256 amount = request.amount;
+        request.unlockTime = 0;
+        _queue.totalUnbonding -= uint120(amount);
+        (uint256 rpt, uint256 total) = _moveAccumulator();
+        (uint256 staked, uint256 earnedSoFar) = _account(msg.sender, rpt);
+        _write(msg.sender, staked + amount, earnedSoFar, rpt, total + amount);
+        emit UnstakeCancelled(msg.sender, requestId, amount);
+    }
+
+    /// @notice Pays a matured request to its owner (the caller), once. Works while paused.
+    /// @param requestId The request.
+    function withdraw(uint256 requestId) external nonReentrant {
+        UnstakeRequest storage request = _pendingRequestOf(requestId);
+        uint256 unlockTime = request.unlockTime;
+        if (block.timestamp < unlockTime) revert RequestNotMatured(requestId, unlockTime);
+        uint256 amount = request.amount;
+        request.unlockTime = 0;
+        _queue.totalUnbonding -= uint120(amount);
+        emit Withdrawn(msg.sender, requestId, amount);
+        token.safeTransfer(msg.sender, amount);
+    }
+
+    // ---------------------------------------------------------------- rewards
+
+    /// @notice Pays the caller everything it has earned so far. Works while paused.
+    /// @return amount Rewards paid, in wei.
+    function claimRewards() external nonReentrant returns (uint256 amount) {
+        // The accumulator is read, not moved: the total stake does not change, and a later
+        // update computes the same (or a larger) reward per token from the stored point.
+        (uint256 rpt,,) = _accumulator();
+        uint256 staked;
+        (staked, amount) = _account(msg.sender, rpt);
+        if (amount == 0) revert NoRewards();
+        _stakes[msg.sender].push(SafeCast.toUint48(block.timestamp), _accountValue(staked, 0, rpt));
+        emit RewardsClaimed(msg.sender, amount);
+        token.safeTransfer(msg.sender, amount);
+    }
+
+    /// @notice Adds everything the caller has earned so far to its stake (no token moves).
+    /// @return amount Rewards restaked, in wei.
+    function restakeRewards() external nonReentrant whenNotPaused returns (uint256 amount) {
+        (uint256 rpt, uint256 total) = _moveAccumulator();
+        uint256 staked;
+        (staked, amount) = _account(msg.sender, rpt);
+        if (amount == 0) revert NoRewards();
+        _write(msg.sender, staked + amount, 0, rpt, total + amount);
+        emit RewardsRestaked(msg.sender, amount);
+    }
+
+    /// @notice Starts a new stream of `amount` (already transferred here) plus what is left
+    ///         of the current stream and the carried rest, over the next `REWARDS_DURATION`.
+    /// @param amount New rewards in wei.
+    function notifyRewards(uint256 amount) external onlyRole(NOTIFIER_ROLE) {
+        if (amount == 0) revert ZeroAmount();
+        (uint256 rpt, uint256 total, uint256 unstaked) = _accumulator();
+        Stream memory stream = _stream;
+        uint256 scaled = amount * PRECISION + _carryScaled + unstaked;
+        if (unstaked != 0) emit UnstakedRewardsCarried(unstaked);
+        if (block.timestamp < stream.rewardsEnd) {
+            scaled += (stream.rewardsEnd - block.timestamp) * stream.rateScaled;
+        }
+        uint256 rate = scaled / REWARDS_DURATION;
+        uint256 carry = scaled - rate * REWARDS_DURATION;
+        uint256 end = block.timestamp + REWARDS_DURATION;
+        _stream = Stream({rewardsEnd: SafeCast.toUint48(end), rateScaled: SafeCast.toUint208(rate)});
+        _carryScaled = carry;
+        _totals.push(SafeCast.toUint48(block.timestamp), _totalValue(rpt, total));
+        emit RewardsNotified(amount, rate, end, carry);
+    }
+
+    // ---------------------------------------------------------------- guardian
+
+    /// @notice Stops new stakes, unstake requests and restakes. Never stops withdraw of
+    ///         matured requests, cancelUnstake or claimRewards.
+    function pause() external onlyRole(GUARDIAN_ROLE) {
+        _pause();
+    }
+
+    /// @notice Lifts the pause.
+    function unpause() external onlyRole(GUARDIAN_ROLE) {
+        _unpause();
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @notice Current stake of `account`.
+    function stakeOf(address account) external view returns (uint256) {
+        return _stakes[account].latest() & LOW_MASK;
+    }
+
+    /// @notice Current total stake.
+    function totalStaked() external view returns (uint256) {
+        return _totals.latest() & LOW_MASK;
+    }
+
+    /// @notice Total of pending (not withdrawn, not cancelled) unstake requests.
+    function totalUnbonding() external view returns (uint256) {
+        return _queue.totalUnbonding;
+    }
+
+    /// @notice Stake of `account` after the last change in a block whose timestamp is
+    ///         <= `timestamp` (for a future timestamp: the current stake, which may still change).
+    function stakeAt(address account, uint256 timestamp) external view returns (uint256) {
+        return _stakes[account].upperLookupRecent(_key(timestamp)) & LOW_MASK;
+    }
+
+    /// @notice Total stake after the last change in a block whose timestamp is <= `timestamp`.
+    function totalStakedAt(uint256 timestamp) external view returns (uint256) {
+        return _totals.upperLookupRecent(_key(timestamp)) & LOW_MASK;
+    }
+
+    /// @notice Rewards earned by `account` and not yet claimed or restaked, in wei.
+    function earned(address account) external view returns (uint256 amount) {
+        (uint256 rpt,,) = _accumulator();
+        (, amount) = _account(account, rpt);
+    }
+
+    /// @notice Accumulated reward per staked wei, scaled by PRECISION.
+    function rewardPerToken() external view returns (uint256 rpt) {
+        (rpt,,) = _accumulator();
+    }
+
+    /// @notice Current stream rate in reward wei per second (floored; see `rewardRateScaled`).
+    function rewardRate() external view returns (uint256) {
+        Stream memory stream = _stream;
+        return block.timestamp < stream.rewardsEnd ? stream.rateScaled / PRECISION : 0;
+    }
+
+    /// @notice Current stream rate in reward wei per second, scaled by PRECISION.
+    function rewardRateScaled() external view returns (uint256) {
+        Stream memory stream = _stream;
+        return block.timestamp < stream.rewardsEnd ? stream.rateScaled : 0;
+    }
+
+    /// @notice End of the current stream.
+    function rewardsEnd() external view returns (uint256) {
+        return _stream.rewardsEnd;
+    }
+
+    /// @notice Rewards set aside for the next stream (wei x PRECISION), including what has
+    ///         streamed while nothing is staked since the last update.
+    function carriedRewardsScaled() external view returns (uint256) {
+        (,, uint256 unstaked) = _accumulator();
+        return _carryScaled + unstaked;
+    }
+
+    /// @notice Rewards not yet streamed to stakers, in wei (floored): the rest of the current
+    ///         stream plus the carry.
+    function unstreamedRewards() external view returns (uint256) {
+        Stream memory stream = _stream;
+        (,, uint256 unstaked) = _accumulator();
+        uint256 scaled = _carryScaled + unstaked;
+        if (block.timestamp < stream.rewardsEnd) scaled += (stream.rewardsEnd - block.timestamp) * stream.rateScaled;
+        return scaled / PRECISION;
+    }
+
+    /// @notice An unstake request. `settled` is true once withdrawn or cancelled; a settled
+    ///         request's `unlockTime` reads 0 (its `UnstakeRequested` event keeps it).
+    function unstakeRequest(uint256 requestId)
+        external
+        view
+        returns (address owner, uint256 amount, uint256 unlockTime, bool settled)
+    {
+        UnstakeRequest memory request = _requests[requestId];
+        return (request.owner, request.amount, request.unlockTime, request.owner != address(0) && request.unlockTime == 0);
+    }
+
+    /// @notice Id of the last unstake request made (ids start at 1).
+    function lastRequestId() external view returns (uint256) {
+        return _queue.lastRequestId;
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    function _stake(address payer, address account, uint256 amount) private {
+        if (amount == 0) revert ZeroAmount();
+        if (account == address(0)) revert ZeroAddress();
+        (uint256 rpt, uint256 total) = _moveAccumulator();
+        (uint256 staked, uint256 earnedSoFar) = _account(account, rpt);
+        _write(account, staked + amount, earnedSoFar, rpt, total + amount);
+        emit Staked(payer, account, amount);
+        token.safeTransferFrom(payer, address(this), amount);
+    }
+
+    /// @dev Writes the new stake and rewards of `account` and the new total, both at now.
+    function _write(address account, uint256 stakeAfter, uint256 earnedAfter, uint256 rpt, uint256 totalAfter)
+        private
+    {
+        if (stakeAfter != 0 && stakeAfter < MIN_STAKE) revert BelowMinimumStake(stakeAfter, MIN_STAKE);
+        uint48 now_ = SafeCast.toUint48(block.timestamp);
+        _stakes[account].push(now_, _accountValue(stakeAfter, earnedAfter, rpt));
+        _totals.push(now_, _totalValue(rpt, totalAfter));
+    }
+
+    /// @dev The accumulator brought to now, for an operation that then writes the total trace
+    ///      at now: what streamed while nothing was staked goes to the carry.
+    function _moveAccumulator() private returns (uint256 rpt, uint256 total) {
+        uint256 unstaked;
+        (rpt, total, unstaked) = _accumulator();
+        if (unstaked != 0) {
+            _carryScaled += unstaked;
+            emit UnstakedRewardsCarried(unstaked);
+        }
+    }
+
+    /// @dev The accumulator brought to now (not written): reward per token, total stake, and
+    ///      the scaled rewards that streamed since the last update while nothing was staked.
+    function _accumulator() private view returns (uint256 rpt, uint256 total, uint256 unstaked) {
+        (, uint48 lastUpdate, uint208 packed) = _totals.latestCheckpoint();
+        total = packed & LOW_MASK;
+        rpt = packed >> LOW_BITS;
+        Stream memory stream = _stream;
+        uint256 until = Math.min(block.timestamp, stream.rewardsEnd);
+        if (until > lastUpdate) {
+            uint256 streamed = (until - lastUpdate) * stream.rateScaled;
+            if (total == 0) unstaked = streamed;
+            else rpt += streamed / total;
+        }
+    }
+
+    /// @dev Stake of `account` and what it has earned up to reward-per-token `rpt`.
+    function _account(address account, uint256 rpt) private view returns (uint256 staked, uint256 amount) {
+        uint256 packed = _stakes[account].latest();
+        staked = packed & LOW_MASK;
+        uint256 field = packed >> LOW_BITS;
+        if (staked == 0) return (0, field);
+        int256 origin = int256(int112(uint112(field)));
+        amount = Math.mulDiv(staked, uint256(int256(rpt) - origin), PRECISION);
+    }
+
+    /// @dev Account checkpoint value holding `staked` and `earnedAmount` at reward-per-token `rpt`.
+    ///      For a non-zero stake the earned amount is folded into the origin, flooring to at
+    ///      most 1 + staked / PRECISION wei.
+    function _accountValue(uint256 staked, uint256 earnedAmount, uint256 rpt) private pure returns (uint208) {
+        if (staked == 0) return uint208(uint256(SafeCast.toUint112(earnedAmount)) << LOW_BITS);
+        int256 origin = int256(rpt) - int256(Math.mulDiv(earnedAmount, PRECISION, staked));
+        uint256 field = uint112(SafeCast.toInt112(origin));
+        return uint208((field << LOW_BITS) | SafeCast.toUint96(staked));
+    }
+
+    function _totalValue(uint256 rpt, uint256 total) private pure returns (uint208) {
+        return uint208((uint256(SafeCast.toUint112(rpt)) << LOW_BITS) | SafeCast.toUint96(total));
+    }
+
+    function _pendingRequestOf(uint256 requestId) private view returns (UnstakeRequest storage request) {
+        request = _requests[requestId];
+        address owner = request.owner;
+        if (owner == address(0)) revert UnknownRequest(requestId);
+        if (owner != msg.sender) revert NotRequestOwner(requestId, msg.sender);
+        if (request.unlockTime == 0) revert RequestSettled(requestId);
+    }
+
+    function _key(uint256 timestamp) private pure returns (uint48) {
+        return timestamp > type(uint48).max ? type(uint48).max : uint48(timestamp);
+    }
+}

@@ -1,0 +1,40 @@
+"""Small helpers for exact-time chain tests."""
+
+from ape import chain
+
+E18 = 10**18
+DAY = 86_400
+WEEK = 7 * DAY
+
+
+def at(timestamp: int) -> None:
+    """Make the next transaction's block carry exactly `timestamp`."""
+    chain.pending_timestamp = timestamp
+
+
+def mine_at(timestamp: int) -> None:
+    """Mine an empty block at `timestamp` so that views see that time."""
+    chain.mine(timestamp=timestamp)
+
+
+def next_day_start(days_ahead: int = 1) -> int:
+    """A UTC midnight comfortably after the chain's current time."""
+    return (chain.pending_timestamp // DAY + days_ahead) * DAY
+
+
+def fund(token, holder, account, amount: int, spender=None) -> None:
+    """Send `amount` VVV from the genesis `holder` to `account`, and approve `spender` for it."""
+    token.transfer(account, amount, sender=holder)
+    if spender is not None:
+        token.approve(spender, amount, sender=account)
+
+
+def notify(token, staking, notifier, amount: int, timestamp: int | None = None):
+    """Mint `amount` to the staking contract and start a stream, as the controller does
+    (mint at `timestamp - 1`, notify at `timestamp` when a time is given)."""
+    if timestamp is not None:
+        at(timestamp - 1)
+    token.mint(staking, amount, sender=notifier)
+    if timestamp is not None:
+        at(timestamp)
+    return staking.notifyRewards(amount, sender=notifier)

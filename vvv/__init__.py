@@ -1,0 +1,1 @@
+"""VVV protocol tooling: deployment, emission math, merkle trees, oracle, meter, CLI helpers."""
