@@ -9,10 +9,11 @@ import argparse
 import sys
 
 from ape import accounts, networks
+from ape.logging import logger
 from rich.console import Console
 from rich.table import Table
 
-from vvv.gasprofile import GasRow, measure_staking
+from vvv.gasprofile import POST_REPORT_MAX_DIFFERENCE, GasRow, measure_staking, measure_system
 
 
 def render(rows: list[GasRow], title: str) -> Table:
@@ -31,10 +32,21 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--network", default="ethereum:local:foundry")
     args = parser.parse_args()
+    logger.set_level("ERROR")
     with networks.parse_network_choice(args.network):
-        rows = measure_staking(list(accounts.test_accounts))
-    Console().print(render(rows, f"VVVStaking receipt gas on {args.network}"))
-    return 0 if all(row.within_budget for row in rows) else 1
+        staking_rows = measure_staking(list(accounts.test_accounts))
+        system_rows = measure_system(list(accounts.test_accounts))
+    console = Console()
+    console.print(render(staking_rows, f"VVVStaking receipt gas on {args.network}"))
+    console.print(render(system_rows, f"Emissions and oracle receipt gas on {args.network}"))
+    gas = {row.operation: row.gas_used for row in system_rows}
+    growth = gas["postReport (1,000,000-leaf root)"] - gas["postReport (10-leaf root)"]
+    console.print(
+        f"postReport growth from 10 to 1,000,000 leaves: {growth} gas (calldata only; "
+        f"allowed {POST_REPORT_MAX_DIFFERENCE})"
+    )
+    rows = staking_rows + system_rows
+    return 0 if all(row.within_budget for row in rows) and abs(growth) <= POST_REPORT_MAX_DIFFERENCE else 1
 
 
 if __name__ == "__main__":

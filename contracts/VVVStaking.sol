@@ -135,7 +135,10 @@ contract VVVStaking is AccessControlDefaultAdminRules, Pausable, ReentrancyGuard
         _grantRole(GUARDIAN_ROLE, guardian);
         _grantRole(NOTIFIER_ROLE, notifier);
         _setRoleAdmin(NOTIFIER_ROLE, LOCKED_ROLE);
+        // Non-zero from the start, so the first stream and the first request pay no fresh-slot
+        // cost (no stream is running: the rate is 0).
         _queue.initialized = true;
+        _stream.rewardsEnd = SafeCast.toUint48(block.timestamp);
     }
 
     // ---------------------------------------------------------------- staking

@@ -4,8 +4,9 @@ ape snapshots the chain around every test, so module fixtures deploy once per mo
 test starts from the same state."""
 
 import pytest
+from ape import chain
 
-from tests.helpers import DAY
+from tests.helpers import DAY, at
 
 
 @pytest.fixture(scope="session")
@@ -63,3 +64,14 @@ def token(project, deployer, notifier):
 @pytest.fixture(scope="module")
 def staking(project, token, deployer, guardian, notifier):
     return project.VVVStaking.deploy(token, deployer, 3 * DAY, guardian, notifier, sender=deployer)
+
+
+@pytest.fixture(scope="module")
+def system(deployer, treasury, oracle, guardian):
+    """The whole system, deployed and wired by the deployment routine (no record written)."""
+    from vvv.deployment import deploy_system
+
+    # Deploy one hour into a UTC day, so that the genesis epoch starts ~23 h later whatever the
+    # wall-clock time: tests have room for set-up before genesis.
+    at((chain.pending_timestamp // DAY + 1) * DAY + 3_600)
+    return deploy_system(deployer, treasury=treasury, oracle=oracle, guardian=guardian, record=False)

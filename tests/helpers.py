@@ -38,3 +38,25 @@ def notify(token, staking, notifier, amount: int, timestamp: int | None = None):
     if timestamp is not None:
         at(timestamp)
     return staking.notifyRewards(amount, sender=notifier)
+
+
+CAPACITY = 181_480 * E18
+ZERO_ROOT = b"\x00" * 32
+EPOCH_EMISSION = 14_000_000 * E18 // 365  # 38,356.164383561643835616 VVV
+
+
+def post(
+    system,
+    oracle,
+    epoch: int,
+    utilization: int,
+    timestamp: int,
+    *,
+    root=ZERO_ROOT,
+    total=0,
+    count=0,
+    capacity: int = CAPACITY,
+):
+    """Post a report for `epoch` at `timestamp` (empty active set unless given)."""
+    at(timestamp)
+    return system.oracle.postReport(epoch, utilization, capacity, root, total, count, sender=oracle)

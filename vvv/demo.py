@@ -1,24 +1,25 @@
-"""Demo driver (staking-core placeholder): deploy with test accounts and report."""
+"""Demo driver (placeholder until the demo issue): deploy the whole system on the connected
+(local) chain with ape's test accounts and print what was deployed."""
 
 from collections.abc import Callable
 
-from ape import accounts, project
+from ape import accounts
 
-DAY = 86_400
+from vvv.deployment import DAY, deploy_system, local_role_defaults
 
 
 def run_placeholder(echo: Callable[[str], None]) -> dict[str, str]:
-    """Deploy VVVToken and VVVStaking from the first test account and print the addresses."""
-    deployer, guardian, notifier = (
-        accounts.test_accounts[0],
-        accounts.test_accounts[4],
-        accounts.test_accounts[5],
-    )
-    token = project.VVVToken.deploy(deployer, notifier, sender=deployer)
-    staking = project.VVVStaking.deploy(token, deployer, 3 * DAY, guardian, notifier, sender=deployer)
-    deployed = {"VVVToken": token.address, "VVVStaking": staking.address}
-    for name, address in deployed.items():
-        echo(f"{name:12} {address}")
-    echo(f"genesis supply {token.totalSupply() / 10**18:,.0f} VVV held by {deployer.address}")
-    echo(f"unbonding period {staking.UNBONDING_PERIOD() // DAY} days")
-    return deployed
+    """Deploy with test account 0 and roles from the other test accounts; print the result."""
+    deployer = accounts.test_accounts[0]
+    system = deploy_system(deployer, **local_role_defaults())
+    for name, address in system.record["contracts"].items():
+        echo(f"{name:20} {address}")
+    for role, address in system.record["roles"].items():
+        echo(f"{role:20} {address}")
+    echo(f"genesis supply       {system.token.totalSupply() / 10**18:,.0f} VVV")
+    echo(f"epoch emission       {system.emissions.epochEmission() / 10**18:,.6f} VVV")
+    echo(f"genesis epoch        {system.emissions.genesisEpoch()} (UTC day)")
+    echo(f"unbonding period     {system.staking.UNBONDING_PERIOD() // DAY} days")
+    echo(f"dispute window       {system.oracle.disputeWindow() // 3600} hours")
+    echo(f"record               deployments/{system.record['network']}.json")
+    return system.record["contracts"]

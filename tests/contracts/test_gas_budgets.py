@@ -1,10 +1,16 @@
-"""Receipt gas of each staking operation against the budgets of the staking issue.
+"""Receipt gas of each budgeted operation against the budgets of the staking and emissions issues.
 
-Receipt gas is deterministic, so this runs on both providers; `bench/gas.py` prints the table."""
+Receipt gas is deterministic, so this runs on both providers; `bench/gas.py` prints the tables."""
 
 import pytest
 
-from vvv.gasprofile import STAKING_BUDGETS, measure_staking
+from vvv.gasprofile import (
+    POST_REPORT_MAX_DIFFERENCE,
+    STAKING_BUDGETS,
+    SYSTEM_BUDGETS,
+    measure_staking,
+    measure_system,
+)
 
 
 @pytest.fixture(scope="module")
@@ -12,7 +18,24 @@ def staking_gas(accounts):
     return {row.operation: row.gas_used for row in measure_staking(list(accounts))}
 
 
+@pytest.fixture(scope="module")
+def system_gas(accounts):
+    return {row.operation: row.gas_used for row in measure_system(list(accounts))}
+
+
 @pytest.mark.parametrize("operation", sorted(STAKING_BUDGETS))
 def test_staking_operation_within_budget(staking_gas, operation):
     assert operation in staking_gas
     assert 21_000 < staking_gas[operation] <= STAKING_BUDGETS[operation]
+
+
+@pytest.mark.parametrize("operation", sorted(SYSTEM_BUDGETS))
+def test_system_operation_within_budget(system_gas, operation):
+    assert operation in system_gas
+    assert 21_000 < system_gas[operation] <= SYSTEM_BUDGETS[operation]
+
+
+def test_post_report_gas_does_not_grow_with_active_set(system_gas):
+    small = system_gas["postReport (10-leaf root)"]
+    large = system_gas["postReport (1,000,000-leaf root)"]
+    assert abs(large - small) <= POST_REPORT_MAX_DIFFERENCE

@@ -235,18 +235,32 @@ def test_stake_at_around_changes(token, staking, deployer, alice, bob, t0):
     staking.requestUnstake(15 * E18, sender=alice)
     mine_at(t3 + 20)
     expected_alice = {
-        t1 - 1: 0, t1: 10, t1 + 1: 10,
-        t2 - 1: 10, t2: 15, t2 + 1: 15,
-        t3 + 9: 15, t3 + 10: 0, t3 + 11: 0,
-    }  # fmt: skip
+        t1 - 1: 0,
+        t1: 10,
+        t1 + 1: 10,
+        t2 - 1: 10,
+        t2: 15,
+        t2 + 1: 15,
+        t3 + 9: 15,
+        t3 + 10: 0,
+        t3 + 11: 0,
+    }
     for t, value in expected_alice.items():
         assert staking.stakeAt(alice, t) == value * E18, t
     expected_total = {
-        t1 - 1: 0, t1: 10, t1 + 1: 10,
-        t2 - 1: 10, t2: 15, t2 + 1: 15,
-        t3 - 1: 15, t3: 22, t3 + 1: 22,
-        t3 + 9: 22, t3 + 10: 7, t3 + 11: 7,
-    }  # fmt: skip
+        t1 - 1: 0,
+        t1: 10,
+        t1 + 1: 10,
+        t2 - 1: 10,
+        t2: 15,
+        t2 + 1: 15,
+        t3 - 1: 15,
+        t3: 22,
+        t3 + 1: 22,
+        t3 + 9: 22,
+        t3 + 10: 7,
+        t3 + 11: 7,
+    }
     for t, value in expected_total.items():
         assert staking.totalStakedAt(t) == value * E18, t
 

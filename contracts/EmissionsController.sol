@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {AccessControlDefaultAdminRules} from
+    "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
+import {BitMaps} from "@openzeppelin/contracts/utils/structs/BitMaps.sol";
+import {IVVVMintable, IVVVStaking, IEpochOracle} from "./interfaces/IVVV.sol";
+
+/// @title EmissionsController
+/// @notice Mints each UTC day's VVV emission once, and splits it between the stakers (streamed
+///         through VVVStaking) and the treasury by the day's network utilization.
+/// @dev The stakers' share is piecewise linear in utilization through three points
+///      (0, y0), (x1, y1), (10000, y2), in basis points; admin-settable within bounds.
+///      Each segment is `y_a + (y_b - y_a) * (u - x_a) / (x_b - x_a)` with the division applied
+///      to the magnitude of the change (so 8000 - 6000*u/5000 and 2000 + 6000*(u-5000)/5000 for
+///      the default curve, as the seed writes them).
+contract EmissionsController is AccessControlDefaultAdminRules {
+    using BitMaps for BitMaps.BitMap;
+
+    /// @notice Length of an epoch: one UTC day.
+    uint256 public constant EPOCH_LENGTH = 1 days;
+    /// @notice Yearly emission: 14,000,000 VVV.
+    uint256 public constant YEARLY_EMISSION = 14_000_000e18;
+    /// @notice Emission of one epoch: YEARLY_EMISSION / 365, floored.
+    uint256 public constant EPOCH_EMISSION = YEARLY_EMISSION / 365;
+    /// @notice Basis points in one.
+    uint256 public constant BPS = 10_000;
+    /// @notice Full epochs after an epoch's end with no final report before the fallback applies.
+    uint256 public constant FALLBACK_DELAY_EPOCHS = 2;
+
+    /// @notice The VVV token (this contract is its only minter).
+    IVVVMintable public immutable token;
+    /// @notice The staking contract (this contract is its only notifier).
+    IVVVStaking public immutable staking;
+    /// @notice The epoch oracle.
+    IEpochOracle public immutable oracle;
+
+    address private immutable _treasury;
+    uint256 private immutable _genesisEpoch;
+
+    struct Curve {
+        uint16 y0; // stakers' share at 0% utilization
+        uint16 x1; // utilization of the middle point
+        uint16 y1; // stakers' share at x1
+        uint16 y2; // stakers' share at 100% utilization
+    }
+
+    Curve private _curve;
+    BitMaps.BitMap private _distributed;
+
+    /// @notice Epoch `epoch` was distributed: `stakerAmount` to staking, `treasuryAmount` to the
+    ///         treasury, at `utilizationBps` (`fallbackUsed`: no final report, utilization 0).
+    event Distributed(
+        uint256 indexed epoch,
+        uint256 utilizationBps,
+        uint256 stakerBps,
+        uint256 stakerAmount,
+        uint256 treasuryAmount,
+        bool fallbackUsed
+    );
+    /// @notice The split curve changed.
+    event CurveUpdated(uint256 y0, uint256 x1, uint256 y1, uint256 y2);
+
+    /// @notice The epoch is before the first emission epoch.
+    error EpochBeforeGenesis(uint256 epoch, uint256 genesisEpoch);
+    /// @notice The epoch has not ended yet.
+    error EpochNotClosed(uint256 epoch, uint256 currentEpoch);
+    /// @notice The epoch was already distributed.
+    error AlreadyDistributed(uint256 epoch);
+    /// @notice The epoch's report is missing or not final, and the fallback time has not come.
+    error ReportNotFinal(uint256 epoch, uint256 fallbackTime);
+    /// @notice Utilization above 10,000 bps.
+    error InvalidUtilization(uint256 utilizationBps);
+    /// @notice The curve's points are not a valid curve.
+    error InvalidCurve(uint256 y0, uint256 x1, uint256 y1, uint256 y2);
+    /// @notice An address is zero.
+    error ZeroAddress();
+    /// @notice The genesis epoch is not in the future.
+    error InvalidGenesisEpoch(uint256 genesisEpoch, uint256 currentEpoch);
+
+    /// @param token_ The VVV token.
+    /// @param staking_ The staking contract.
+    /// @param oracle_ The epoch oracle.
+    /// @param treasury_ Receiver of the treasury's part (fixed).
+    /// @param admin The default admin.
+    /// @param adminDelay Delay of the default admin transfer, in seconds.
+    /// @param genesisEpoch_ First epoch that emits; must be after the current one.
+    constructor(
+        IVVVMintable token_,
+        IVVVStaking staking_,
+        IEpochOracle oracle_,
+        address treasury_,
+        address admin,
+        uint48 adminDelay,
+        uint256 genesisEpoch_
+    ) AccessControlDefaultAdminRules(adminDelay, admin) {
+        if (
+            address(token_) == address(0) || address(staking_) == address(0) || address(oracle_) == address(0)
+                || treasury_ == address(0)
+        ) revert ZeroAddress();
+        if (genesisEpoch_ <= block.timestamp / EPOCH_LENGTH) {
+            revert InvalidGenesisEpoch(genesisEpoch_, block.timestamp / EPOCH_LENGTH);
+        }
+        token = token_;
+        staking = staking_;
+        oracle = oracle_;
+        _treasury = treasury_;
+        _genesisEpoch = genesisEpoch_;
+        _setCurve(8000, 5000, 2000, 8000);
+    }
+
+    /// @notice Mints epoch `epoch`'s emission and splits it by the epoch's final utilization.
+    ///         Anyone may call it, once per closed epoch at or after genesis, in any order.
+    ///         With no final report `FALLBACK_DELAY_EPOCHS` full epochs after the epoch ended,
+    ///         utilization 0 is used (stakers get the most).
+    /// @param epoch The epoch (UTC day number).
+    function distribute(uint256 epoch) external {
+        if (epoch < _genesisEpoch) revert EpochBeforeGenesis(epoch, _genesisEpoch);
+        uint256 current = block.timestamp / EPOCH_LENGTH;
+        if (epoch >= current) revert EpochNotClosed(epoch, current);
+        if (_distributed.get(epoch)) revert AlreadyDistributed(epoch);
+
+        (bool isFinal, uint256 utilizationBps) = oracle.finalUtilization(epoch);
+        bool fallbackUsed;
+        if (!isFinal) {
+            uint256 fallbackTime = (epoch + 1 + FALLBACK_DELAY_EPOCHS) * EPOCH_LENGTH;
+            if (block.timestamp < fallbackTime) revert ReportNotFinal(epoch, fallbackTime);
+            utilizationBps = 0;
+            fallbackUsed = true;
+        }
+        uint256 stakerBps = stakerShareBps(utilizationBps);
+        uint256 stakerAmount = EPOCH_EMISSION * stakerBps / BPS;
+        uint256 treasuryAmount = EPOCH_EMISSION - stakerAmount;
+
+        _distributed.set(epoch);
+        emit Distributed(epoch, utilizationBps, stakerBps, stakerAmount, treasuryAmount, fallbackUsed);
+
+        if (stakerAmount != 0) {
+            token.mint(address(staking), stakerAmount);
+            staking.notifyRewards(stakerAmount);
+        }
+        if (treasuryAmount != 0) token.mint(_treasury, treasuryAmount);
+    }
+
+    /// @notice Sets the split curve: stakers' share y0 at 0%, y1 at x1, y2 at 100% utilization.
+    ///         Each share <= 10,000 bps and 0 < x1 < 10,000.
+    /// @param y0 Stakers' share (bps) at 0% utilization.
+    /// @param x1 Utilization (bps) of the middle point.
+    /// @param y1 Stakers' share (bps) at x1.
+    /// @param y2 Stakers' share (bps) at 100% utilization.
+    function setCurve(uint256 y0, uint256 x1, uint256 y1, uint256 y2) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setCurve(y0, x1, y1, y2);
+    }
+
+    // ---------------------------------------------------------------- views
+
+    /// @notice Stakers' share in basis points at utilization `utilizationBps`.
+    function stakerShareBps(uint256 utilizationBps) public view returns (uint256) {
+        if (utilizationBps > BPS) revert InvalidUtilization(utilizationBps);
+        Curve memory c = _curve;
+        if (utilizationBps <= c.x1) return _segment(c.y0, c.y1, utilizationBps, c.x1);
+        return _segment(c.y1, c.y2, utilizationBps - c.x1, BPS - c.x1);
+    }
+
+    /// @notice The split curve's points: (0, y0), (x1, y1), (10000, y2).
+    function curve() external view returns (uint256 y0, uint256 x1, uint256 y1, uint256 y2) {
+        Curve memory c = _curve;
+        return (c.y0, c.x1, c.y1, c.y2);
+    }
+
+    /// @notice Whether epoch `epoch` was distributed.
+    function distributed(uint256 epoch) external view returns (bool) {
+        return _distributed.get(epoch);
+    }
+
+    /// @notice Emission of one epoch in wei.
+    function epochEmission() external pure returns (uint256) {
+        return EPOCH_EMISSION;
+    }
+
+    /// @notice The current epoch: block.timestamp / 86,400.
+    function currentEpoch() external view returns (uint256) {
+        return block.timestamp / EPOCH_LENGTH;
+    }
+
+    /// @notice First epoch that emits.
+    function genesisEpoch() external view returns (uint256) {
+        return _genesisEpoch;
+    }
+
+    /// @notice Receiver of the treasury's part.
+    function treasury() external view returns (address) {
+        return _treasury;
+    }
+
+    /// @notice Total minted by emissions so far (= EPOCH_EMISSION x distributed epochs). This
+    ///         contract is the token's only minter, so it is the supply above the genesis supply.
+    function totalEmitted() external view returns (uint256) {
+        return token.totalSupply() - token.GENESIS_SUPPLY();
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    function _setCurve(uint256 y0, uint256 x1, uint256 y1, uint256 y2) private {
+        if (y0 > BPS || y1 > BPS || y2 > BPS || x1 == 0 || x1 >= BPS) revert InvalidCurve(y0, x1, y1, y2);
+        _curve = Curve(uint16(y0), uint16(x1), uint16(y1), uint16(y2));
+        emit CurveUpdated(y0, x1, y1, y2);
+    }
+
+    /// @dev From `ya` towards `yb` over a run of `width`, at `dx` into it.
+    function _segment(uint256 ya, uint256 yb, uint256 dx, uint256 width) private pure returns (uint256) {
+        return yb >= ya ? ya + (yb - ya) * dx / width : ya - (ya - yb) * dx / width;
+    }
+}

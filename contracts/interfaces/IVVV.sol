@@ -1,0 +1,24 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+/// @notice What the EmissionsController needs of the token.
+interface IVVVMintable {
+    function mint(address to, uint256 amount) external;
+    function totalSupply() external view returns (uint256);
+    // solhint-disable-next-line func-name-mixedcase
+    function GENESIS_SUPPLY() external view returns (uint256);
+}
+
+/// @notice What the EmissionsController and the EpochOracle need of the staking contract.
+interface IVVVStaking {
+    function notifyRewards(uint256 amount) external;
+    function stakeAt(address account, uint256 timestamp) external view returns (uint256);
+    function totalStakedAt(uint256 timestamp) external view returns (uint256);
+}
+
+/// @notice What the EmissionsController needs of the oracle.
+interface IEpochOracle {
+    /// @return isFinal_ Whether a final (not rejected, dispute window over) report exists.
+    /// @return utilizationBps The report's utilization (0 when not final).
+    function finalUtilization(uint256 epoch) external view returns (bool isFinal_, uint256 utilizationBps);
+}

@@ -1,0 +1,83 @@
+"""The deployment routine: wiring, the record file, and refusing to overwrite on live networks."""
+
+import json
+
+import pytest
+
+import vvv.deployment as deployment
+from tests.helpers import DAY, at
+
+
+@pytest.fixture
+def fresh_time(chain):
+    at((chain.pending_timestamp // DAY + 1) * DAY + 3_600)
+
+
+def test_record_written(deployer, treasury, oracle, guardian, chain, tmp_path, fresh_time):
+    system = deployment.deploy_system(
+        deployer, treasury=treasury, oracle=oracle, guardian=guardian, deployments_dir=tmp_path
+    )
+    path = tmp_path / f"{deployment.network_name()}.json"
+    data = json.loads(path.read_text())
+    assert data["chain_id"] == chain.chain_id
+    assert data["contracts"] == {
+        "VVVToken": system.token.address,
+        "VVVStaking": system.staking.address,
+        "EpochOracle": system.oracle.address,
+        "EmissionsController": system.emissions.address,
+    }
+    assert data["roles"]["treasury"] == treasury.address
+    assert data["genesis_epoch"] == system.emissions.genesisEpoch()
+    loaded = deployment.load_system(tmp_path)
+    assert loaded.staking.address == system.staking.address
+
+
+def test_live_network_record_is_not_overwritten(
+    deployer, treasury, oracle, guardian, tmp_path, fresh_time, monkeypatch
+):
+    monkeypatch.setattr(deployment, "LOCAL_NETWORKS", set())  # behave as on a live network
+    deployment.deploy_system(
+        deployer, treasury=treasury, oracle=oracle, guardian=guardian, deployments_dir=tmp_path
+    )
+    assert (tmp_path / "ethereum-local.json").exists()
+    nonce = deployer.nonce
+    with pytest.raises(deployment.DeploymentError, match="already deployed"):
+        deployment.deploy_system(
+            deployer, treasury=treasury, oracle=oracle, guardian=guardian, deployments_dir=tmp_path
+        )
+    assert deployer.nonce == nonce  # nothing was sent
+    deployment.deploy_system(
+        deployer,
+        treasury=treasury,
+        oracle=oracle,
+        guardian=guardian,
+        deployments_dir=tmp_path,
+        overwrite=True,
+    )
+
+
+def test_unknown_option_and_missing_record(deployer, treasury, oracle, guardian, tmp_path):
+    with pytest.raises(deployment.DeploymentError, match="unknown deployment options: colour"):
+        deployment.deploy_system(deployer, treasury=treasury, oracle=oracle, guardian=guardian, colour=1)
+    with pytest.raises(deployment.DeploymentError, match="no deployment record"):
+        deployment.load_system(tmp_path)
+
+
+def test_overrides_reach_the_contracts(deployer, treasury, oracle, guardian, fresh_time, chain):
+    g = chain.pending_timestamp // DAY + 5
+    system = deployment.deploy_system(
+        deployer,
+        treasury=treasury,
+        oracle=oracle,
+        guardian=guardian,
+        record=False,
+        genesis_epoch=g,
+        dispute_window=3_600,
+        admin_delay=DAY,
+        capacity=200_000 * 10**18,
+    )
+    assert system.emissions.genesisEpoch() == g
+    assert system.oracle.firstEpoch() == g
+    assert system.oracle.disputeWindow() == 3_600
+    assert system.oracle.lastCapacity() == 200_000 * 10**18
+    assert system.staking.defaultAdminDelay() == DAY

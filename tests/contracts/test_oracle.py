@@ -1,0 +1,339 @@
+"""EpochOracle: report rules, dispute window (reject, challenge), VCU allotments, and roots and
+proofs from @openzeppelin/merkle-tree (run with node) accepted on-chain."""
+
+import json
+import subprocess
+from fractions import Fraction
+from pathlib import Path
+
+import ape
+import pytest
+
+from tests.helpers import CAPACITY, DAY, E18, ZERO_ROOT, at, mine_at, post
+from vvv.merkle import StandardMerkleTree
+
+ROOT = Path(__file__).resolve().parents[2]
+WINDOW = 2 * 3_600
+
+
+@pytest.fixture
+def g(system):
+    return system.emissions.genesisEpoch()
+
+
+@pytest.fixture
+def stakers(system, deployer, alice, bob, carol, g):
+    """alice 100, bob 300, carol 600 VVV staked before genesis (total 1,000 VVV)."""
+    for i, (who, amount) in enumerate(((alice, 100), (bob, 300), (carol, 600))):
+        at(g * DAY - 100 + 3 * i)
+        system.token.transfer(who, amount * E18, sender=deployer)
+        at(g * DAY - 99 + 3 * i)
+        system.token.approve(system.staking, amount * E18, sender=who)
+        at(g * DAY - 98 + 3 * i)
+        system.staking.stake(amount * E18, sender=who)
+    return {alice: 100 * E18, bob: 300 * E18, carol: 600 * E18}
+
+
+def tree_of(entries):
+    return StandardMerkleTree.of([(who.address, amount) for who, amount in entries])
+
+
+# ------------------------------------------------------------------ posting rules
+
+
+def test_post_and_read_report(system, oracle, g):
+    tx = post(system, oracle, g, 1234, (g + 1) * DAY + 5)
+    assert system.oracle.report(g) == (
+        1234,
+        CAPACITY,
+        ZERO_ROOT,
+        0,
+        0,
+        (g + 1) * DAY + 5,
+        (g + 1) * DAY + 5 + WINDOW,
+        1,
+    )
+    (event,) = tx.decode_logs(system.oracle.ReportPosted)
+    assert (event.epoch, event.utilizationBps, event.capacity, event.finalAt) == (
+        g,
+        1234,
+        CAPACITY,
+        (g + 1) * DAY + 5 + WINDOW,
+    )
+    assert system.oracle.lastReportedEpoch() == g
+    assert not system.oracle.isFinal(g)
+    mine_at((g + 1) * DAY + 5 + WINDOW - 1)
+    assert not system.oracle.isFinal(g)
+    mine_at((g + 1) * DAY + 5 + WINDOW)
+    assert system.oracle.isFinal(g)
+    assert system.oracle.reportStatus(g) == 2  # Final
+
+
+def test_report_rules(system, oracle, deployer, guardian, attacker, stakers, g):
+    o = system.oracle
+    t = (g + 1) * DAY + 10
+    at(t)
+    with ape.reverts(o.EpochNotClosed, epoch=g + 1, currentEpoch=g + 1):  # current epoch
+        o.postReport(g + 1, 0, CAPACITY, ZERO_ROOT, 0, 0, sender=oracle)
+    at(t + 1)
+    with ape.reverts(o.EpochNotClosed, epoch=g + 5, currentEpoch=g + 1):  # future epoch
+        o.postReport(g + 5, 0, CAPACITY, ZERO_ROOT, 0, 0, sender=oracle)
+    at((g + 3) * DAY)
+    with ape.reverts(o.EpochOutOfOrder, epoch=g + 1, expected=g):  # gap
+        o.postReport(g + 1, 0, CAPACITY, ZERO_ROOT, 0, 0, sender=oracle)
+    with ape.reverts(o.EpochOutOfOrder, epoch=g - 1, expected=g):  # before the first epoch
+        o.postReport(g - 1, 0, CAPACITY, ZERO_ROOT, 0, 0, sender=oracle)
+    with ape.reverts(o.InvalidUtilization, utilizationBps=10_001):
+        o.postReport(g, 10_001, CAPACITY, ZERO_ROOT, 0, 0, sender=oracle)
+    root = b"\x11" * 32
+    with ape.reverts(o.ActiveStakeTooHigh, totalActiveStake=1_000 * E18 + 1, totalStaked=1_000 * E18):
+        o.postReport(g, 0, CAPACITY, root, 1_000 * E18 + 1, 3, sender=oracle)
+    for bad in [(root, 0, 0), (ZERO_ROOT, E18, 1), (ZERO_ROOT, 0, 1), (root, E18, 0), (ZERO_ROOT, E18, 0)]:
+        with ape.reverts(o.InconsistentActiveSet):
+            o.postReport(g, 0, CAPACITY, *bad, sender=oracle)
+    low, high = 1_000 * E18, 100_000_000 * E18
+    with ape.reverts(o.CapacityOutOfBounds, capacity=low - 1, minCapacity=low, maxCapacity=high):
+        o.postReport(g, 0, low - 1, ZERO_ROOT, 0, 0, sender=oracle)
+    with ape.reverts(o.CapacityOutOfBounds, capacity=high + 1, minCapacity=low, maxCapacity=high):
+        o.postReport(g, 0, high + 1, ZERO_ROOT, 0, 0, sender=oracle)
+    # at most 50% change from the last capacity (181,480 VVV): 272,220 is allowed, one more is not
+    with ape.reverts(
+        o.CapacityChangeTooLarge, capacity=272_220 * E18 + 1, lastCapacity=CAPACITY, maxChangeBps=5000
+    ):
+        o.postReport(g, 0, 272_220 * E18 + 1, ZERO_ROOT, 0, 0, sender=oracle)
+    for who in (deployer, guardian, attacker):
+        with ape.reverts(o.AccessControlUnauthorizedAccount, account=who, neededRole=o.ORACLE_ROLE()):
+            o.postReport(g, 0, CAPACITY, ZERO_ROOT, 0, 0, sender=who)
+    o.pause(sender=guardian)
+    with ape.reverts(o.EnforcedPause):
+        o.postReport(g, 0, CAPACITY, ZERO_ROOT, 0, 0, sender=oracle)
+    o.unpause(sender=guardian)
+    # a valid full report, at exactly the total stake and the largest capacity step
+    o.postReport(g, 10_000, 272_220 * E18, root, 1_000 * E18, 3, sender=oracle)
+    with ape.reverts(o.ReportExists, epoch=g):  # duplicate, never overwritten
+        o.postReport(g, 0, 272_220 * E18, ZERO_ROOT, 0, 0, sender=oracle)
+    o.postReport(g + 1, 0, 272_220 * E18, ZERO_ROOT, 0, 0, sender=oracle)  # catching up is allowed
+    assert o.lastReportedEpoch() == g + 1
+
+
+def test_guardian_reject_only_within_window(system, oracle, guardian, attacker, g):
+    o = system.oracle
+    post(system, oracle, g, 100, (g + 1) * DAY)
+    post(system, oracle, g + 1, 100, (g + 2) * DAY)
+    with ape.reverts(o.AccessControlUnauthorizedAccount, account=attacker, neededRole=o.GUARDIAN_ROLE()):
+        o.reject(g + 1, sender=attacker)
+    at((g + 2) * DAY + WINDOW - 1)
+    tx = o.reject(g + 1, sender=guardian)
+    assert [(e.epoch, e.guardian) for e in tx.decode_logs(o.ReportRejected)] == [(g + 1, guardian)]
+    assert o.reportStatus(g + 1) == 3  # Rejected
+    with ape.reverts(o.ReportAlreadyRejected, epoch=g + 1):
+        o.reject(g + 1, sender=guardian)
+    with ape.reverts(o.DisputeWindowClosed, epoch=g, finalAt=(g + 1) * DAY + WINDOW):
+        o.reject(g, sender=guardian)
+    with ape.reverts(o.NoReport, epoch=g + 2):
+        o.reject(g + 2, sender=guardian)
+
+
+def test_rejected_report_can_be_reposted(system, oracle, guardian, g):
+    o = system.oracle
+    post(system, oracle, g, 9000, (g + 1) * DAY)
+    at((g + 1) * DAY + 10)
+    o.reject(g, sender=guardian)
+    post(system, oracle, g, 4000, (g + 1) * DAY + 20)  # corrected
+    assert o.report(g)[0] == 4000
+    assert o.reportStatus(g) == 1  # pending again, with a new window
+    assert o.lastReportedEpoch() == g
+    with ape.reverts(o.ReportExists, epoch=g):
+        post(system, oracle, g, 1, (g + 1) * DAY + 30)
+    mine_at((g + 1) * DAY + 20 + WINDOW)
+    assert o.finalUtilization(g) == (True, 4000)
+
+
+# ------------------------------------------------------------------ challenges
+
+
+def test_challenge_with_wrong_stake_rejects(system, oracle, alice, bob, attacker, stakers, g):
+    # The oracle claims bob had 301 VVV at the snapshot; his checkpoint says 300.
+    tree = tree_of([(alice, 100 * E18), (bob, 301 * E18)])
+    post(system, oracle, g, 0, (g + 1) * DAY + 60, root=tree.root, total=401 * E18, count=2)
+    o = system.oracle
+    at((g + 1) * DAY + 100)
+    # a true leaf cannot reject it
+    with ape.reverts(o.LeafMatchesStake, epoch=g, account=alice, stake=100 * E18):
+        o.challenge(g, alice, 100 * E18, tree.proof(0), sender=attacker)
+    # a leaf that is not in the root cannot either
+    with ape.reverts(o.InvalidProof, epoch=g, account=bob, stake=300 * E18):
+        o.challenge(g, bob, 300 * E18, tree.proof(1), sender=attacker)
+    tx = o.challenge(g, bob, 301 * E18, tree.proof(1), sender=attacker)
+    assert [
+        (e.epoch, e.challenger, e.account, e.claimedStake, e.actualStake)
+        for e in tx.decode_logs(o.ReportChallenged)
+    ] == [(g, attacker, bob, 301 * E18, 300 * E18)]
+    assert o.reportStatus(g) == 3
+
+
+def test_challenge_after_window_fails(system, oracle, alice, bob, attacker, stakers, g):
+    tree = tree_of([(alice, 100 * E18), (bob, 301 * E18)])
+    post(system, oracle, g, 0, (g + 1) * DAY + 60, root=tree.root, total=401 * E18, count=2)
+    at((g + 1) * DAY + 60 + WINDOW)
+    with ape.reverts(system.oracle.DisputeWindowClosed, epoch=g, finalAt=(g + 1) * DAY + 60 + WINDOW):
+        system.oracle.challenge(g, bob, 301 * E18, tree.proof(1), sender=attacker)
+    assert system.oracle.isFinal(g)
+
+
+def test_challenge_sees_stake_at_snapshot_not_now(system, oracle, alice, bob, attacker, stakers, g):
+    # bob requests an unstake right after the snapshot; the report's 300 VVV is still right.
+    tree = tree_of([(alice, 100 * E18), (bob, 300 * E18)])
+    at((g + 1) * DAY)
+    system.staking.requestUnstake(300 * E18, sender=bob)
+    post(system, oracle, g, 0, (g + 1) * DAY + 60, root=tree.root, total=400 * E18, count=2)
+    at((g + 1) * DAY + 100)
+    with ape.reverts(system.oracle.LeafMatchesStake, epoch=g, account=bob, stake=300 * E18):
+        system.oracle.challenge(g, bob, 300 * E18, tree.proof(1), sender=attacker)
+
+
+# ------------------------------------------------------------------ allotments
+
+
+def test_three_stakers_two_active(system, oracle, alice, bob, carol, stakers, g):
+    # alice 100 and bob 300 are active, carol 600 is not. Capacity 181,480 VCU:
+    # alice = 100/400 x 181,480 = 45,370 VCU; bob = 300/400 x 181,480 = 136,110 VCU; carol = 0.
+    # Sum = 181,480 = capacity.
+    tree = tree_of([(alice, 100 * E18), (bob, 300 * E18)])
+    post(system, oracle, g, 0, (g + 1) * DAY + 60, root=tree.root, total=400 * E18, count=2)
+    o = system.oracle
+    alice_vcu = o.vcuAllocation(g + 1, alice, 100 * E18, tree.proof(0))
+    bob_vcu = o.vcuAllocation(g + 1, bob, 300 * E18, tree.proof(1))
+    assert alice_vcu == 45_370 * E18
+    assert bob_vcu == 136_110 * E18
+    assert o.vcuAllocation(g + 1, carol, 600 * E18, tree.proof(0)) == 0
+    assert o.vcuAllocation(g + 1, carol, 600 * E18, []) == 0
+    assert o.vcuAllocation(g + 1, alice, 101 * E18, tree.proof(0)) == 0  # wrong stake
+    assert alice_vcu + bob_vcu <= CAPACITY
+
+
+def test_allotments_floor_and_sum_below_capacity(system, oracle, deployer, alice, bob, carol, g):
+    # Stakes that do not divide: 1 VVV + 1 wei, 2 VVV + 3 wei, 5 VVV + 7 wei, all active.
+    # Each allotment is floor(stake x capacity / total); the sum is at most the capacity and
+    # at most 2 wei below it (one floor per account).
+    amounts = {alice: E18 + 1, bob: 2 * E18 + 3, carol: 5 * E18 + 7}
+    for i, (who, amount) in enumerate(amounts.items()):
+        at(g * DAY + 3 * i)
+        system.token.transfer(who, amount, sender=deployer)
+        at(g * DAY + 3 * i + 1)
+        system.token.approve(system.staking, amount, sender=who)
+        at(g * DAY + 3 * i + 2)
+        system.staking.stake(amount, sender=who)
+    total = sum(amounts.values())
+    tree = tree_of(list(amounts.items()))
+    post(system, oracle, g, 0, (g + 1) * DAY + 60, root=tree.root, total=total, count=3)
+    got = [
+        system.oracle.vcuAllocation(g + 1, who, amount, tree.proof(i))
+        for i, (who, amount) in enumerate(amounts.items())
+    ]
+    for (_who, amount), vcu in zip(amounts.items(), got, strict=True):
+        assert vcu == int(Fraction(amount * CAPACITY, total))  # floor, computed independently
+    assert CAPACITY - 3 < sum(got) <= CAPACITY
+
+
+def test_fallback_when_report_missing_or_rejected(system, oracle, guardian, alice, bob, carol, stakers, g):
+    # With no report for g, every staker counts, at the last capacity (181,480 VCU), by stake at
+    # the snapshot over the total (1,000 VVV): 18,148 / 54,444 / 108,888 VCU; sum = capacity.
+    o = system.oracle
+    mine_at((g + 1) * DAY + 10)
+    expected = {alice: 18_148 * E18, bob: 54_444 * E18, carol: 108_888 * E18}
+    for who, vcu in expected.items():
+        assert o.vcuAllocation(g + 1, who, 0, []) == vcu
+    assert sum(expected.values()) == CAPACITY
+    # a report whose root leaves carol out, then rejected: the fallback applies again
+    tree = tree_of([(alice, 100 * E18), (bob, 300 * E18)])
+    post(system, oracle, g, 0, (g + 1) * DAY + 60, root=tree.root, total=400 * E18, count=2)
+    assert o.vcuAllocation(g + 1, carol, 0, []) == 0
+    at((g + 1) * DAY + 70)
+    o.reject(g, sender=guardian)
+    for who, vcu in expected.items():
+        assert o.vcuAllocation(g + 1, who, 0, []) == vcu
+
+
+def test_empty_active_set_gives_nobody_vcu(system, oracle, alice, stakers, g):
+    post(system, oracle, g, 0, (g + 1) * DAY + 60)
+    assert system.oracle.vcuAllocation(g + 1, alice, 100 * E18, []) == 0
+    assert system.oracle.vcuAllocation(g + 1, alice, 0, []) == 0
+
+
+# ------------------------------------------------------------------ cross-implementation
+
+
+def oz_tree(entries):
+    """Root and proofs from @openzeppelin/merkle-tree, run with node."""
+    values = [[who.address, str(amount)] for who, amount in entries]
+    out = subprocess.run(
+        ["node", str(ROOT / "tools" / "oz_merkle.js")],
+        input=json.dumps({"values": values}),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout)
+
+
+def test_openzeppelin_js_tree_accepted_by_vcu_allocation_and_challenge(
+    system, oracle, alice, bob, carol, attacker, stakers, g
+):
+    good = oz_tree([(alice, 100 * E18), (bob, 300 * E18), (carol, 600 * E18)])
+    assert good["root"] == StandardMerkleTree.of([(a.address, s) for a, s in stakers.items()]).root_hex
+    post(system, oracle, g, 0, (g + 1) * DAY + 60, root=good["root"], total=1_000 * E18, count=3)
+    o = system.oracle
+    # all active: 100/1000, 300/1000, 600/1000 of 181,480 VCU
+    assert o.vcuAllocation(g + 1, alice, 100 * E18, good["proofs"][0]) == 18_148 * E18
+    assert o.vcuAllocation(g + 1, bob, 300 * E18, good["proofs"][1]) == 54_444 * E18
+    assert o.vcuAllocation(g + 1, carol, 600 * E18, good["proofs"][2]) == 108_888 * E18
+
+    bad = oz_tree([(alice, 100 * E18), (bob, 300 * E18), (carol, 599 * E18)])
+    post(system, oracle, g + 1, 0, (g + 2) * DAY + 60, root=bad["root"], total=999 * E18, count=3)
+    at((g + 2) * DAY + 100)
+    with ape.reverts(o.LeafMatchesStake, epoch=g + 1, account=alice, stake=100 * E18):
+        o.challenge(g + 1, alice, 100 * E18, bad["proofs"][0], sender=attacker)
+    o.challenge(g + 1, carol, 599 * E18, bad["proofs"][2], sender=attacker)
+    assert o.reportStatus(g + 1) == 3
+
+
+def test_inner_node_as_leaf_is_not_accepted(system, oracle, alice, bob, carol, attacker, stakers, g):
+    # The second-preimage trick: present an inner node's two children (64 bytes) as if they were
+    # (account, stake). The double-hashed leaf makes the proof fail.
+    tree = tree_of([(alice, 100 * E18), (bob, 300 * E18), (carol, 600 * E18)])
+    post(system, oracle, g, 0, (g + 1) * DAY + 60, root=tree.root, total=1_000 * E18, count=3)
+    # tree = [root, n1, leafA, leafB, leafC]: node 1 has children 3 and 4
+    left, right = sorted([tree.tree[3], tree.tree[4]])
+    fake_account = "0x" + left[12:].hex()
+    fake_stake = int.from_bytes(right, "big")
+    proof = [tree.tree[2]]
+    assert system.oracle.vcuAllocation(g + 1, fake_account, fake_stake, proof) == 0
+    at((g + 1) * DAY + 100)
+    with ape.reverts(system.oracle.InvalidProof):
+        system.oracle.challenge(g, fake_account, fake_stake, proof, sender=attacker)
+
+
+# ------------------------------------------------------------------ admin bounds
+
+
+def test_admin_bounds(system, deployer, attacker):
+    o = system.oracle
+    tx = o.setDisputeWindow(3_600, sender=deployer)
+    assert [e.disputeWindow for e in tx.decode_logs(o.DisputeWindowUpdated)] == [3_600]
+    for bad in (15 * 60 - 1, DAY + 1, 0):
+        with ape.reverts(o.InvalidParameter):
+            o.setDisputeWindow(bad, sender=deployer)
+    o.setCapacityBounds(1, 10**30, 100, sender=deployer)
+    assert o.capacityBounds() == (1, 10**30, 100)
+    for bad in ((0, 10, 100), (10, 9, 100), (1, 10, 0), (1, 10, 10_001), (1, 2**128, 100)):
+        with ape.reverts(o.InvalidParameter):
+            o.setCapacityBounds(*bad, sender=deployer)
+    for call in (
+        lambda: o.setDisputeWindow(3_600, sender=attacker),
+        lambda: o.setCapacityBounds(1, 2, 3, sender=attacker),
+    ):
+        with ape.reverts(
+            o.AccessControlUnauthorizedAccount, account=attacker, neededRole=o.DEFAULT_ADMIN_ROLE()
+        ):
+            call()
