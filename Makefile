@@ -10,7 +10,7 @@ NPM_STAMP := node_modules/.setup-stamp
 SOLC_EXE := .solcx/solc-v$(SOLC_VERSION)
 ANVIL := ethereum:local:foundry
 
-.PHONY: setup compile test test-local test-anvil lint demo bench clean
+.PHONY: setup compile test test-local test-anvil lint fuzz demo bench clean
 
 setup: $(PY_STAMP) $(NPM_STAMP) $(SOLC_EXE)
 
@@ -35,6 +35,7 @@ compile: setup
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/python tools/slither_check.py
 
 # The whole suite on ape's in-process chain, then on anvil. pytest exits non-zero when a test
 # fails and also when no test was collected, so neither run can pass empty.
@@ -45,6 +46,10 @@ test-local: setup
 
 test-anvil: setup
 	$(BIN)/ape test tests -p no:cacheprovider --network $(ANVIL)
+
+# The stateful test alone, with the profile chosen by VVV_FUZZ (ci: bounded; long: 400 x 80).
+fuzz: setup
+	$(BIN)/ape test tests/contracts/test_stateful.py -p no:cacheprovider
 
 demo: setup compile
 	$(BIN)/ape run demo

@@ -4,6 +4,8 @@ pragma solidity 0.8.30;
 import {AccessControlDefaultAdminRules} from
     "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {BitMaps} from "@openzeppelin/contracts/utils/structs/BitMaps.sol";
+import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IVVVMintable, IVVVStaking, IEpochOracle} from "./interfaces/IVVV.sol";
 
 /// @title EmissionsController
@@ -13,9 +15,11 @@ import {IVVVMintable, IVVVStaking, IEpochOracle} from "./interfaces/IVVV.sol";
 ///      (0, y0), (x1, y1), (10000, y2), in basis points; admin-settable within bounds.
 ///      Each segment is `y_a + (y_b - y_a) * (u - x_a) / (x_b - x_a)` with the division applied
 ///      to the magnitude of the change (so 8000 - 6000*u/5000 and 2000 + 6000*(u-5000)/5000 for
-///      the default curve, as the seed writes them).
+///      the default curve, as the seed writes them). A new curve applies from the next epoch
+///      on, never to an epoch that has started, so closed epochs keep the curve they ran under.
 contract EmissionsController is AccessControlDefaultAdminRules {
     using BitMaps for BitMaps.BitMap;
+    using Checkpoints for Checkpoints.Trace208;
 
     /// @notice Length of an epoch: one UTC day.
     uint256 public constant EPOCH_LENGTH = 1 days;
@@ -27,6 +31,8 @@ contract EmissionsController is AccessControlDefaultAdminRules {
     uint256 public constant BPS = 10_000;
     /// @notice Full epochs after an epoch's end with no final report before the fallback applies.
     uint256 public constant FALLBACK_DELAY_EPOCHS = 2;
+    /// @notice Smallest delay of a default admin transfer.
+    uint256 public constant MIN_ADMIN_DELAY = 1 days;
 
     /// @notice The VVV token (this contract is its only minter).
     IVVVMintable public immutable token;
@@ -45,7 +51,8 @@ contract EmissionsController is AccessControlDefaultAdminRules {
         uint16 y2; // stakers' share at 100% utilization
     }
 
-    Curve private _curve;
+    /// @dev key: first epoch a curve applies to; value: y0 | x1 << 16 | y1 << 32 | y2 << 48.
+    Checkpoints.Trace208 private _curves;
     BitMaps.BitMap private _distributed;
 
     /// @notice Epoch `epoch` was distributed: `stakerAmount` to staking, `treasuryAmount` to the
@@ -58,8 +65,8 @@ contract EmissionsController is AccessControlDefaultAdminRules {
         uint256 treasuryAmount,
         bool fallbackUsed
     );
-    /// @notice The split curve changed.
-    event CurveUpdated(uint256 y0, uint256 x1, uint256 y1, uint256 y2);
+    /// @notice The split curve changes to these points from epoch `fromEpoch` on.
+    event CurveUpdated(uint256 y0, uint256 x1, uint256 y1, uint256 y2, uint256 fromEpoch);
 
     /// @notice The epoch is before the first emission epoch.
     error EpochBeforeGenesis(uint256 epoch, uint256 genesisEpoch);
@@ -77,6 +84,8 @@ contract EmissionsController is AccessControlDefaultAdminRules {
     error ZeroAddress();
     /// @notice The genesis epoch is not in the future.
     error InvalidGenesisEpoch(uint256 genesisEpoch, uint256 currentEpoch);
+    /// @notice The admin transfer delay is below MIN_ADMIN_DELAY.
+    error AdminDelayTooShort(uint256 adminDelay);
 
     /// @param token_ The VVV token.
     /// @param staking_ The staking contract.
@@ -101,12 +110,13 @@ contract EmissionsController is AccessControlDefaultAdminRules {
         if (genesisEpoch_ <= block.timestamp / EPOCH_LENGTH) {
             revert InvalidGenesisEpoch(genesisEpoch_, block.timestamp / EPOCH_LENGTH);
         }
+        if (adminDelay < MIN_ADMIN_DELAY) revert AdminDelayTooShort(adminDelay);
         token = token_;
         staking = staking_;
         oracle = oracle_;
         _treasury = treasury_;
         _genesisEpoch = genesisEpoch_;
-        _setCurve(8000, 5000, 2000, 8000);
+        _setCurve(8000, 5000, 2000, 8000, 0);
     }
 
     /// @notice Mints epoch `epoch`'s emission and splits it by the epoch's final utilization.
@@ -121,14 +131,14 @@ contract EmissionsController is AccessControlDefaultAdminRules {
         if (_distributed.get(epoch)) revert AlreadyDistributed(epoch);
 
         (bool isFinal, uint256 utilizationBps) = oracle.finalUtilization(epoch);
-        bool fallbackUsed;
+        bool fallbackUsed = false;
         if (!isFinal) {
             uint256 fallbackTime = (epoch + 1 + FALLBACK_DELAY_EPOCHS) * EPOCH_LENGTH;
             if (block.timestamp < fallbackTime) revert ReportNotFinal(epoch, fallbackTime);
             utilizationBps = 0;
             fallbackUsed = true;
         }
-        uint256 stakerBps = stakerShareBps(utilizationBps);
+        uint256 stakerBps = stakerShareBpsAt(epoch, utilizationBps);
         uint256 stakerAmount = EPOCH_EMISSION * stakerBps / BPS;
         uint256 treasuryAmount = EPOCH_EMISSION - stakerAmount;
 
@@ -142,29 +152,44 @@ contract EmissionsController is AccessControlDefaultAdminRules {
         if (treasuryAmount != 0) token.mint(_treasury, treasuryAmount);
     }
 
-    /// @notice Sets the split curve: stakers' share y0 at 0%, y1 at x1, y2 at 100% utilization.
-    ///         Each share <= 10,000 bps and 0 < x1 < 10,000.
+    /// @notice Sets the split curve from the next epoch on: stakers' share y0 at 0%, y1 at x1,
+    ///         y2 at 100% utilization. Each share <= 10,000 bps and 0 < x1 < 10,000. Epochs that
+    ///         have started keep their curve, distributed or not.
     /// @param y0 Stakers' share (bps) at 0% utilization.
     /// @param x1 Utilization (bps) of the middle point.
     /// @param y1 Stakers' share (bps) at x1.
     /// @param y2 Stakers' share (bps) at 100% utilization.
     function setCurve(uint256 y0, uint256 x1, uint256 y1, uint256 y2) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        _setCurve(y0, x1, y1, y2);
+        _setCurve(y0, x1, y1, y2, block.timestamp / EPOCH_LENGTH + 1);
     }
 
     // ---------------------------------------------------------------- views
 
-    /// @notice Stakers' share in basis points at utilization `utilizationBps`.
-    function stakerShareBps(uint256 utilizationBps) public view returns (uint256) {
+    /// @notice Stakers' share in basis points at utilization `utilizationBps`, by the curve of
+    ///         the current epoch.
+    function stakerShareBps(uint256 utilizationBps) external view returns (uint256) {
+        return stakerShareBpsAt(block.timestamp / EPOCH_LENGTH, utilizationBps);
+    }
+
+    /// @notice Stakers' share in basis points at utilization `utilizationBps` by the curve of `epoch`.
+    function stakerShareBpsAt(uint256 epoch, uint256 utilizationBps) public view returns (uint256) {
         if (utilizationBps > BPS) revert InvalidUtilization(utilizationBps);
-        Curve memory c = _curve;
+        Curve memory c = _curveAt(epoch);
         if (utilizationBps <= c.x1) return _segment(c.y0, c.y1, utilizationBps, c.x1);
         return _segment(c.y1, c.y2, utilizationBps - c.x1, BPS - c.x1);
     }
 
-    /// @notice The split curve's points: (0, y0), (x1, y1), (10000, y2).
-    function curve() external view returns (uint256 y0, uint256 x1, uint256 y1, uint256 y2) {
-        Curve memory c = _curve;
+    /// @notice The newest split curve's points (0, y0), (x1, y1), (10000, y2), and the first
+    ///         epoch it applies to.
+    function curve() external view returns (uint256 y0, uint256 x1, uint256 y1, uint256 y2, uint256 fromEpoch) {
+        (, uint48 key, uint208 packed) = _curves.latestCheckpoint();
+        Curve memory c = _unpack(packed);
+        return (c.y0, c.x1, c.y1, c.y2, key);
+    }
+
+    /// @notice The split curve of `epoch`.
+    function curveAt(uint256 epoch) external view returns (uint256 y0, uint256 x1, uint256 y1, uint256 y2) {
+        Curve memory c = _curveAt(epoch);
         return (c.y0, c.x1, c.y1, c.y2);
     }
 
@@ -201,10 +226,19 @@ contract EmissionsController is AccessControlDefaultAdminRules {
 
     // ---------------------------------------------------------------- internals
 
-    function _setCurve(uint256 y0, uint256 x1, uint256 y1, uint256 y2) private {
+    function _setCurve(uint256 y0, uint256 x1, uint256 y1, uint256 y2, uint256 fromEpoch) private {
         if (y0 > BPS || y1 > BPS || y2 > BPS || x1 == 0 || x1 >= BPS) revert InvalidCurve(y0, x1, y1, y2);
-        _curve = Curve(uint16(y0), uint16(x1), uint16(y1), uint16(y2));
-        emit CurveUpdated(y0, x1, y1, y2);
+        _curves.push(SafeCast.toUint48(fromEpoch), uint208(y0 | x1 << 16 | y1 << 32 | y2 << 48));
+        emit CurveUpdated(y0, x1, y1, y2, fromEpoch);
+    }
+
+    function _curveAt(uint256 epoch) private view returns (Curve memory) {
+        uint48 key = epoch > type(uint48).max ? type(uint48).max : uint48(epoch);
+        return _unpack(_curves.upperLookupRecent(key));
+    }
+
+    function _unpack(uint256 packed) private pure returns (Curve memory) {
+        return Curve(uint16(packed), uint16(packed >> 16), uint16(packed >> 32), uint16(packed >> 48));
     }
 
     /// @dev From `ya` towards `yb` over a run of `width`, at `dx` into it.

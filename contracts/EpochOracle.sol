@@ -33,6 +33,8 @@ contract EpochOracle is AccessControlDefaultAdminRules, Pausable, IEpochOracle {
     uint256 public constant MAX_DISPUTE_WINDOW = 1 days;
     /// @notice Largest allowed per-report capacity change bound (bps of the last capacity).
     uint256 public constant MAX_CAPACITY_CHANGE_LIMIT_BPS = 10_000;
+    /// @notice Smallest delay of a default admin transfer.
+    uint256 public constant MIN_ADMIN_DELAY = 1 days;
 
     enum Status {
         None,
@@ -60,6 +62,8 @@ contract EpochOracle is AccessControlDefaultAdminRules, Pausable, IEpochOracle {
     mapping(uint256 epoch => Report) private _reports;
     uint256 private _nextEpoch;
     uint256 private _lastCapacity;
+    /// @dev Capacity before the newest report, restored if that report is rejected.
+    uint256 private _previousCapacity;
     uint256 private _disputeWindow;
     uint256 private _minCapacity;
     uint256 private _maxCapacity;
@@ -143,7 +147,7 @@ contract EpochOracle is AccessControlDefaultAdminRules, Pausable, IEpochOracle {
         uint256 disputeWindow_
     ) AccessControlDefaultAdminRules(adminDelay, admin) {
         if (address(staking_) == address(0) || oracle == address(0) || guardian == address(0)) revert ZeroAddress();
-        if (firstEpoch_ == 0) revert InvalidParameter();
+        if (firstEpoch_ == 0 || adminDelay < MIN_ADMIN_DELAY) revert InvalidParameter();
         staking = staking_;
         firstEpoch = firstEpoch_;
         _nextEpoch = firstEpoch_;
@@ -154,6 +158,7 @@ contract EpochOracle is AccessControlDefaultAdminRules, Pausable, IEpochOracle {
             revert CapacityOutOfBounds(initialCapacity, minCapacity, maxCapacity);
         }
         _lastCapacity = initialCapacity;
+        _previousCapacity = initialCapacity;
         _setDisputeWindow(disputeWindow_);
     }
 
@@ -203,8 +208,13 @@ contract EpochOracle is AccessControlDefaultAdminRules, Pausable, IEpochOracle {
             finalAt: SafeCast.toUint48(finalAt),
             rejected: false
         });
-        if (epoch == next) _nextEpoch = next + 1;
-        _lastCapacity = capacity;
+        if (epoch == next) {
+            _nextEpoch = next + 1;
+            _previousCapacity = _lastCapacity;
+            _lastCapacity = capacity;
+        } else if (epoch + 1 == next) {
+            _lastCapacity = capacity; // the newest report, posted again
+        }
         emit ReportPosted(epoch, utilizationBps, capacity, activeRoot, totalActiveStake, activeCount, finalAt);
     }
 
@@ -214,6 +224,7 @@ contract EpochOracle is AccessControlDefaultAdminRules, Pausable, IEpochOracle {
     /// @param epoch The report's epoch.
     function reject(uint256 epoch) external onlyRole(GUARDIAN_ROLE) {
         _requirePending(epoch).rejected = true;
+        _restoreCapacity(epoch);
         emit ReportRejected(epoch, msg.sender);
     }
 
@@ -231,6 +242,7 @@ contract EpochOracle is AccessControlDefaultAdminRules, Pausable, IEpochOracle {
         uint256 actual = staking.stakeAt(account, snapshotTime(epoch));
         if (actual == stake) revert LeafMatchesStake(epoch, account, stake);
         r.rejected = true;
+        _restoreCapacity(epoch);
         emit ReportChallenged(epoch, msg.sender, account, stake, actual);
     }
 
@@ -260,6 +272,8 @@ contract EpochOracle is AccessControlDefaultAdminRules, Pausable, IEpochOracle {
         external
         onlyRole(DEFAULT_ADMIN_ROLE)
     {
+        // the last capacity must stay reachable, or no report could ever be posted again
+        if (_lastCapacity < minCapacity || _lastCapacity > maxCapacity) revert InvalidParameter();
         _setCapacityBounds(minCapacity, maxCapacity, maxCapacityChangeBps);
     }
 
@@ -320,7 +334,7 @@ contract EpochOracle is AccessControlDefaultAdminRules, Pausable, IEpochOracle {
         return _nextEpoch;
     }
 
-    /// @notice Capacity of the last posted report (the initial capacity before any).
+    /// @notice Capacity of the newest posted, not rejected report (the initial capacity before any).
     function lastCapacity() external view returns (uint256) {
         return _lastCapacity;
     }
@@ -362,7 +376,8 @@ contract EpochOracle is AccessControlDefaultAdminRules, Pausable, IEpochOracle {
         Report storage r = _reports[epoch - 1];
         if (r.postedAt != 0 && !r.rejected) {
             uint256 totalActive = r.totalActiveStake;
-            if (totalActive == 0 || !MerkleProof.verifyCalldata(proof, r.activeRoot, leafHash(account, stake))) {
+            // a leaf above the total cannot be right: it would exceed the capacity alone
+            if (stake > totalActive || !MerkleProof.verifyCalldata(proof, r.activeRoot, leafHash(account, stake))) {
                 return 0;
             }
             return Math.mulDiv(stake, r.capacity, totalActive);
@@ -375,6 +390,11 @@ contract EpochOracle is AccessControlDefaultAdminRules, Pausable, IEpochOracle {
     }
 
     // ---------------------------------------------------------------- internals
+
+    /// @dev A rejected newest report's capacity no longer counts: back to the one before it.
+    function _restoreCapacity(uint256 epoch) private {
+        if (epoch + 1 == _nextEpoch) _lastCapacity = _previousCapacity;
+    }
 
     /// @dev The report of `epoch`, which must be pending (posted, not rejected, in its window).
     function _requirePending(uint256 epoch) private view returns (Report storage r) {

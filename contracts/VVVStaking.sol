@@ -47,6 +47,8 @@ contract VVVStaking is AccessControlDefaultAdminRules, Pausable, ReentrancyGuard
     uint256 public constant PRECISION = 1e18;
     /// @notice Smallest non-zero stake of an account (0.001 VVV), and smallest partial unstake.
     uint256 public constant MIN_STAKE = 1e15;
+    /// @notice Smallest delay of a default admin transfer.
+    uint256 public constant MIN_ADMIN_DELAY = 1 days;
 
     uint256 private constant LOW_BITS = 96;
     uint256 private constant LOW_MASK = (1 << LOW_BITS) - 1;
@@ -105,6 +107,10 @@ contract VVVStaking is AccessControlDefaultAdminRules, Pausable, ReentrancyGuard
     error ZeroAmount();
     /// @notice An address is zero.
     error ZeroAddress();
+    /// @notice The account cannot hold a stake (the staking contract itself).
+    error InvalidAccount(address account);
+    /// @notice The admin transfer delay is below MIN_ADMIN_DELAY.
+    error AdminDelayTooShort(uint256 adminDelay);
     /// @notice Unstaking more than the stake.
     error InsufficientStake(uint256 requested, uint256 staked);
     /// @notice A stake would be non-zero but below `minimum`, or a partial unstake below it.
@@ -131,10 +137,14 @@ contract VVVStaking is AccessControlDefaultAdminRules, Pausable, ReentrancyGuard
         if (address(token_) == address(0) || guardian == address(0) || notifier == address(0)) {
             revert ZeroAddress();
         }
+        if (adminDelay < MIN_ADMIN_DELAY) revert AdminDelayTooShort(adminDelay);
         token = token_;
         _grantRole(GUARDIAN_ROLE, guardian);
         _grantRole(NOTIFIER_ROLE, notifier);
+        // NOTIFIER_ROLE is administered by LOCKED_ROLE, which administers itself and is held by
+        // nobody: the notifier can never be granted, revoked or changed, not even by the admin.
         _setRoleAdmin(NOTIFIER_ROLE, LOCKED_ROLE);
+        _setRoleAdmin(LOCKED_ROLE, LOCKED_ROLE);
         // Non-zero from the start, so the first stream and the first request pay no fresh-slot
         // cost (no stream is running: the rate is 0).
         _queue.initialized = true;
@@ -379,6 +389,7 @@ contract VVVStaking is AccessControlDefaultAdminRules, Pausable, ReentrancyGuard
     function _stake(address payer, address account, uint256 amount) private {
         if (amount == 0) revert ZeroAmount();
         if (account == address(0)) revert ZeroAddress();
+        if (account == address(this)) revert InvalidAccount(account);
         (uint256 rpt, uint256 total) = _moveAccumulator();
         (uint256 staked, uint256 earnedSoFar) = _account(account, rpt);
         _write(account, staked + amount, earnedSoFar, rpt, total + amount);

@@ -36,9 +36,7 @@ def test_live_network_record_is_not_overwritten(
     deployer, treasury, oracle, guardian, tmp_path, fresh_time, monkeypatch
 ):
     monkeypatch.setattr(deployment, "LOCAL_NETWORKS", set())  # behave as on a live network
-    deployment.deploy_system(
-        deployer, treasury=treasury, oracle=oracle, guardian=guardian, deployments_dir=tmp_path
-    )
+    deployment.deploy_system(deployer, treasury=treasury, oracle=oracle, guardian=guardian, deployments_dir=tmp_path)
     assert (tmp_path / "ethereum-local.json").exists()
     nonce = deployer.nonce
     with pytest.raises(deployment.DeploymentError, match="already deployed"):

@@ -55,8 +55,7 @@ def test_distribute_mints_the_split(system, oracle, treasury, attacker, g, utili
     assert system.emissions.totalEmitted() == EPOCH_EMISSION
     events = tx.decode_logs(system.emissions.Distributed)
     assert [
-        (e.epoch, e.utilizationBps, e.stakerBps, e.stakerAmount, e.treasuryAmount, e.fallbackUsed)
-        for e in events
+        (e.epoch, e.utilizationBps, e.stakerBps, e.stakerAmount, e.treasuryAmount, e.fallbackUsed) for e in events
     ] == [(g, utilization, SHARES[utilization], staker_amount, treasury_amount, False)]
 
 
@@ -145,27 +144,33 @@ def test_stakers_part_streams_to_stakers(system, deployer, oracle, alice, attack
     assert 0 <= staker_amount - system.staking.earned(alice) < 1_000 + 1
 
 
-def test_set_curve(system, deployer, attacker):
+def test_set_curve_applies_from_next_epoch(system, deployer, oracle, treasury, attacker, g):
     em = system.emissions
+    # epoch g closes with no curve change yet; during epoch g+1 the admin changes the curve:
+    # it applies from g+2 on. Epoch g (closed, not distributed) and g+1 (running) keep the seed curve.
+    post(system, oracle, g, 5000, (g + 1) * DAY + 60)
+    at((g + 1) * DAY + 100)
     tx = em.setCurve(9000, 4000, 1000, 7000, sender=deployer)
-    assert [(e.y0, e.x1, e.y1, e.y2) for e in tx.decode_logs(em.CurveUpdated)] == [(9000, 4000, 1000, 7000)]
-    assert em.curve() == (9000, 4000, 1000, 7000)
-    # u=2000: 9000 - floor(8000*2000/4000) = 5000; u=7000: 1000 + floor(6000*3000/6000) = 4000
-    assert em.stakerShareBps(2000) == 5000
-    assert em.stakerShareBps(7000) == 4000
-    assert em.stakerShareBps(10_000) == 7000
-    for bad in [
-        (10_001, 5000, 2000, 8000),
-        (8000, 0, 2000, 8000),
-        (8000, 10_000, 2000, 8000),
-        (8000, 5000, 10_001, 8000),
-        (8000, 5000, 2000, 10_001),
-    ]:
+    assert [(e.y0, e.x1, e.y1, e.y2, e.fromEpoch) for e in tx.decode_logs(em.CurveUpdated)] == [
+        (9000, 4000, 1000, 7000, g + 2)
+    ]
+    assert em.curve() == (9000, 4000, 1000, 7000, g + 2)
+    assert em.curveAt(g + 1) == (8000, 5000, 2000, 8000)
+    assert em.curveAt(g + 2) == (9000, 4000, 1000, 7000)
+    assert em.stakerShareBps(5000) == 2000  # today's curve (g+1) is still the seed's
+    # new curve: u=2000: 9000 - floor(8000*2000/4000) = 5000; u=7000: 1000 + floor(6000*3000/6000) = 4000
+    assert em.stakerShareBpsAt(g + 2, 2000) == 5000
+    assert em.stakerShareBpsAt(g + 2, 7000) == 4000
+    assert em.stakerShareBpsAt(g + 2, 10_000) == 7000
+    # epoch g is distributed by the curve it ran under: 50% -> stakers 2000 bps
+    at((g + 1) * DAY + 60 + WINDOW)
+    em.distribute(g, sender=attacker)
+    assert system.token.balanceOf(treasury) == EPOCH_EMISSION - EPOCH_EMISSION * 2000 // 10_000
+    for bad in [(10_001, 5000, 2000, 8000), (8000, 0, 2000, 8000), (8000, 10_000, 2000, 8000),
+                (8000, 5000, 10_001, 8000), (8000, 5000, 2000, 10_001)]:  # fmt: skip
         with ape.reverts(em.InvalidCurve):
             em.setCurve(*bad, sender=deployer)
-    with ape.reverts(
-        em.AccessControlUnauthorizedAccount, account=attacker, neededRole=em.DEFAULT_ADMIN_ROLE()
-    ):
+    with ape.reverts(em.AccessControlUnauthorizedAccount, account=attacker, neededRole=em.DEFAULT_ADMIN_ROLE()):
         em.setCurve(8000, 5000, 2000, 8000, sender=attacker)
 
 

@@ -16,9 +16,7 @@ S0 = 30_684_931506849315068492
 S1 = 7_671_232876712328767123
 S2 = S0
 STREAMED = S0 + S1 + S2  # 69,041.095890410958904107 VVV
-TREASURY = (
-    3 * EPOCH_EMISSION - STREAMED
-)  # 115,068.493150684931506848 - 69,041.09589... = 46,027.397260273972602741
+TREASURY = 3 * EPOCH_EMISSION - STREAMED  # 115,068.493150684931506848 - 69,041.09589... = 46,027.397260273972602741
 assert STREAMED == 69_041_095890410958904107
 assert TREASURY == 46_027_397260273972602741
 # alice staked 100 and bob 300 for all three streams: 1/4 and 3/4 of what streamed.
@@ -97,6 +95,5 @@ def test_three_days_end_to_end(system, deployer, alice, bob, carol, oracle, trea
     dust = held - 50 * E18
     assert 0 <= dust < ALICE_DUST + BOB_DUST
     assert (
-        alice_wallet + bob_wallet + held + token.balanceOf(treasury) + token.balanceOf(deployer)
-        == token.totalSupply()
+        alice_wallet + bob_wallet + held + token.balanceOf(treasury) + token.balanceOf(deployer) == token.totalSupply()
     )

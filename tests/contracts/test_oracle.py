@@ -97,9 +97,7 @@ def test_report_rules(system, oracle, deployer, guardian, attacker, stakers, g):
     with ape.reverts(o.CapacityOutOfBounds, capacity=high + 1, minCapacity=low, maxCapacity=high):
         o.postReport(g, 0, high + 1, ZERO_ROOT, 0, 0, sender=oracle)
     # at most 50% change from the last capacity (181,480 VVV): 272,220 is allowed, one more is not
-    with ape.reverts(
-        o.CapacityChangeTooLarge, capacity=272_220 * E18 + 1, lastCapacity=CAPACITY, maxChangeBps=5000
-    ):
+    with ape.reverts(o.CapacityChangeTooLarge, capacity=272_220 * E18 + 1, lastCapacity=CAPACITY, maxChangeBps=5000):
         o.postReport(g, 0, 272_220 * E18 + 1, ZERO_ROOT, 0, 0, sender=oracle)
     for who in (deployer, guardian, attacker):
         with ape.reverts(o.AccessControlUnauthorizedAccount, account=who, neededRole=o.ORACLE_ROLE()):
@@ -166,8 +164,7 @@ def test_challenge_with_wrong_stake_rejects(system, oracle, alice, bob, attacker
         o.challenge(g, bob, 300 * E18, tree.proof(1), sender=attacker)
     tx = o.challenge(g, bob, 301 * E18, tree.proof(1), sender=attacker)
     assert [
-        (e.epoch, e.challenger, e.account, e.claimedStake, e.actualStake)
-        for e in tx.decode_logs(o.ReportChallenged)
+        (e.epoch, e.challenger, e.account, e.claimedStake, e.actualStake) for e in tx.decode_logs(o.ReportChallenged)
     ] == [(g, attacker, bob, 301 * E18, 300 * E18)]
     assert o.reportStatus(g) == 3
 
@@ -326,14 +323,51 @@ def test_admin_bounds(system, deployer, attacker):
             o.setDisputeWindow(bad, sender=deployer)
     o.setCapacityBounds(1, 10**30, 100, sender=deployer)
     assert o.capacityBounds() == (1, 10**30, 100)
-    for bad in ((0, 10, 100), (10, 9, 100), (1, 10, 0), (1, 10, 10_001), (1, 2**128, 100)):
+    # a zero minimum, min > max, no change allowed, above 100%, above uint128
+    for bad in (
+        (0, 10**30, 100),
+        (CAPACITY, CAPACITY - 1, 100),
+        (1, 10**30, 0),
+        (1, 10**30, 10_001),
+        (1, 2**128, 100),
+    ):
         with ape.reverts(o.InvalidParameter):
             o.setCapacityBounds(*bad, sender=deployer)
     for call in (
         lambda: o.setDisputeWindow(3_600, sender=attacker),
         lambda: o.setCapacityBounds(1, 2, 3, sender=attacker),
     ):
-        with ape.reverts(
-            o.AccessControlUnauthorizedAccount, account=attacker, neededRole=o.DEFAULT_ADMIN_ROLE()
-        ):
+        with ape.reverts(o.AccessControlUnauthorizedAccount, account=attacker, neededRole=o.DEFAULT_ADMIN_ROLE()):
             call()
+
+
+def test_rejected_newest_report_does_not_move_capacity(system, oracle, guardian, attacker, g):
+    # A report at +50% capacity (272,220 VCU) is rejected: the last capacity goes back to
+    # 181,480, so neither the fallback nor the next report's bound can ratchet on it.
+    o = system.oracle
+    post(system, oracle, g, 0, (g + 1) * DAY + 60, capacity=272_220 * E18)
+    assert o.lastCapacity() == 272_220 * E18
+    at((g + 1) * DAY + 70)
+    o.reject(g, sender=guardian)
+    assert o.lastCapacity() == CAPACITY
+    with ape.reverts(o.CapacityChangeTooLarge, capacity=408_330 * E18, lastCapacity=CAPACITY, maxChangeBps=5000):
+        post(system, oracle, g, 0, (g + 1) * DAY + 80, capacity=408_330 * E18)
+    post(system, oracle, g, 0, (g + 1) * DAY + 90, capacity=200_000 * E18)  # corrected
+    assert o.lastCapacity() == 200_000 * E18
+
+
+def test_capacity_bounds_must_keep_last_capacity_reachable(system, deployer):
+    with ape.reverts(system.oracle.InvalidParameter):
+        system.oracle.setCapacityBounds(CAPACITY + 1, 10 * CAPACITY, 5000, sender=deployer)
+    with ape.reverts(system.oracle.InvalidParameter):
+        system.oracle.setCapacityBounds(1, CAPACITY - 1, 5000, sender=deployer)
+    system.oracle.setCapacityBounds(CAPACITY, CAPACITY, 5000, sender=deployer)
+
+
+def test_leaf_above_total_active_stake_gets_nothing(system, oracle, alice, bob, stakers, g):
+    # A faulty report: total 1 VVV but a leaf of 100 VVV. That leaf would get 100x the capacity;
+    # it gets 0 instead.
+    tree = tree_of([(alice, 100 * E18), (bob, 1)])
+    post(system, oracle, g, 0, (g + 1) * DAY + 60, root=tree.root, total=E18, count=2)
+    assert system.oracle.vcuAllocation(g + 1, alice, 100 * E18, tree.proof(0)) == 0
+    assert system.oracle.vcuAllocation(g + 1, bob, 1, tree.proof(1)) == CAPACITY // E18

@@ -31,9 +31,9 @@ def test_withdraw_at_unlock_time_exactly_once(token, staking, staked_alice, t0):
     request_id = staking.lastRequestId()
     assert request_id == 1
     unlock = t0 + WEEK
-    assert [
-        (e.account, e.requestId, e.amount, e.unlockTime) for e in tx.decode_logs(staking.UnstakeRequested)
-    ] == [(alice, 1, 40 * E18, unlock)]
+    assert [(e.account, e.requestId, e.amount, e.unlockTime) for e in tx.decode_logs(staking.UnstakeRequested)] == [
+        (alice, 1, 40 * E18, unlock)
+    ]
     assert staking.unstakeRequest(request_id) == (alice, 40 * E18, unlock, False)
     assert staking.stakeOf(alice) == 60 * E18
     assert staking.totalUnbonding() == 40 * E18
@@ -137,9 +137,7 @@ def test_stake_for_credits_account_and_charges_payer(token, staking, deployer, a
     fund(token, deployer, alice, 50 * E18, spender=staking)
     at(t0)
     tx = staking.stakeFor(bob, 50 * E18, sender=alice)
-    assert [(e.payer, e.account, e.amount) for e in tx.decode_logs(staking.Staked)] == [
-        (alice, bob, 50 * E18)
-    ]
+    assert [(e.payer, e.account, e.amount) for e in tx.decode_logs(staking.Staked)] == [(alice, bob, 50 * E18)]
     assert staking.stakeOf(bob) == 50 * E18
     assert staking.stakeOf(alice) == 0
     assert token.balanceOf(alice) == 0
@@ -327,9 +325,7 @@ def test_pause_blocks_exactly_new_stakes_requests_restakes(
 @pytest.mark.parametrize("who", ["deployer", "alice", "guardian", "oracle", "attacker"])
 def test_only_notifier_notifies(staking, who, request):
     caller = request.getfixturevalue(who)
-    with ape.reverts(
-        staking.AccessControlUnauthorizedAccount, account=caller, neededRole=staking.NOTIFIER_ROLE()
-    ):
+    with ape.reverts(staking.AccessControlUnauthorizedAccount, account=caller, neededRole=staking.NOTIFIER_ROLE()):
         staking.notifyRewards(E18, sender=caller)
 
 
@@ -351,20 +347,38 @@ def test_only_minter_mints(token, who, request):
         token.mint(caller, E18, sender=caller)
 
 
-def test_notifier_role_is_locked_even_for_admin(staking, deployer, attacker):
-    # The notifier's admin role is held by nobody: not even the default admin can add one.
+def test_notifier_role_is_locked_even_for_admin(staking, deployer, notifier, attacker):
+    # The notifier's admin role is a role that administers itself and that nobody holds: the
+    # default admin can neither add a notifier, nor remove the controller, nor grant itself
+    # the locking role first (the attack an independent review found in an earlier version).
     locked = staking.getRoleAdmin(staking.NOTIFIER_ROLE())
     assert locked != staking.DEFAULT_ADMIN_ROLE()
-    with ape.reverts(staking.AccessControlUnauthorizedAccount, account=deployer, neededRole=locked):
-        staking.grantRole(staking.NOTIFIER_ROLE(), attacker, sender=deployer)
+    assert staking.getRoleAdmin(locked) == locked
+    for call in (
+        lambda: staking.grantRole(staking.NOTIFIER_ROLE(), attacker, sender=deployer),
+        lambda: staking.revokeRole(staking.NOTIFIER_ROLE(), notifier, sender=deployer),
+        lambda: staking.grantRole(locked, deployer, sender=deployer),
+    ):
+        with ape.reverts(staking.AccessControlUnauthorizedAccount, account=deployer, neededRole=locked):
+            call()
+    assert staking.hasRole(staking.NOTIFIER_ROLE(), notifier)
+
+
+def test_constructor_bounds(project, token, deployer, guardian, notifier):
+    with ape.reverts(project.VVVStaking.AdminDelayTooShort, adminDelay=DAY - 1):
+        project.VVVStaking.deploy(token, deployer, DAY - 1, guardian, notifier, sender=deployer)
+
+
+def test_stake_for_the_staking_contract_itself_is_refused(token, staking, deployer, alice):
+    fund(token, deployer, alice, E18, spender=staking)
+    with ape.reverts(staking.InvalidAccount, account=staking):
+        staking.stakeFor(staking, E18, sender=alice)
 
 
 @pytest.mark.parametrize("who", ["alice", "guardian", "notifier", "attacker"])
 def test_only_admin_grants_guardian(staking, who, request):
     caller = request.getfixturevalue(who)
-    with ape.reverts(
-        staking.AccessControlUnauthorizedAccount, account=caller, neededRole=staking.DEFAULT_ADMIN_ROLE()
-    ):
+    with ape.reverts(staking.AccessControlUnauthorizedAccount, account=caller, neededRole=staking.DEFAULT_ADMIN_ROLE()):
         staking.grantRole(staking.GUARDIAN_ROLE(), caller, sender=caller)
 
 

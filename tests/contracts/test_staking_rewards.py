@@ -145,9 +145,7 @@ def test_claim_pays_earned_once(token, staking, deployer, notifier, alice, t0):
     assert staking.earned(alice) == 43_200 * E18
 
 
-def test_unstake_request_stops_earning_and_cancel_restores(
-    token, staking, deployer, notifier, alice, bob, t0
-):
+def test_unstake_request_stops_earning_and_cancel_restores(token, staking, deployer, notifier, alice, bob, t0):
     # alice and bob stake 100 VVV each. alice requests to unstake all 100 at t0-5 (stops earning).
     # Stream of 86,400 VVV from t0. alice cancels at t0+43,200: her 100 are back and earn again.
     # First half: bob alone 43,200. Second half split 1:1: 21,600 each.

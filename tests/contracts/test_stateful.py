@@ -1,0 +1,575 @@
+"""Stateful fuzzing of the whole deployed system (Hypothesis `RuleBasedStateMachine`).
+
+Actors: three stakers, an attacker, the oracle and the guardian. Rules: stake, stakeFor,
+requestUnstake, cancelUnstake, withdraw, claimRewards, restakeRewards, advance time (seconds to
+days, across epoch boundaries), postReport (valid and invalid), reject, challenge, distribute,
+pause and unpause, and calls by the attacker to everything role-restricted. A rule that must
+revert names the error it expects, from a Python model of the principal flows.
+
+After every step the invariants hold (see docs/security.md):
+ 1. VVV held by staking == total staked + total unbonding + unclaimed rewards + rewards still to
+    stream + dust, with 0 <= dust <= DUST_PER_UPDATE x accumulator updates (never insolvent);
+ 2. supply - 100M == EPOCH_EMISSION x distributed epochs <= EPOCH_EMISSION x closed epochs since
+    genesis, and each distribution's stakers' + treasury's parts == EPOCH_EMISSION;
+ 3. each account's wallet + stake + pending unbonding - rewards received == what it was given;
+ 4. no withdraw before its unlock time, no request paid twice, reports strictly sequential, a
+    rejected report never distributed, an epoch's allotments sum to <= its capacity.
+
+`make test` runs a bounded profile; `VVV_FUZZ=long make fuzz` a long one.
+"""
+
+import os
+
+import ape
+import pytest
+from ape.exceptions import ContractLogicError
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from tests.helpers import CAPACITY, DAY, E18, EPOCH_EMISSION, WEEK, at
+from vvv.merkle import StandardMerkleTree
+
+PROFILES = {
+    "ci": {"max_examples": 10, "stateful_step_count": 30},
+    "long": {"max_examples": 400, "stateful_step_count": 80},
+}
+PROFILE = PROFILES[os.environ.get("VVV_FUZZ", "ci")]
+MIN_STAKE = 10**15
+WINDOW = 2 * 3_600
+FUNDING = 1_000_000 * E18
+ZERO = b"\x00" * 32
+# Dust per accumulator update: each update floors the reward per staked wei (< total/1e18 wei
+# for all stakers together) and each settlement floors by < 1 + stake/1e18 wei. With at most
+# 3 x 1,000,000 VVV staked: < 3e6 + 3 x (1 + 1e6) wei per update.
+DUST_PER_UPDATE = 7 * 10**6
+
+# The first (simplest) value of each strategy is one that succeeds, so that short examples
+# already move state; the edges follow.
+amounts = st.one_of(
+    st.sampled_from([100 * E18, 1, MIN_STAKE - 1, MIN_STAKE, E18, 12_345 * E18 + 6789]),
+    st.integers(min_value=1, max_value=50_000 * E18),
+)
+
+
+class System(RuleBasedStateMachine):
+    env: dict = {}
+
+    # The first (simplest) values start three days in with a stream running to nobody, so even
+    # the first examples exercise distributions, carries and the once-only rule.
+    @initialize(
+        days_in=st.sampled_from([3, 0, 5, 1, 4]),
+        live_stream=st.sampled_from([True, False]),
+        staked=st.sampled_from([True, False]),
+    )
+    def setup(self, days_in, live_stream, staked):
+        """Start before genesis or some days after it; with `live_stream` (and at least three
+        days in), epoch g is distributed by the fallback while nothing is staked, so a stream
+        runs to nobody from the first step. With `staked`, each staker then stakes 100 VVV and
+        the first one asks to unstake 40 (so requests exist from the first step)."""
+        env = self.env
+        self.sys = env["system"]
+        self.stakers = env["stakers"]
+        self.attacker = env["attacker"]
+        self.oracle_acct = env["oracle"]
+        self.guardian = env["guardian"]
+        self.treasury = env["treasury"]
+        self.snapshot = ape.chain.snapshot()
+        self.now = env["start"]
+        self.g = self.sys.emissions.genesisEpoch()
+        self.given = {a: FUNDING for a in self.stakers}  # what each account was given
+        self.received = dict.fromkeys(self.stakers, 0)  # rewards claimed or restaked
+        self.via_stake_for = dict.fromkeys(self.stakers, 0)  # stake paid by others
+        self.paid_for_others = dict.fromkeys(self.stakers, 0)
+        self.requests: dict[int, dict] = {}
+        self.reports: dict[int, dict] = {}  # epoch -> {"status", "utilization", "finalAt", ...}
+        self.next_epoch = self.g
+        self.distributed: set[int] = set()
+        self.updates = 1
+        self.staking_paused = False
+        self.oracle_paused = False
+        if days_in:
+            self.now = (self.g + days_in) * DAY + 1_000
+            ape.chain.mine(timestamp=self.now)
+        if live_stream and days_in >= 3:
+            self.tick()
+            self.sys.emissions.distribute(self.g, sender=self.attacker)
+            self.distributed.add(self.g)
+            self.updates += 1
+            self.tick()
+            with ape.reverts(self.sys.emissions.AlreadyDistributed, epoch=self.g):
+                self.sys.emissions.distribute(self.g, sender=self.attacker)
+        if staked:
+            for i in range(3):
+                self.stake(i, 100 * E18)
+            self.request_unstake(0, 0.4)
+
+    def teardown(self):
+
+        if hasattr(self, "snapshot"):
+            ape.chain.restore(self.snapshot)
+
+    # ------------------------------------------------------------------ helpers
+
+    def tick(self, seconds: int = 1) -> int:
+        """Set the next transaction's time: `seconds` on, and after the newest block (a rule that
+        sends several transactions lets the chain move on by itself)."""
+        self.now = max(self.now + seconds, ape.chain.blocks.head.timestamp + 1)
+        at(self.now)
+        return self.now
+
+    def epoch(self) -> int:
+        return self.now // DAY
+
+    def stake_of(self, who) -> int:
+        return self.sys.staking.stakeOf(who)
+
+    def insufficient(self, payer, amount) -> bool:
+        return amount > self.sys.token.balanceOf(payer)
+
+    def pending_of(self, who) -> int:
+        return sum(r["amount"] for r in self.requests.values() if r["owner"] == who and not r["settled"])
+
+    # ------------------------------------------------------------------ staking rules
+
+    @rule(i=st.integers(0, 2), amount=amounts)
+    def stake(self, i, amount):
+        who, staking = self.stakers[i], self.sys.staking
+        self.tick()
+        if self.staking_paused:
+            with ape.reverts(staking.EnforcedPause):
+                staking.stake(amount, sender=who)
+        elif self.stake_of(who) + amount < MIN_STAKE:
+            with ape.reverts(staking.BelowMinimumStake):
+                staking.stake(amount, sender=who)
+        elif self.insufficient(who, amount):
+            with ape.reverts(self.sys.token.ERC20InsufficientBalance):
+                staking.stake(amount, sender=who)
+        else:
+            staking.stake(amount, sender=who)
+            self.updates += 1
+
+    @rule(i=st.integers(0, 2), j=st.integers(0, 2), amount=amounts)
+    def stake_for(self, i, j, amount):
+        payer, account, staking = self.stakers[i], self.stakers[j], self.sys.staking
+        self.tick()
+        if self.staking_paused:
+            with ape.reverts(staking.EnforcedPause):
+                staking.stakeFor(account, amount, sender=payer)
+        elif self.stake_of(account) + amount < MIN_STAKE:
+            with ape.reverts(staking.BelowMinimumStake):
+                staking.stakeFor(account, amount, sender=payer)
+        elif self.insufficient(payer, amount):
+            with ape.reverts(self.sys.token.ERC20InsufficientBalance):
+                staking.stakeFor(account, amount, sender=payer)
+        else:
+            staking.stakeFor(account, amount, sender=payer)
+            self.updates += 1
+            self.paid_for_others[payer] += amount
+            self.via_stake_for[account] += amount
+
+    @rule(i=st.integers(0, 2), share=st.sampled_from([0.5, 1.0, 0.0, 0.1, 0.999, 1.5]))
+    def request_unstake(self, i, share):
+        who, staking = self.stakers[i], self.sys.staking
+        staked = self.stake_of(who)
+        amount = int(staked * share) if share <= 1 else staked + 1
+        self.tick()
+        if self.staking_paused:
+            with ape.reverts(staking.EnforcedPause):
+                staking.requestUnstake(max(amount, 1), sender=who)
+            return
+        if amount == 0:
+            with ape.reverts(staking.ZeroAmount):
+                staking.requestUnstake(0, sender=who)
+        elif amount > staked:
+            with ape.reverts(staking.InsufficientStake, requested=amount, staked=staked):
+                staking.requestUnstake(amount, sender=who)
+        elif amount != staked and (amount < MIN_STAKE or staked - amount < MIN_STAKE):
+            with ape.reverts(staking.BelowMinimumStake):
+                staking.requestUnstake(amount, sender=who)
+        else:
+            staking.requestUnstake(amount, sender=who)
+            self.updates += 1
+            request_id = staking.lastRequestId()
+            assert request_id == len(self.requests) + 1
+            self.requests[request_id] = {
+                "owner": who,
+                "amount": amount,
+                "unlock": self.now + WEEK,
+                "settled": False,
+            }
+
+    def pick_request(self, i: int, pick: int):
+        """Mostly an existing request by its owner; sometimes an unknown id (0 or past the end),
+        or someone else's request."""
+        if self.requests and pick % 5:
+            request_id = sorted(self.requests)[pick % len(self.requests)]
+            who = self.requests[request_id]["owner"] if i < 2 else self.stakers[pick % 3]
+        else:
+            request_id = 0 if pick % 2 else len(self.requests) + 1
+            who = self.stakers[i]
+        return who, request_id, self.requests.get(request_id)
+
+    @rule(i=st.integers(0, 2), pick=st.integers(0, 10**6))
+    def cancel_unstake(self, i, pick):
+        staking = self.sys.staking
+        who, request_id, request = self.pick_request(i, pick)
+        self.tick()
+        if request is None:
+            with ape.reverts(staking.UnknownRequest, requestId=request_id):
+                staking.cancelUnstake(request_id, sender=who)
+        elif request["owner"] != who:
+            with ape.reverts(staking.NotRequestOwner, requestId=request_id, caller=who):
+                staking.cancelUnstake(request_id, sender=who)
+        elif request["settled"]:
+            with ape.reverts(staking.RequestSettled, requestId=request_id):
+                staking.cancelUnstake(request_id, sender=who)
+        else:
+            staking.cancelUnstake(request_id, sender=who)  # works while paused too
+            self.updates += 1
+            request["settled"] = True
+
+    @rule(i=st.integers(0, 2), pick=st.integers(0, 10**6))
+    def withdraw(self, i, pick):
+        staking, token = self.sys.staking, self.sys.token
+        who, request_id, request = self.pick_request(i, pick)
+        self.tick()
+        if request is None:
+            with ape.reverts(staking.UnknownRequest, requestId=request_id):
+                staking.withdraw(request_id, sender=who)
+        elif request["owner"] != who:
+            with ape.reverts(staking.NotRequestOwner, requestId=request_id, caller=who):
+                staking.withdraw(request_id, sender=who)
+        elif request["settled"]:
+            with ape.reverts(staking.RequestSettled, requestId=request_id):
+                staking.withdraw(request_id, sender=who)
+        elif self.now < request["unlock"]:
+            with ape.reverts(staking.RequestNotMatured, requestId=request_id, unlockTime=request["unlock"]):
+                staking.withdraw(request_id, sender=who)
+        else:
+            before = token.balanceOf(who)
+            staking.withdraw(request_id, sender=who)  # works while paused too
+            assert token.balanceOf(who) == before + request["amount"]
+            request["settled"] = True
+
+    @rule(i=st.integers(0, 2))
+    def claim(self, i):
+        who, staking, token = self.stakers[i], self.sys.staking, self.sys.token
+        self.tick()
+        owed = staking.earned(who)  # earned at this block's time: the view runs on the head,
+        before = token.balanceOf(who)  # so read after the claim instead
+        if owed == 0 and staking.rewardRate() == 0:
+            with ape.reverts(staking.NoRewards):
+                staking.claimRewards(sender=who)
+            return
+        try:
+            staking.claimRewards(sender=who)
+        except ContractLogicError as err:
+            assert type(err).__name__ == "NoRewards" and owed == 0, err
+            return
+        got = token.balanceOf(who) - before
+        assert got >= owed
+        self.received[who] += got
+        self.updates += 1
+
+    @rule(i=st.integers(0, 2))
+    def restake(self, i):
+        who, staking = self.stakers[i], self.sys.staking
+        self.tick()
+        if self.staking_paused:
+            with ape.reverts(staking.EnforcedPause):
+                staking.restakeRewards(sender=who)
+            return
+        stake_before = self.stake_of(who)
+        try:
+            staking.restakeRewards(sender=who)
+        except ContractLogicError as err:
+            assert type(err).__name__ in ("NoRewards", "BelowMinimumStake"), err
+            return
+        self.received[who] += self.stake_of(who) - stake_before
+        self.updates += 1
+
+    # ------------------------------------------------------------------ time
+
+    @rule(seconds=st.one_of(st.integers(1, 600), st.integers(3_000, 3 * DAY), st.just(DAY), st.just(WEEK)))
+    def advance_time(self, seconds):
+        self.now = max(self.now, ape.chain.blocks.head.timestamp) + seconds
+        ape.chain.mine(timestamp=self.now)
+
+    # ------------------------------------------------------------------ oracle
+
+    def active_tree(self, wrong: bool):
+        """Tree of the stakers with a stake at the next report's snapshot; with `wrong`, the
+        first leaf claims one wei more than its checkpoint."""
+        snapshot = (self.next_epoch + 1) * DAY - 1
+        leaves = [(a.address, self.sys.staking.stakeAt(a, snapshot)) for a in self.stakers]
+        leaves = [(a, s) for a, s in leaves if s > 0]
+        if not leaves:
+            return None, []
+        if wrong:
+            leaves[0] = (leaves[0][0], leaves[0][1] + 1)
+        return StandardMerkleTree.of(leaves), leaves
+
+    @precondition(lambda self: self.next_epoch < self.epoch())
+    @rule(utilization=st.integers(0, 10_000), wrong=st.booleans())
+    def post_report(self, utilization, wrong):
+        o, epoch = self.sys.oracle, self.next_epoch
+        tree, leaves = self.active_tree(wrong)
+        total = sum(s for _, s in leaves)
+        root, count = (tree.root, len(leaves)) if tree else (ZERO, 0)
+        self.tick()
+        if self.oracle_paused:
+            with ape.reverts(o.EnforcedPause):
+                o.postReport(epoch, utilization, CAPACITY, root, total, count, sender=self.oracle_acct)
+            return
+        if total > self.sys.staking.totalStakedAt((epoch + 1) * DAY - 1):
+            with ape.reverts(o.ActiveStakeTooHigh):
+                o.postReport(epoch, utilization, CAPACITY, root, total, count, sender=self.oracle_acct)
+            return
+        o.postReport(epoch, utilization, CAPACITY, root, total, count, sender=self.oracle_acct)
+        assert o.lastReportedEpoch() == epoch
+        self.reports[epoch] = {"status": "posted", "utilization": utilization, "finalAt": self.now + WINDOW,
+                               "tree": tree, "leaves": leaves, "wrong": wrong}  # fmt: skip
+        self.next_epoch += 1
+
+    @rule(kind=st.sampled_from(["gap", "current", "utilization", "inconsistent", "duplicate", "attacker"]))
+    def post_invalid_report(self, kind):
+        o = self.sys.oracle
+        self.tick()
+        sender, epoch, utilization, root, total, count = self.oracle_acct, self.next_epoch, 0, ZERO, 0, 0
+        if self.oracle_paused:
+            with ape.reverts(o.EnforcedPause):
+                o.postReport(epoch, 0, CAPACITY, ZERO, 0, 0, sender=sender)
+            return
+        if kind == "gap":
+            epoch, error = (
+                self.next_epoch + 1,
+                o.EpochNotClosed if self.next_epoch + 1 >= self.epoch() else o.EpochOutOfOrder,
+            )
+        elif kind == "current":
+            epoch, error = self.epoch(), o.EpochNotClosed
+        elif kind == "utilization":
+            utilization, error = 10_001, o.InvalidUtilization
+        elif kind == "inconsistent":
+            root, error = b"\x01" * 32, o.InconsistentActiveSet
+        elif kind == "duplicate":
+            live = [e for e, r in self.reports.items() if r["status"] != "rejected"]
+            if not live:
+                return
+            epoch, error = live[-1], o.ReportExists
+        else:
+            sender, error = self.attacker, o.AccessControlUnauthorizedAccount
+        if kind in ("utilization", "inconsistent") and epoch >= self.epoch():
+            error = o.EpochNotClosed
+        with ape.reverts(error):
+            o.postReport(epoch, utilization, CAPACITY, root, total, count, sender=sender)
+
+    def pending_epochs(self):
+        return [e for e, r in self.reports.items() if r["status"] == "posted" and self.now + 1 < r["finalAt"]]
+
+    @rule(pick=st.integers(0, 100))
+    def reject(self, pick):
+        o = self.sys.oracle
+        epochs = sorted(self.reports)
+        if not epochs:
+            return
+        epoch = epochs[pick % len(epochs)]
+        report = self.reports[epoch]
+        self.tick()
+        if report["status"] == "rejected":
+            with ape.reverts(o.ReportAlreadyRejected, epoch=epoch):
+                o.reject(epoch, sender=self.guardian)
+        elif self.now >= report["finalAt"]:
+            with ape.reverts(o.DisputeWindowClosed, epoch=epoch, finalAt=report["finalAt"]):
+                o.reject(epoch, sender=self.guardian)
+        else:
+            o.reject(epoch, sender=self.guardian)
+            report["status"] = "rejected"
+
+    @rule(pick=st.integers(0, 100))
+    def challenge(self, pick):
+        o = self.sys.oracle
+        epochs = [e for e, r in sorted(self.reports.items()) if r["tree"] is not None]
+        if not epochs:
+            return
+        epoch = epochs[pick % len(epochs)]
+        report = self.reports[epoch]
+        account, stake = report["leaves"][0]
+        proof = report["tree"].proof(0)
+        self.tick()
+        if report["status"] == "rejected":
+            with ape.reverts(o.ReportAlreadyRejected, epoch=epoch):
+                o.challenge(epoch, account, stake, proof, sender=self.attacker)
+        elif self.now >= report["finalAt"]:
+            with ape.reverts(o.DisputeWindowClosed, epoch=epoch, finalAt=report["finalAt"]):
+                o.challenge(epoch, account, stake, proof, sender=self.attacker)
+        elif not report["wrong"]:
+            with ape.reverts(o.LeafMatchesStake, epoch=epoch, account=account, stake=stake):
+                o.challenge(epoch, account, stake, proof, sender=self.attacker)
+        else:
+            o.challenge(epoch, account, stake, proof, sender=self.attacker)
+            report["status"] = "rejected"
+
+    # ------------------------------------------------------------------ emissions
+
+    @precondition(lambda self: self.distributed)
+    @rule(pick=st.integers(0, 100))
+    def distribute_again(self, pick):
+        epochs = sorted(self.distributed)
+        epoch = epochs[pick % len(epochs)]
+        self.tick()
+        with ape.reverts(self.sys.emissions.AlreadyDistributed, epoch=epoch):
+            self.sys.emissions.distribute(epoch, sender=self.attacker)
+
+    @rule(offset=st.integers(-1, 6))
+    def distribute(self, offset):
+        em, epoch = self.sys.emissions, self.g + offset
+        self.tick()
+        report = self.reports.get(epoch)
+        is_final = report is not None and report["status"] == "posted" and self.now >= report["finalAt"]
+        if epoch < self.g:
+            error = em.EpochBeforeGenesis
+        elif epoch >= self.epoch():
+            error = em.EpochNotClosed
+        elif epoch in self.distributed:
+            error = em.AlreadyDistributed
+        elif not is_final and self.now < (epoch + 3) * DAY:
+            error = em.ReportNotFinal
+        else:
+            error = None
+        if error is not None:
+            with ape.reverts(error):
+                em.distribute(epoch, sender=self.attacker)
+            return
+        tx = em.distribute(epoch, sender=self.attacker)
+        (event,) = tx.decode_logs(em.Distributed)
+        expected_utilization = report["utilization"] if is_final else 0
+        assert event.utilizationBps == expected_utilization
+        assert event.fallbackUsed == (not is_final)  # a rejected report is never used
+        assert event.stakerAmount + event.treasuryAmount == EPOCH_EMISSION
+        self.distributed.add(epoch)
+        self.updates += 1
+        self.tick()  # once only: the same epoch again, right away
+        with ape.reverts(em.AlreadyDistributed, epoch=epoch):
+            em.distribute(epoch, sender=self.attacker)
+
+    # ------------------------------------------------------------------ guardian and attacker
+
+    @rule(target_contract=st.sampled_from(["staking", "oracle"]))
+    def toggle_pause(self, target_contract):
+        contract = getattr(self.sys, target_contract)
+        self.tick()
+        attr = f"{target_contract}_paused"
+        with ape.reverts(contract.AccessControlUnauthorizedAccount):
+            contract.pause(sender=self.attacker)
+        if getattr(self, attr):
+            contract.unpause(sender=self.guardian)
+        else:
+            contract.pause(sender=self.guardian)
+        setattr(self, attr, not getattr(self, attr))
+
+    @rule(what=st.sampled_from(["notify", "mint", "reject", "curve", "window"]))
+    def attacker_calls_restricted(self, what):
+        s, a = self.sys, self.attacker
+        self.tick()
+        if what == "notify":
+            with ape.reverts(s.staking.AccessControlUnauthorizedAccount):
+                s.staking.notifyRewards(E18, sender=a)
+        elif what == "mint":
+            with ape.reverts(s.token.NotMinter, caller=a):
+                s.token.mint(a, E18, sender=a)
+        elif what == "reject":
+            with ape.reverts(s.oracle.AccessControlUnauthorizedAccount):
+                s.oracle.reject(self.g, sender=a)
+        elif what == "curve":
+            with ape.reverts(s.emissions.AccessControlUnauthorizedAccount):
+                s.emissions.setCurve(10_000, 5000, 10_000, 10_000, sender=a)
+        else:
+            with ape.reverts(s.oracle.AccessControlUnauthorizedAccount):
+                s.oracle.setDisputeWindow(3_600, sender=a)
+
+    # ------------------------------------------------------------------ invariants
+
+    @invariant()
+    def staking_is_solvent_within_dust(self):
+        if not hasattr(self, "sys"):
+            return
+        s = self.sys
+        liabilities = (
+            s.staking.totalStaked()
+            + s.staking.totalUnbonding()
+            + sum(s.staking.earned(a) for a in self.stakers)
+            + s.staking.unstreamedRewards()
+        )
+        dust = s.token.balanceOf(s.staking) - liabilities
+        assert 0 <= dust <= DUST_PER_UPDATE * self.updates, dust
+
+    @invariant()
+    def supply_matches_distributions(self):
+        if not hasattr(self, "sys"):
+            return
+        s = self.sys
+        minted = s.token.totalSupply() - 100_000_000 * E18
+        assert minted == EPOCH_EMISSION * len(self.distributed) == s.emissions.totalEmitted()
+        closed = max(0, ape.chain.blocks.head.timestamp // DAY - self.g)
+        assert minted <= EPOCH_EMISSION * closed
+
+    @invariant()
+    def accounts_change_only_by_rewards(self):
+        if not hasattr(self, "sys"):
+            return
+        s = self.sys
+        for a in self.stakers:
+            holdings = s.token.balanceOf(a) + self.stake_of(a) + self.pending_of(a)
+            assert holdings - self.received[a] - self.via_stake_for[a] + self.paid_for_others[a] == self.given[a]
+        assert s.staking.totalUnbonding() == sum(r["amount"] for r in self.requests.values() if not r["settled"])
+
+    @invariant()
+    def reports_sequential_and_allotments_within_capacity(self):
+        if not hasattr(self, "sys"):
+            return
+        o = self.sys.oracle
+        assert o.lastReportedEpoch() == self.next_epoch - 1
+        head = ape.chain.blocks.head.timestamp
+        epoch = head // DAY  # allotments of today come from yesterday's report (or the fallback)
+        report = self.reports.get(epoch - 1)
+        if report is not None and report["status"] == "posted" and report["tree"] is not None:
+            tree = report["tree"]
+            total = sum(
+                o.vcuAllocation(epoch, acc, st_, tree.proof(i)) for i, (acc, st_) in enumerate(report["leaves"])
+            )
+        else:
+            total = sum(o.vcuAllocation(epoch, a, 0, []) for a in self.stakers)
+        assert total <= CAPACITY
+
+
+@pytest.fixture(scope="module")
+def fuzz_env(system, deployer, alice, bob, carol, attacker, oracle, guardian, treasury, chain):
+    stakers = [alice, bob, carol]
+    g = system.emissions.genesisEpoch()
+    t = g * DAY - 2_000
+    for who in stakers:
+        at(t)
+        system.token.transfer(who, FUNDING, sender=deployer)
+        at(t + 1)
+        system.token.approve(system.staking, 2**256 - 1, sender=who)
+        t += 2
+    return {"system": system, "stakers": stakers, "attacker": attacker, "oracle": oracle,
+            "guardian": guardian, "treasury": treasury, "start": t}  # fmt: skip
+
+
+def test_system_invariants_hold_under_random_actions(fuzz_env):
+    System.env = fuzz_env
+    machine_settings = settings(
+        max_examples=PROFILE["max_examples"],
+        stateful_step_count=PROFILE["stateful_step_count"],
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        derandomize=os.environ.get("VVV_FUZZ") != "long",
+        database=None,
+        # shrinking replays many chains of transactions; the bounded profile reports the raw example
+        phases=list(Phase) if os.environ.get("VVV_FUZZ") == "long" else [Phase.explicit, Phase.generate],
+    )
+    from hypothesis.stateful import run_state_machine_as_test
+
+    run_state_machine_as_test(System, settings=machine_settings)
