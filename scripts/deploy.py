@@ -5,13 +5,13 @@ required, and an existing `deployments/<network>.json` is never overwritten with
 
 import click
 from ape.api import AccountAPI, EcosystemAPI, NetworkAPI, ProviderAPI
-from ape.cli import ConnectedProviderCommand, account_option
+from ape.cli import account_option
 
-from vvv.cli_support import fail
+from vvv.cli_support import ChainCommand, fail
 from vvv.deployment import DeploymentError, deploy_system, local_role_defaults, parse_vcu
 
 
-@click.command(cls=ConnectedProviderCommand)
+@click.command(cls=ChainCommand)
 @account_option()
 @click.option("--treasury", help="Receiver of the treasury's part of the emission.")
 @click.option("--oracle", "oracle_address", help="Holder of the oracle role (posts daily reports).")

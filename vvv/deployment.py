@@ -8,6 +8,7 @@ so the controller's address is computed from the deployer's nonce beforehand and
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,7 +82,9 @@ def network_name() -> str:
 
 
 def record_path(directory: Path | None = None) -> Path:
-    return (directory or DEPLOYMENTS_DIR) / f"{network_name()}.json"
+    """`deployments/<network>.json` (the folder can be moved with VVV_DEPLOYMENTS_DIR)."""
+    folder = directory or Path(os.environ.get("VVV_DEPLOYMENTS_DIR", DEPLOYMENTS_DIR))
+    return folder / f"{network_name()}.json"
 
 
 def deploy_system(
@@ -111,9 +114,7 @@ def deploy_system(
     path = record_path(deployments_dir)
     is_local = networks.provider.network.name in LOCAL_NETWORKS
     if record and path.exists() and not is_local and not overwrite:
-        raise DeploymentError(
-            f"{path} exists: a system is already deployed on this network (use --overwrite)"
-        )
+        raise DeploymentError(f"{path} exists: a system is already deployed on this network (use --overwrite)")
 
     genesis_epoch = params["genesis_epoch"] or epoch_of(chain.pending_timestamp) + 1
     nonce = deployer.nonce
@@ -166,8 +167,7 @@ def deploy_system(
             "guardian": str(getattr(guardian, "address", guardian)),
             "genesis_holder": str(getattr(holder, "address", holder)),
         },
-        "parameters": {k: v for k, v in params.items() if k not in ("admin", "genesis_epoch")}
-        | {"capacity": capacity},
+        "parameters": {k: v for k, v in params.items() if k not in ("admin", "genesis_epoch")} | {"capacity": capacity},
     }
     if record:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -179,14 +179,10 @@ def load_system(directory: Path | None = None) -> System:
     """The system recorded for the connected network."""
     path = record_path(directory)
     if not path.exists():
-        raise DeploymentError(
-            f"no deployment record for network {network_name()} ({path}); run `ape run deploy`"
-        )
+        raise DeploymentError(f"no deployment record for network {network_name()} ({path}); run `ape run deploy`")
     data = json.loads(path.read_text())
     if data.get("chain_id") != chain.chain_id:
-        raise DeploymentError(
-            f"{path} is for chain {data.get('chain_id')}, connected to chain {chain.chain_id}"
-        )
+        raise DeploymentError(f"{path} is for chain {data.get('chain_id')}, connected to chain {chain.chain_id}")
     c = data["contracts"]
     return System(
         token=project.VVVToken.at(c["VVVToken"]),

@@ -3,7 +3,8 @@
 Same root, proofs and `standard-v1` JSON dump as `@openzeppelin/merkle-tree`'s
 `StandardMerkleTree.of(values, ["address", "uint256"])` (leaves sorted by hash), and the same
 leaf hash as the EpochOracle: `keccak256(bytes.concat(keccak256(abi.encode(account, stake))))`.
-Values are kept as `[checksummed address, decimal string]`, the form the JS library is given."""
+Values are kept as `[lower-case address, decimal string]`, the form the JS library is given
+(the library keeps values as given, so both dumps are byte-identical)."""
 
 from __future__ import annotations
 
@@ -34,9 +35,7 @@ def to_checksum_address(account: str) -> str:
     if not set(lower) <= _HEX:
         raise MerkleError(f"not an address: {account!r}")
     digest = keccak_256(lower.encode()).hexdigest()
-    return "0x" + "".join(
-        c.upper() if d in "89abcdef" else c for c, d in zip(lower, digest[:40], strict=True)
-    )
+    return "0x" + "".join(c.upper() if d in "89abcdef" else c for c, d in zip(lower, digest[:40], strict=True))
 
 
 def leaf_hash(account: str, stake: int) -> bytes:
@@ -80,7 +79,7 @@ class StandardMerkleTree:
         """Build the tree of `values` (input order is kept for the values and the dump)."""
         if not values:
             raise MerkleError("a Merkle tree needs at least one leaf")
-        normalized = [(to_checksum_address(account), _uint256(stake)) for account, stake in values]
+        normalized = [(_lower_address(account), _uint256(stake)) for account, stake in values]
         hashes = [_leaf(bytes.fromhex(account[2:]), stake) for account, stake in normalized]
         order = sorted(range(len(hashes)), key=hashes.__getitem__)
         n = len(hashes)
@@ -136,14 +135,10 @@ class StandardMerkleTree:
         if data.get("leafEncoding") != LEAF_ENCODING:
             raise MerkleError(f"expected leaf encoding {LEAF_ENCODING}, got {data.get('leafEncoding')}")
         tree = [_b32(node) for node in data["tree"]]
-        values = [(to_checksum_address(v["value"][0]), int(v["value"][1])) for v in data["values"]]
+        values = [(_lower_address(v["value"][0]), int(v["value"][1])) for v in data["values"]]
         tree_index = [int(v["treeIndex"]) for v in data["values"]]
         for (account, stake), index in zip(values, tree_index, strict=True):
-            if (
-                not 0 <= index < len(tree)
-                or 2 * index + 1 < len(tree)
-                or tree[index] != leaf_hash(account, stake)
-            ):
+            if not 0 <= index < len(tree) or 2 * index + 1 < len(tree) or tree[index] != leaf_hash(account, stake):
                 raise MerkleError(f"value {account} {stake} does not match leaf {index}")
         for i in range(len(tree)):
             if 2 * i + 2 < len(tree) and tree[i] != node_hash(tree[2 * i + 1], tree[2 * i + 2]):
@@ -154,6 +149,13 @@ class StandardMerkleTree:
         path.write_text(json.dumps(self.dump()))
 
 
+def _lower_address(account: str) -> str:
+    lower = account.lower() if isinstance(account, str) else ""
+    if len(lower) != 42 or lower[:2] != "0x" or not set(lower[2:]) <= _HEX:
+        raise MerkleError(f"not an address: {account!r}")
+    return lower
+
+
 def _uint256(stake: int | str) -> int:
     value = int(stake)
     if not 0 <= value < 2**256:
@@ -162,11 +164,7 @@ def _uint256(stake: int | str) -> int:
 
 
 def _b32(value: bytes | str) -> bytes:
-    raw = (
-        bytes.fromhex(value[2:] if value.startswith("0x") else value)
-        if isinstance(value, str)
-        else bytes(value)
-    )
+    raw = bytes.fromhex(value[2:] if value.startswith("0x") else value) if isinstance(value, str) else bytes(value)
     if len(raw) != 32:
         raise MerkleError(f"expected 32 bytes, got {len(raw)}")
     return raw

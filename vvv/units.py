@@ -1,0 +1,31 @@
+"""Fixed-point amounts: VVV and VCU both have 18 decimals."""
+
+from decimal import Decimal, InvalidOperation
+
+ONE = 10**18
+
+
+class AmountError(ValueError):
+    """An amount is not a non-negative number with at most 18 decimals."""
+
+
+def parse_amount(text: str | int | Decimal, *, allow_zero: bool = True) -> int:
+    """'1.5' -> 1_500_000_000_000_000_000. Rejects negatives, NaN and more than 18 decimals."""
+    try:
+        value = Decimal(str(text).strip())
+    except InvalidOperation:
+        raise AmountError(f"not a number: {text!r}") from None
+    if not value.is_finite() or value < 0 or (value == 0 and not allow_zero):
+        raise AmountError(f"must be {'non-negative' if allow_zero else 'positive'}: {text!r}")
+    scaled = value * ONE
+    if scaled != scaled.to_integral_value():
+        raise AmountError(f"more than 18 decimals: {text!r}")
+    return int(scaled)
+
+
+def format_amount(wei: int, places: int = 18) -> str:
+    """1_500_000_000_000_000_000 -> '1.5' (exact, trailing zeros dropped)."""
+    sign = "-" if wei < 0 else ""
+    whole, frac = divmod(abs(wei), ONE)
+    text = f"{whole}.{frac:018d}"[: len(str(whole)) + 1 + places].rstrip("0").rstrip(".")
+    return sign + text
