@@ -10,7 +10,9 @@ interface IStaking {
     function earned(address account) external view returns (uint256);
 }
 
-/// @notice Test attacker: stakes and unstakes in one transaction (a flash stake).
+/// @notice Test-only attacker (never deployed by deploy_system): stakes and unstakes in one
+///         transaction, a flash stake. At the top of contracts/ because ape test only lists
+///         top-level sources of a fresh build.
 contract FlashStaker {
     /// @notice Stakes `amount` of `token` held here and requests it back in the same call;
     ///         returns what it earned in between.
