@@ -1,16 +1,17 @@
-"""The Silverback bot's own handlers (`bots/oracle.py`), called as its scheduler would call them:
-after advancing time three days, three reports are on chain, final, and distributed."""
+"""The oracle bot's handlers (`vvv.bot`, which bots/oracle.py schedules), called as its cron
+would call them: after advancing time three days, three reports are on chain, final, and
+distributed. `make test` runs this on ape's chain and on anvil."""
 
 import json
 
 import pytest
 
 from tests.helpers import DAY, E18, mine_at
-from vvv import deployment
+from vvv import bot, deployment
 
 
 @pytest.fixture
-def bot_env(system, oracle, world, tmp_path, monkeypatch):
+def bot_env(system, world, tmp_path, monkeypatch):
     deployments = tmp_path / "deployments"
     deployments.mkdir()
     # the bot finds the system through the deployment record, as in production
@@ -18,21 +19,15 @@ def bot_env(system, oracle, world, tmp_path, monkeypatch):
     monkeypatch.setenv("VVV_DEPLOYMENTS_DIR", str(deployments))
     monkeypatch.setenv("VVV_USAGE_DB", str(world["store"].engine.url))
     monkeypatch.setenv("VVV_REPORTS_DIR", str(world["reports"]))
-    import bots.oracle as bot_module
-
-    monkeypatch.setattr(bot_module, "_signer", lambda: oracle)
-    return bot_module
 
 
-def test_bot_handlers_three_days(system, treasury, bot_env, g):
-    daily = bot_env.daily_reports.original_func
-    hourly = bot_env.hourly_distribute.original_func
+def test_bot_handlers_three_days(system, oracle, attacker, treasury, bot_env, g):
     for day in range(1, 4):
         mine_at((g + day) * DAY + 300)  # the daily cron: 00:05 UTC
-        assert daily(None) == {"posted": [g + day - 1]}
+        assert bot.daily_reports(oracle, echo=lambda _: None) == {"posted": [g + day - 1]}
         for hour in (1, 2, 3):  # the hourly cron; reports become final 2 h after posting
             mine_at((g + day) * DAY + hour * 3_600)
-            hourly(None)
+            bot.hourly_distribute(attacker, echo=lambda _: None)
     assert [system.oracle.reportStatus(e) for e in range(g, g + 3)] == [2, 2, 2]
     assert [system.emissions.distributed(e) for e in range(g, g + 3)] == [True, True, True]
     emission = 14_000_000 * E18 // 365
