@@ -19,6 +19,7 @@ from ape.api import AccountAPI
 from ape.contracts import ContractInstance
 
 from vvv.epochs import epoch_of
+from vvv.units import AmountError, parse_amount
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOYMENTS_DIR = ROOT / "deployments"
@@ -50,17 +51,11 @@ class System:
 
 
 def parse_vcu(text: str) -> int:
-    """A VCU amount given with up to 18 decimals, in 18-decimal fixed point."""
-    from decimal import Decimal, InvalidOperation
-
+    """A positive VCU amount with up to 18 decimals, in 18-decimal fixed point."""
     try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise ValueError(f"not a number: {text!r}") from None
-    scaled = value * 10**18
-    if value <= 0 or scaled != scaled.to_integral_value():
-        raise ValueError(f"capacity must be positive with at most 18 decimals: {text!r}")
-    return int(scaled)
+        return parse_amount(text, allow_zero=False)
+    except AmountError as err:
+        raise ValueError(f"capacity {err}") from None
 
 
 def local_role_defaults() -> dict[str, str]:

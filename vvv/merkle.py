@@ -27,17 +27,6 @@ def keccak(data: bytes) -> bytes:
     return keccak_256(data).digest()
 
 
-def to_checksum_address(account: str) -> str:
-    """EIP-55 checksum form of a 0x-prefixed 40-hex-digit address (validated)."""
-    if not isinstance(account, str) or len(account) != 42 or account[:2] not in ("0x", "0X"):
-        raise MerkleError(f"not an address: {account!r}")
-    lower = account[2:].lower()
-    if not set(lower) <= _HEX:
-        raise MerkleError(f"not an address: {account!r}")
-    digest = keccak_256(lower.encode()).hexdigest()
-    return "0x" + "".join(c.upper() if d in "89abcdef" else c for c, d in zip(lower, digest[:40], strict=True))
-
-
 def leaf_hash(account: str, stake: int) -> bytes:
     """The leaf of `(account, stake)`: keccak256(keccak256(abi.encode(account, stake)))."""
     if not 0 <= stake < 2**256:
