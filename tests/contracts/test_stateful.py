@@ -146,8 +146,12 @@ class System(RuleBasedStateMachine):
             with ape.reverts(self.sys.token.ERC20InsufficientBalance):
                 staking.stake(amount, sender=who)
         else:
+            earned_before = staking.earned(who)
             staking.stake(amount, sender=who)
             self.updates += 1
+            # earnings settled, never reset, by a stake: folding them into the new stake's origin
+            # floors by at most 1 + stake / 1e18 wei (docs/staking.md)
+            assert staking.earned(who) >= earned_before - 1 - self.stake_of(who) // E18
 
     @rule(i=st.integers(0, 2), j=st.integers(0, 2), amount=amounts)
     def stake_for(self, i, j, amount):
@@ -163,8 +167,10 @@ class System(RuleBasedStateMachine):
             with ape.reverts(self.sys.token.ERC20InsufficientBalance):
                 staking.stakeFor(account, amount, sender=payer)
         else:
+            earned_before = staking.earned(account)
             staking.stakeFor(account, amount, sender=payer)
             self.updates += 1
+            assert staking.earned(account) >= earned_before - 1 - self.stake_of(account) // E18
             self.paid_for_others[payer] += amount
             self.via_stake_for[account] += amount
 
@@ -231,8 +237,11 @@ class System(RuleBasedStateMachine):
 
     @rule(i=st.integers(0, 2), pick=st.integers(0, 10**6))
     def withdraw(self, i, pick):
+        self.withdraw_request(*self.pick_request(i, pick))
+
+    def withdraw_request(self, who, request_id, request):
+        """Withdraw `request_id` as `who` one second on, expecting what the model says."""
         staking, token = self.sys.staking, self.sys.token
-        who, request_id, request = self.pick_request(i, pick)
         self.tick()
         if request is None:
             with ape.reverts(staking.UnknownRequest, requestId=request_id):
@@ -251,6 +260,25 @@ class System(RuleBasedStateMachine):
             staking.withdraw(request_id, sender=who)  # works while paused too
             assert token.balanceOf(who) == before + request["amount"]
             request["settled"] = True
+            self.tick()  # paid once only: the same request again, right away
+            with ape.reverts(staking.RequestSettled, requestId=request_id):
+                staking.withdraw(request_id, sender=who)
+
+    @precondition(lambda self: any(not r["settled"] for r in self.requests.values()))
+    @rule(pick=st.integers(0, 10**6))
+    def withdraw_at_unlock(self, pick):
+        """Jump to an open request's unlock time: a withdraw one second before it reverts, at it
+        pays (and the same request again reverts)."""
+        open_ids = sorted(i for i, r in self.requests.items() if not r["settled"])
+        request_id = open_ids[pick % len(open_ids)]
+        request = self.requests[request_id]
+        who, unlock = request["owner"], request["unlock"]
+        if max(self.now, ape.chain.blocks.head.timestamp) + 1 < unlock:
+            self.now = unlock - 2
+            self.tick()  # unlock - 1
+            with ape.reverts(self.sys.staking.RequestNotMatured, requestId=request_id, unlockTime=unlock):
+                self.sys.staking.withdraw(request_id, sender=who)
+        self.withdraw_request(who, request_id, request)
 
     @rule(i=st.integers(0, 2))
     def claim(self, i):
@@ -409,6 +437,21 @@ class System(RuleBasedStateMachine):
         else:
             o.challenge(epoch, account, stake, proof, sender=self.attacker)
             report["status"] = "rejected"
+
+    @precondition(lambda self: self.next_epoch < self.epoch() and not self.oracle_paused)
+    @rule(utilization=st.integers(0, 10_000))
+    def rejected_report_is_never_used(self, utilization):
+        """Post the next report, reject it, wait out its dispute window, then distribute: the
+        epoch is not final (or, from (e+3) days, goes by the fallback), never by the report."""
+        epoch = self.next_epoch
+        self.post_report(utilization, wrong=False)
+        report = self.reports.get(epoch)
+        if report is None:
+            return
+        self.reject(sorted(self.reports).index(epoch))
+        assert self.sys.oracle.reportStatus(epoch) == 3  # Rejected
+        self.now = max(self.now, report["finalAt"] - 1)
+        self.distribute(epoch - self.g)
 
     # ------------------------------------------------------------------ emissions
 
