@@ -1,0 +1,227 @@
+"""`ape run staker COMMAND ...`: the staker's command line.
+
+    ape run staker stake 100 --account me --network base:mainnet:node
+    ape run staker unstake 25.5 --account me
+    ape run staker cancel 7 --account me
+    ape run staker withdraw [REQUEST_ID ...] --account me   # all matured ones when none given
+    ape run staker claim --account me
+    ape run staker restake --account me
+    ape run staker status [ADDRESS] [--account me]
+    ape run staker calc --vvv 1000
+    ape run staker calc --workload llama-3.3-70b:2000:1500:400 --workload flux-dev:50
+
+Amounts are VVV with up to 18 decimals. Every command takes --json (one JSON object on stdout)
+and --wei (amounts as integer wei). A mistake gets a one-line error and nothing is sent."""
+
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+from ape.api import AccountAPI
+from ape.cli import account_option
+from ape.exceptions import ContractLogicError
+from rich.console import Console
+
+from vvv import staker
+from vvv.calc import CalcError, Task, allotment, stake_needed, what_it_buys
+from vvv.cli_support import ChainCommand, fail
+from vvv.dashboard import read_status
+from vvv.deployment import DeploymentError, load_system
+from vvv.market import read_market
+from vvv.permit import PermitRefused
+from vvv.pricing import DEFAULT_PRICES, PricingError, load_prices
+from vvv.proofs import ProofsError
+from vvv.render import (
+    Amounts,
+    calc_forward_data,
+    emit_json,
+    outcome_data,
+    show_calc_forward,
+    show_calc_reverse,
+    show_outcome,
+    show_status,
+    status_data,
+)
+from vvv.units import AmountError, parse_amount
+from vvv.usage import DEFAULT_URL
+
+# "-1" is an amount to reject with a clear message, not an unknown option
+COMMAND = {"cls": ChainCommand, "context_settings": {"ignore_unknown_options": True}}
+ERRORS = (staker.StakerError, DeploymentError, ProofsError, CalcError, PricingError, PermitRefused, AmountError)
+
+
+def output_options(command: Callable) -> Callable:
+    command = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")(command)
+    return click.option("--wei", is_flag=True, help="Amounts as integer wei.")(command)
+
+
+def clear_errors(command: Callable) -> Callable:
+    """Turn every expected failure into one line on stderr and exit code 1."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except ERRORS as err:
+            fail(str(err))
+        except ContractLogicError as err:  # raised by the gas estimate, before anything is signed
+            fail(f"the transaction would revert ({type(err).__name__}: {err}); nothing was sent")
+
+    return wrapper
+
+
+def amount_of(text: str) -> int:
+    try:
+        return parse_amount(text, allow_zero=False)
+    except AmountError as err:
+        raise AmountError(f"amount {err}") from None
+
+
+def report(outcome: staker.Outcome, as_json: bool, wei: bool) -> None:
+    fmt = Amounts(wei)
+    if as_json:
+        emit_json(outcome_data(outcome, fmt))
+    else:
+        show_outcome(outcome, fmt, Console())
+
+
+@click.group()
+def cli() -> None:
+    """Stake VVV, manage unstake requests and rewards, see your position and VCU."""
+
+
+@cli.command(**COMMAND)
+@account_option()
+@click.argument("amount")
+@click.option("--no-permit", is_flag=True, help="Never sign a permit: the allowance must cover the amount.")
+@output_options
+@clear_errors
+def stake(account: AccountAPI, amount: str, no_permit: bool, as_json: bool, wei: bool) -> None:
+    """Stake AMOUNT VVV (signs a permit when the allowance is short)."""
+    report(staker.stake(load_system(), account, amount_of(amount), use_permit=not no_permit), as_json, wei)
+
+
+@cli.command(**COMMAND)
+@account_option()
+@click.argument("amount")
+@output_options
+@clear_errors
+def unstake(account: AccountAPI, amount: str, as_json: bool, wei: bool) -> None:
+    """Ask to unstake AMOUNT VVV (withdrawable 7 days later)."""
+    report(staker.unstake(load_system(), account, amount_of(amount)), as_json, wei)
+
+
+@cli.command(**COMMAND)
+@account_option()
+@click.argument("request_id", type=int)
+@output_options
+@clear_errors
+def cancel(account: AccountAPI, request_id: int, as_json: bool, wei: bool) -> None:
+    """Put pending unstake request REQUEST_ID back into the stake."""
+    report(staker.cancel(load_system(), account, request_id), as_json, wei)
+
+
+@cli.command(**COMMAND)
+@account_option()
+@click.argument("request_ids", nargs=-1, type=int)
+@output_options
+@clear_errors
+def withdraw(account: AccountAPI, request_ids: tuple[int, ...], as_json: bool, wei: bool) -> None:
+    """Withdraw matured unstake requests (all of them when no REQUEST_ID is given)."""
+    report(staker.withdraw(load_system(), account, list(request_ids)), as_json, wei)
+
+
+@cli.command(**COMMAND)
+@account_option()
+@output_options
+@clear_errors
+def claim(account: AccountAPI, as_json: bool, wei: bool) -> None:
+    """Pay everything earned so far to the wallet."""
+    report(staker.claim(load_system(), account), as_json, wei)
+
+
+@cli.command(**COMMAND)
+@account_option()
+@output_options
+@clear_errors
+def restake(account: AccountAPI, as_json: bool, wei: bool) -> None:
+    """Add everything earned so far to the stake."""
+    report(staker.restake(load_system(), account), as_json, wei)
+
+
+@cli.command(**COMMAND)
+@account_option(prompt=False)
+@click.argument("address", required=False)
+@click.option("--reports-dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)
+@click.option("--usage-db", default=DEFAULT_URL, show_default=True, help="SQLAlchemy URL of the usage store.")
+@output_options
+@clear_errors
+def status(
+    account: AccountAPI | None, address: str | None, reports_dir: Path, usage_db: str, as_json: bool, wei: bool
+) -> None:
+    """Position of ADDRESS (default: --account): stake, requests, rewards, APR, today's VCU."""
+    who = address or account
+    if who is None:
+        fail("give an ADDRESS or --account")
+    data = read_status(load_system(), who, reports_dir, usage_db)
+    if as_json:
+        emit_json(status_data(data, Amounts(wei)))
+    else:
+        show_status(data, Amounts(wei), Console())
+
+
+@cli.command(**COMMAND)
+@click.option("--vvv", "stake_text", help="A stake in VVV: the daily VCU it yields today and what that buys.")
+@click.option("--workload", multiple=True, help="MODEL:REQUESTS:AVG_IN:AVG_OUT (chat) or MODEL:IMAGES, per day.")
+@click.option("--input-tokens", default=1_000, show_default=True, help="Average input tokens of a request.")
+@click.option("--output-tokens", default=500, show_default=True, help="Average output tokens of a request.")
+@click.option("--prices", type=click.Path(path_type=Path), default=DEFAULT_PRICES, show_default=True)
+@output_options
+@clear_errors
+def calc(
+    stake_text: str | None,
+    workload: tuple[str, ...],
+    input_tokens: int,
+    output_tokens: int,
+    prices: Path,
+    as_json: bool,
+    wei: bool,
+) -> None:
+    """VCU calculator: --vvv AMOUNT (forward) and/or --workload ... (the stake a workload needs)."""
+    if not stake_text and not workload:
+        fail("give --vvv AMOUNT, or one or more --workload")
+    if min(input_tokens, output_tokens) < 0:
+        fail("--input-tokens and --output-tokens must be >= 0")
+    system, table, fmt = load_system(), load_prices(prices), Amounts(wei)
+    market = read_market(system)
+    unit = "wei" if wei else "VVV"
+    data: dict[str, Any] = {"epoch": market.epoch, "capacity": fmt(market.capacity), "source": market.source,
+                            "active_stake": fmt(market.active_stake), "all_stake": fmt(market.all_stake)}  # fmt: skip
+    if stake_text:
+        amount = amount_of(stake_text)
+        active = allotment(amount, market.capacity, market.active_stake)
+        everyone = allotment(amount, market.capacity, market.all_stake)
+        buys = what_it_buys(active, table, input_tokens, output_tokens)
+        data["forward"] = calc_forward_data(amount, active, everyone, buys, fmt)
+    if workload:
+        tasks = [Task.parse(text, table) for text in workload]
+        vcu = sum(task.cost(table) for task in tasks)
+        minimum = system.staking.MIN_STAKE()
+        data["reverse"] = {
+            "workload": list(workload),
+            "daily_vcu": fmt(vcu),
+            "stake_needed_active": fmt(stake_needed(vcu, market.capacity, market.active_stake, minimum)),
+            "stake_needed_if_all_active": fmt(stake_needed(vcu, market.capacity, market.all_stake, minimum)),
+        }
+    if as_json:
+        emit_json(data)
+        return
+    console = Console()
+    console.print(f"epoch {data['epoch']}: capacity {data['capacity']} VCU shared by {data['active_stake']} {unit} "
+                  f"of active stake ({data['source']}); {data['all_stake']} {unit} staked in all")  # fmt: skip
+    if "forward" in data:
+        show_calc_forward(data["forward"], (input_tokens, output_tokens), unit, console)
+    if "reverse" in data:
+        show_calc_reverse(data["reverse"], unit, console)
