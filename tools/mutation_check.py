@@ -40,6 +40,16 @@ MUTATIONS = {
         "        if (r.rejected) return Status.Rejected;\n        return block.timestamp",
         "        return block.timestamp",
     ),
+    "reports-out-of-order": (
+        "contracts/EpochOracle.sol",
+        "        } else if (epoch != next) {\n            revert EpochOutOfOrder(epoch, next);\n        }\n",
+        "        }\n",
+    ),
+    "active-stake-unchecked": (
+        "contracts/EpochOracle.sol",
+        "        if (totalActiveStake > staked) revert ActiveStakeTooHigh(totalActiveStake, staked);\n",
+        "",
+    ),
     "rewards-not-settled-on-stake-change": (
         "contracts/VVVStaking.sol",
         "        _write(account, staked + amount, earnedSoFar, rpt, total + amount);\n        emit Staked",

@@ -39,4 +39,13 @@ def sign_permit(token: Any, owner: Any, spender: str, value: int, deadline: int)
     signature = owner.sign_message(message)
     if signature is None:
         raise PermitRefused("the account did not sign the permit; nothing was sent")
-    return signature.v, bytes(signature.r), bytes(signature.s)
+    # ape's signers build r and s from integers: one with leading zero bytes comes out shorter
+    # than 32 bytes, and a bytes32 argument is padded on the right; pad on the left instead
+    return signature.v, _word(signature.r), _word(signature.s)
+
+
+def _word(value: bytes) -> bytes:
+    raw = bytes(value)
+    if len(raw) > 32:
+        raise ValueError(f"signature part longer than 32 bytes: 0x{raw.hex()}")
+    return raw.rjust(32, b"\x00")

@@ -38,7 +38,7 @@ class Position:
     allowance: int  # what the staking contract may take from the wallet
     staked: int
     earned: int
-    pending: list[Request]  # unsettled requests, oldest first
+    pending: list[Request]  # unsettled requests, oldest first (empty unless asked for)
 
     @property
     def unbonding(self) -> int:
@@ -71,7 +71,8 @@ def pending_requests(system: System, account: str) -> list[Request]:
     return requests
 
 
-def position_of(system: System, account: Any) -> Position:
+def position_of(system: System, account: Any, *, with_requests: bool = True) -> Position:
+    """The account's position; its requests (found from events) only `with_requests`."""
     address = str(getattr(account, "address", account))
     staking, token = system.staking, system.token
     return Position(
@@ -81,5 +82,5 @@ def position_of(system: System, account: Any) -> Position:
         allowance=token.allowance(address, staking.address),
         staked=staking.stakeOf(address),
         earned=staking.earned(address),
-        pending=pending_requests(system, address),
+        pending=pending_requests(system, address) if with_requests else [],
     )

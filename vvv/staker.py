@@ -59,7 +59,7 @@ def stake(system: System, account: Any, amount: int, *, use_permit: bool = True)
     if amount <= 0:
         raise StakerError("the amount must be positive")
     _require_not_paused(system, "staking")
-    pos = position_of(system, account)
+    pos = position_of(system, account, with_requests=False)
     if pos.wallet < amount:
         raise StakerError(f"insufficient balance: the wallet holds {vvv(pos.wallet)}, the stake needs {vvv(amount)}")
     _check_stake_after(system, pos.staked + amount)
@@ -85,7 +85,7 @@ def unstake(system: System, account: Any, amount: int) -> Outcome:
     if amount <= 0:
         raise StakerError("the amount must be positive")
     _require_not_paused(system, "unstaking")
-    pos = position_of(system, account)
+    pos = position_of(system, account, with_requests=False)
     if amount > pos.staked:
         raise StakerError(f"insufficient stake: {vvv(pos.staked)} staked, asked to unstake {vvv(amount)}")
     minimum = system.staking.MIN_STAKE()
@@ -116,7 +116,7 @@ def _own_pending(system: System, pos: Position, request_id: int) -> Request:
 
 def cancel(system: System, account: Any, request_id: int) -> Outcome:
     """Put a pending request back into the stake."""
-    pos = position_of(system, account)
+    pos = position_of(system, account, with_requests=False)
     request = _own_pending(system, pos, request_id)
     tx = system.staking.cancelUnstake(request_id, sender=account)
     outcome = Outcome("cancel", pos.account, {"amount": request.amount})
@@ -128,7 +128,7 @@ def cancel(system: System, account: Any, request_id: int) -> Outcome:
 def withdraw(system: System, account: Any, request_ids: list[int] | None = None) -> Outcome:
     """Withdraw the given requests, or every matured one when none is given. All are checked
     before the first is sent."""
-    pos = position_of(system, account)
+    pos = position_of(system, account, with_requests=not request_ids)
     now = chain.pending_timestamp
     if request_ids:
         if len(set(request_ids)) != len(request_ids):
@@ -161,7 +161,7 @@ def _rewards_event_amount(tx: Any, event_type: Any) -> int:
 
 def claim(system: System, account: Any) -> Outcome:
     """Pay everything earned so far to the wallet."""
-    pos = position_of(system, account)
+    pos = position_of(system, account, with_requests=False)
     if pos.earned == 0 and (pos.staked == 0 or system.staking.rewardRate() == 0):
         raise StakerError("nothing to claim: no rewards earned")
     tx = system.staking.claimRewards(sender=account)
@@ -172,7 +172,7 @@ def claim(system: System, account: Any) -> Outcome:
 def restake(system: System, account: Any) -> Outcome:
     """Add everything earned so far to the stake (no token moves)."""
     _require_not_paused(system, "restaking")
-    pos = position_of(system, account)
+    pos = position_of(system, account, with_requests=False)
     if pos.earned == 0 and (pos.staked == 0 or system.staking.rewardRate() == 0):
         raise StakerError("nothing to restake: no rewards earned")
     _check_stake_after(system, pos.staked + pos.earned)

@@ -35,9 +35,8 @@ def invoke_script(name: str, *args: str):
     """`ape run NAME ARGS` in this process, on the session's connected provider (as `--network`
     would select it: a second instance of the same network would connect, and its disconnect
     breaks the test isolation of ape's in-process chain)."""
-    return CliRunner().invoke(
-        _load_script(name), list(args), obj={"provider": networks.provider}, catch_exceptions=False
-    )
+    runner = CliRunner(mix_stderr=False)  # stdout: the output (JSON); stderr: progress and errors
+    return runner.invoke(_load_script(name), list(args), obj={"provider": networks.provider}, catch_exceptions=False)
 
 
 class Staker:
@@ -55,15 +54,16 @@ class Staker:
 
     def json(self, *args: str) -> dict:
         result = self(*args, "--json")
-        assert result.exit_code == 0, result.output
+        assert result.exit_code == 0, result.output + result.stderr
         return json.loads(result.stdout)
 
     def error(self, *args: str) -> str:
         """Run a command that must fail cleanly: exit code 1, one error line, no traceback."""
         result = self(*args)
-        assert result.exit_code == 1, result.output
-        assert "Traceback" not in result.output
-        return result.output
+        assert result.exit_code == 1, result.output + result.stderr
+        assert "Traceback" not in result.output + result.stderr
+        assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1  # one line
+        return result.stderr
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ def test_deploy_script_deploys_and_records_the_system(accounts, tmp_path, monkey
     monkeypatch.setenv("VVV_DEPLOYMENTS_DIR", str(tmp_path))
     at((chain.pending_timestamp // DAY + 1) * DAY + 3_600)
     result = invoke_script("deploy", "--account", "TEST::0", "--capacity", "200000.5")
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 0, result.output + result.stderr
     record = json.loads((tmp_path / f"{network_name()}.json").read_text())
     c = record["contracts"]
     token, staking = project.VVVToken.at(c["VVVToken"]), project.VVVStaking.at(c["VVVStaking"])
@@ -36,7 +36,7 @@ def test_deploy_script_deploys_and_records_the_system(accounts, tmp_path, monkey
 def test_deploy_script_rejects_a_bad_capacity(tmp_path, monkeypatch):
     monkeypatch.setenv("VVV_DEPLOYMENTS_DIR", str(tmp_path))
     result = invoke_script("deploy", "--account", "TEST::0", "--capacity", "-5")
-    assert result.exit_code == 1 and "capacity must be positive: '-5'" in result.output
+    assert result.exit_code == 1 and "Error: capacity must be positive: '-5'" in result.stderr
     assert not list(tmp_path.iterdir())
 
 
