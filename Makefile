@@ -42,10 +42,10 @@ lint: setup
 test: setup compile lint test-local test-anvil
 
 test-local: setup
-	$(BIN)/ape test tests -p no:cacheprovider
+	$(BIN)/ape test tests -p no:cacheprovider --durations=8
 
 test-anvil: setup
-	$(BIN)/ape test tests -p no:cacheprovider --network $(ANVIL)
+	$(BIN)/ape test tests -p no:cacheprovider --durations=8 --network $(ANVIL)
 
 # The stateful test alone, with the profile chosen by VVV_FUZZ (ci: bounded; long: 400 x 80).
 fuzz: setup
