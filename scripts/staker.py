@@ -19,10 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import click
+from ape import convert
 from ape.api import AccountAPI
 from ape.cli import account_option
-from ape.exceptions import ContractLogicError
+from ape.exceptions import ContractLogicError, ConversionError
+from ape.types import AddressType
 from rich.console import Console
+from sqlalchemy.exc import ArgumentError
 
 from vvv import staker
 from vvv.calc import CalcError, Task, allotment, stake_needed, what_it_buys
@@ -45,11 +48,12 @@ from vvv.render import (
     status_data,
 )
 from vvv.units import AmountError, parse_amount
-from vvv.usage import DEFAULT_URL
+from vvv.usage import DEFAULT_URL, UsageError
 
 # "-1" is an amount to reject with a clear message, not an unknown option
 COMMAND = {"cls": ChainCommand, "context_settings": {"ignore_unknown_options": True}}
-ERRORS = (staker.StakerError, DeploymentError, ProofsError, CalcError, PricingError, PermitRefused, AmountError)
+ERRORS = (staker.StakerError, staker.SendError, DeploymentError, ProofsError, CalcError, PricingError, PermitRefused,
+          AmountError, UsageError, ArgumentError)  # fmt: skip
 
 
 def output_options(command: Callable) -> Callable:
@@ -66,8 +70,8 @@ def clear_errors(command: Callable) -> Callable:
             return command(*args, **kwargs)
         except ERRORS as err:
             fail(str(err))
-        except ContractLogicError as err:  # raised by the gas estimate, before anything is signed
-            fail(f"the transaction would revert ({type(err).__name__}: {err}); nothing was sent")
+        except ContractLogicError as err:  # sending is handled in vvv.staker: this is a view call
+            fail(f"a call to the chain reverted ({type(err).__name__}: {err}); nothing was sent")
 
     return wrapper
 
@@ -165,6 +169,11 @@ def status(
     who = address or account
     if who is None:
         fail("give an ADDRESS or --account")
+    if address is not None:
+        try:
+            who = convert(address, AddressType)
+        except ConversionError:
+            fail(f"not an address: {address!r}")
     data = read_status(load_system(), who, reports_dir, usage_db)
     if as_json:
         emit_json(status_data(data, Amounts(wei)))
@@ -219,7 +228,8 @@ def calc(
         emit_json(data)
         return
     console = Console()
-    console.print(f"epoch {data['epoch']}: capacity {data['capacity']} VCU shared by {data['active_stake']} {unit} "
+    vcu = "VCU wei" if wei else "VCU"
+    console.print(f"epoch {data['epoch']}: capacity {data['capacity']} {vcu} shared by {data['active_stake']} {unit} "
                   f"of active stake ({data['source']}); {data['all_stake']} {unit} staked in all")  # fmt: skip
     if "forward" in data:
         show_calc_forward(data["forward"], (input_tokens, output_tokens), unit, console)

@@ -73,7 +73,7 @@ def vcu_today(system: System, market: Market, account: str, reports_dir: Path | 
             api_active = stake > 0
     else:
         allotment = oracle.vcuAllocation(epoch, account, 0, [])
-        api_active = allotment > 0
+        api_active = None  # the fallback counts every staker, active or not
         notes.append(f"no valid report for epoch {epoch - 1}: the fallback counts every staker")
     store = _usage_store(usage_db)
     spent, call_in_window = 0, False

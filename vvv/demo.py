@@ -126,10 +126,10 @@ def _traffic(books: list[StakerBook], log: DayLog, store: UsageStore, prices: Pr
     users = [b for b in books if b.plan.api_user and log.day >= b.plan.join_day]
     pool = sum(allot.of(b.account.address) for b in users)
     meter = Meter(store, prices, allot)
-    chat = sorted(m for m, p in prices.models.items() if p.kind == "chat")
+    chat = sorted(m for m, p in prices.models.items() if p.kind == "chat" and p.per_1m_input + p.per_1m_output)
     for b in users:
         address, share = b.account.address, allot.of(b.account.address)
-        t = epoch * DAY + 12 * 3_600 + b.plan.index * 60
+        t = epoch * DAY + 12 * 3_600 + b.plan.index * (10 * 3_600 // len(books))
         model = chat[(b.plan.index + log.day) % len(chat)]
         if share == 0:
             store.add([ApiCall(t, address, model, 1_000, 500, 0, 0)])
@@ -189,10 +189,11 @@ def run_demo(days: int, stakers: int, seed: int, out: Path, progress: Callable[[
         epoch = g + day
         if day >= 0:
             events += _midnight(system, clock, epoch, store, reports, oracle)
+        spacing = 10 * 3_600 // len(books)  # stakers act between 09:00 and 19:00, withdraws after 20:00
         for b in books:
             for k, action in enumerate(b.plan.actions_on(day)):
                 late = 11 * 3_600 if action == "withdraw" else 0
-                clock.at(epoch * DAY + 9 * 3_600 + late + b.plan.index * 60 + k * 5)
+                clock.at(epoch * DAY + 9 * 3_600 + late + b.plan.index * spacing + k * 5)
                 _act(system, b, action)
         if day < 0:
             continue

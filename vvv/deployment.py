@@ -17,6 +17,7 @@ from typing import Any
 from ape import chain, networks, project
 from ape.api import AccountAPI
 from ape.contracts import ContractInstance
+from ape.exceptions import ContractNotFoundError
 
 from vvv.epochs import epoch_of
 from vvv.units import AmountError, parse_amount
@@ -179,10 +180,13 @@ def load_system(directory: Path | None = None) -> System:
     if data.get("chain_id") != chain.chain_id:
         raise DeploymentError(f"{path} is for chain {data.get('chain_id')}, connected to chain {chain.chain_id}")
     c = data["contracts"]
-    return System(
-        token=project.VVVToken.at(c["VVVToken"]),
-        staking=project.VVVStaking.at(c["VVVStaking"]),
-        emissions=project.EmissionsController.at(c["EmissionsController"]),
-        oracle=project.EpochOracle.at(c["EpochOracle"]),
-        record=data,
-    )
+    try:
+        return System(
+            token=project.VVVToken.at(c["VVVToken"]),
+            staking=project.VVVStaking.at(c["VVVStaking"]),
+            emissions=project.EmissionsController.at(c["EmissionsController"]),
+            oracle=project.EpochOracle.at(c["EpochOracle"]),
+            record=data,
+        )
+    except ContractNotFoundError as err:
+        raise DeploymentError(f"{path} is stale: {err} (a local chain restarted? run `ape run deploy`)") from None

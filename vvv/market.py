@@ -29,7 +29,7 @@ class Market:
     all_stake: int  # every staker's stake at yesterday's snapshot
     total_staked: int  # now
     reward_rate_scaled: int  # reward wei per second x 1e18, now
-    last_reported_epoch: int | None
+    last_reported_epoch: int | None  # the newest report not rejected (within a week)
     last_utilization_bps: int | None
     stakers_daily_at_last_utilization: int | None  # stakers' part of one epoch at that utilization
 
@@ -60,11 +60,13 @@ def read_market(system: System) -> Market:
     else:
         source, capacity, active, root = "fallback", oracle.lastCapacity(), all_stake, None
     last_epoch = utilization = daily = None
-    next_epoch = oracle.nextEpochToReport()
-    if next_epoch > oracle.firstEpoch():
-        last_epoch = next_epoch - 1
-        utilization = int(oracle.report(last_epoch).utilizationBps)
-        daily = emissions.epochEmission() * emissions.stakerShareBps(utilization) // BPS
+    # the newest report that is pending or final (a rejected one says nothing), within a week
+    first, newest = oracle.firstEpoch(), oracle.nextEpochToReport() - 1
+    for candidate in range(newest, max(first, newest - 7) - 1, -1):
+        if int(oracle.reportStatus(candidate)) in (STATUS_PENDING, STATUS_FINAL):
+            last_epoch, utilization = candidate, int(oracle.report(candidate).utilizationBps)
+            daily = emissions.epochEmission() * emissions.stakerShareBps(utilization) // BPS
+            break
     return Market(
         now=now,
         epoch=epoch,

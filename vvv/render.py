@@ -156,7 +156,9 @@ def calc_forward_data(stake: int, active: int, everyone: int, buys: list[Buys], 
 
 
 def show_calc_forward(data: dict[str, Any], avg: tuple[int, int], unit: str, console: Console) -> None:
-    table = _table(f"{data['stake']} {unit} staked today", "", "VCU per day")
+    vcu_unit = "VCU wei" if unit == "wei" else "VCU"
+    table = _table(f"{data['stake']} {unit} staked today (counts from tonight's snapshot)", "",
+                   f"{vcu_unit} per day, at today's numbers")  # fmt: skip
     table.add_row("as an active API user", _text(data["daily_vcu_active"]))
     table.add_row("if every staker were active", _text(data["daily_vcu_if_all_active"]))
     console.print(table)

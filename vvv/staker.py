@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ape import chain
+from ape.api import ReceiptAPI
+from ape.exceptions import ContractLogicError, ProviderError, SignatureError, TransactionError
 
 from vvv.deployment import System
 from vvv.permit import sign_permit
@@ -22,6 +24,11 @@ class StakerError(RuntimeError):
     """The transaction was not sent, and why."""
 
 
+class SendError(RuntimeError):
+    """A transaction failed at or after broadcast: it may be on chain. Carries the hashes of
+    the transactions known to be sent, so the user can check before retrying."""
+
+
 @dataclass
 class Outcome:
     """What a command did: the transactions sent and the amounts moved (wei)."""
@@ -32,6 +39,39 @@ class Outcome:
     requests: list[dict[str, int]] = field(default_factory=list)
     transactions: list[str] = field(default_factory=list)
     used_permit: bool = False
+
+
+def _send(outcome: Outcome, method: Any, *args: Any, sender: Any) -> Any:
+    """Send one transaction and record its hash. A revert found by the gas estimate means
+    nothing was sent (`StakerError`); any failure after that (a revert on chain, a receipt that
+    never came) may have left a transaction on chain (`SendError`)."""
+    try:
+        tx = method(*args, sender=sender)
+    except SignatureError:
+        raise StakerError(_sent_note(outcome, "the account did not sign the transaction")) from None
+    except ContractLogicError as err:
+        if isinstance(err.txn, ReceiptAPI):  # mined and reverted
+            outcome.transactions.append(err.txn.txn_hash)
+            raise SendError(_sent_note(outcome, f"the transaction reverted on chain ({err})")) from None
+        raise StakerError(_sent_note(outcome, f"the transaction would revert ({type(err).__name__}: {err})")) from None
+    except (ProviderError, TransactionError) as err:
+        raise SendError(
+            f"the transaction may have been sent but was not confirmed ({type(err).__name__}: {err}); check "
+            f"{outcome.account}'s transactions before retrying" + _hashes(outcome)
+        ) from None
+    outcome.transactions.append(tx.txn_hash)
+    return tx
+
+
+def _hashes(outcome: Outcome) -> str:
+    return f"; sent before it: {', '.join(str(t) for t in outcome.transactions)}" if outcome.transactions else ""
+
+
+def _sent_note(outcome: Outcome, what: str) -> str:
+    """`what`, plus what was sent before it (a withdraw of several requests sends several)."""
+    if not outcome.transactions:
+        return f"{what}; nothing was sent"
+    return f"{what}; nothing more was sent" + _hashes(outcome)
 
 
 def utc(timestamp: int) -> str:
@@ -65,7 +105,7 @@ def stake(system: System, account: Any, amount: int, *, use_permit: bool = True)
     _check_stake_after(system, pos.staked + amount)
     outcome = Outcome("stake", pos.account, {"amount": amount})
     if pos.allowance >= amount:
-        tx = system.staking.stake(amount, sender=account)
+        _send(outcome, system.staking.stake, amount, sender=account)
     elif not use_permit:
         raise StakerError(
             f"insufficient allowance: the staking contract may take {vvv(pos.allowance)} of your VVV, the stake "
@@ -74,9 +114,8 @@ def stake(system: System, account: Any, amount: int, *, use_permit: bool = True)
     else:
         deadline = chain.pending_timestamp + PERMIT_LIFETIME
         v, r, s = sign_permit(system.token, account, system.staking.address, amount, deadline)
-        tx = system.staking.stakeWithPermit(amount, deadline, v, r, s, sender=account)
         outcome.used_permit = True
-    outcome.transactions.append(tx.txn_hash)
+        _send(outcome, system.staking.stakeWithPermit, amount, deadline, v, r, s, sender=account)
     return outcome
 
 
@@ -94,11 +133,10 @@ def unstake(system: System, account: Any, amount: int) -> Outcome:
             f"a partial unstake must be at least {vvv(minimum)} and leave at least {vvv(minimum)} staked "
             f"(or unstake all {vvv(pos.staked)})"
         )
-    tx = system.staking.requestUnstake(amount, sender=account)
-    (event,) = tx.decode_logs(system.staking.UnstakeRequested)
     outcome = Outcome("unstake", pos.account, {"amount": amount})
+    tx = _send(outcome, system.staking.requestUnstake, amount, sender=account)
+    (event,) = tx.decode_logs(system.staking.UnstakeRequested)
     outcome.requests.append({"id": int(event.requestId), "amount": amount, "unlock_time": int(event.unlockTime)})
-    outcome.transactions.append(tx.txn_hash)
     return outcome
 
 
@@ -118,10 +156,9 @@ def cancel(system: System, account: Any, request_id: int) -> Outcome:
     """Put a pending request back into the stake."""
     pos = position_of(system, account, with_requests=False)
     request = _own_pending(system, pos, request_id)
-    tx = system.staking.cancelUnstake(request_id, sender=account)
     outcome = Outcome("cancel", pos.account, {"amount": request.amount})
+    _send(outcome, system.staking.cancelUnstake, request_id, sender=account)
     outcome.requests.append(request.as_dict())
-    outcome.transactions.append(tx.txn_hash)
     return outcome
 
 
@@ -148,9 +185,8 @@ def withdraw(system: System, account: Any, request_ids: list[int] | None = None)
             raise StakerError(f"nothing to withdraw: no matured request{when}")
     outcome = Outcome("withdraw", pos.account, {"amount": sum(r.amount for r in chosen)})
     for request in chosen:
-        tx = system.staking.withdraw(request.request_id, sender=account)
+        _send(outcome, system.staking.withdraw, request.request_id, sender=account)
         outcome.requests.append(request.as_dict())
-        outcome.transactions.append(tx.txn_hash)
     return outcome
 
 
@@ -162,20 +198,22 @@ def _rewards_event_amount(tx: Any, event_type: Any) -> int:
 def claim(system: System, account: Any) -> Outcome:
     """Pay everything earned so far to the wallet."""
     pos = position_of(system, account, with_requests=False)
-    if pos.earned == 0 and (pos.staked == 0 or system.staking.rewardRate() == 0):
+    if pos.earned == 0 and (pos.staked == 0 or system.staking.rewardRateScaled() == 0):
         raise StakerError("nothing to claim: no rewards earned")
-    tx = system.staking.claimRewards(sender=account)
-    amount = _rewards_event_amount(tx, system.staking.RewardsClaimed)
-    return Outcome("claim", pos.account, {"amount": amount}, transactions=[tx.txn_hash])
+    outcome = Outcome("claim", pos.account)
+    tx = _send(outcome, system.staking.claimRewards, sender=account)
+    outcome.amounts["amount"] = _rewards_event_amount(tx, system.staking.RewardsClaimed)
+    return outcome
 
 
 def restake(system: System, account: Any) -> Outcome:
     """Add everything earned so far to the stake (no token moves)."""
     _require_not_paused(system, "restaking")
     pos = position_of(system, account, with_requests=False)
-    if pos.earned == 0 and (pos.staked == 0 or system.staking.rewardRate() == 0):
+    if pos.earned == 0 and (pos.staked == 0 or system.staking.rewardRateScaled() == 0):
         raise StakerError("nothing to restake: no rewards earned")
     _check_stake_after(system, pos.staked + pos.earned)
-    tx = system.staking.restakeRewards(sender=account)
-    amount = _rewards_event_amount(tx, system.staking.RewardsRestaked)
-    return Outcome("restake", pos.account, {"amount": amount}, transactions=[tx.txn_hash])
+    outcome = Outcome("restake", pos.account)
+    tx = _send(outcome, system.staking.restakeRewards, sender=account)
+    outcome.amounts["amount"] = _rewards_event_amount(tx, system.staking.RewardsRestaked)
+    return outcome

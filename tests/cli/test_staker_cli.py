@@ -248,6 +248,20 @@ def test_stake_below_the_minimum(system, bob, staker_cli, funded):
     assert state_of(system, bob) == before
 
 
+def test_paused_staking_refuses_stake_unstake_and_restake(system, alice, guardian, staker_cli, funded):
+    at(funded)
+    system.token.approve(system.staking, 10 * E18, sender=alice)
+    at(funded + 1)
+    system.staking.stake(10 * E18, sender=alice)
+    at(funded + 2)
+    system.staking.pause(sender=guardian)
+    mine_at(funded + 3)
+    before = state_of(system, alice)
+    for args in (("stake", "1"), ("unstake", "1"), ("restake",)):
+        assert "staking is paused by the guardian" in staker_cli.error(*args, *ALICE)
+    assert state_of(system, alice) == before
+
+
 def test_missing_deployment_record(staker_cli, monkeypatch, tmp_path):
     monkeypatch.setenv("VVV_DEPLOYMENTS_DIR", str(tmp_path / "nowhere"))
     assert "no deployment record for network" in staker_cli.error("status", *ALICE)
