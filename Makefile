@@ -37,9 +37,11 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/python tools/slither_check.py
 
-# The whole suite on ape's in-process chain, then on anvil. pytest exits non-zero when a test
-# fails and also when no test was collected, so neither run can pass empty.
-test: setup compile lint test-local test-anvil
+# The whole suite on ape's in-process chain and on anvil, side by side (tools/run_suites.sh).
+# pytest exits non-zero when a test fails and also when no test was collected, so neither run
+# can pass empty. test-local and test-anvil run one of them.
+test: setup compile lint
+	tools/run_suites.sh
 
 test-local: setup
 	$(BIN)/ape test tests -p no:cacheprovider --durations=8

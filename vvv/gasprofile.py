@@ -4,7 +4,9 @@ Receipt gas (`gas_used`, including the 21,000 base and after refunds) is determi
 EVM, so the same numbers come out on ape's test provider and on anvil; `bench/gas.py` prints them
 and the test suite checks them against `STAKING_BUDGETS`."""
 
+import fcntl
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,12 +105,17 @@ def synthetic_tree(n: int) -> StandardMerkleTree:
     if n < 1_000:
         return StandardMerkleTree.of(values)
     cache = CACHE_DIR / f"synthetic-tree-{n}.json"
-    if cache.exists():
-        return StandardMerkleTree.load(json.loads(cache.read_text()))
-    tree = StandardMerkleTree.of(values)
     CACHE_DIR.mkdir(exist_ok=True)
-    cache.write_text(json.dumps(tree.dump()))
-    return tree
+    # `make test` runs two suites at once: one builds the tree while the other waits for it
+    with (CACHE_DIR / f"synthetic-tree-{n}.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if cache.exists():
+            return StandardMerkleTree.load(json.loads(cache.read_text()))
+        tree = StandardMerkleTree.of(values)
+        tmp = cache.with_suffix(f".tmp{os.getpid()}")
+        tmp.write_text(json.dumps(tree.dump()))
+        os.replace(tmp, cache)
+        return tree
 
 
 def measure_system(accounts: list) -> list[GasRow]:

@@ -365,3 +365,21 @@ def test_calc_forward_and_reverse(system, staker_cli, reported):
 )
 def test_calc_errors(staker_cli, reported, args, message):
     assert message in staker_cli.error("calc", *args)
+
+
+# ------------------------------------------------------------------ human output (rich tables)
+
+
+def test_tables_without_json(system, alice, staker_cli, g, reported):
+    out = staker_cli("status", *ALICE)
+    assert out.exit_code == 0, out.stderr
+    assert alice.address in out.stdout and "300" in out.stdout and "136110" in out.stdout
+    assert "VCU today (epoch" in out.stdout
+    out = staker_cli("calc", "--vvv", "100", "--workload", "flux-dev:50")
+    assert out.exit_code == 0, out.stderr
+    assert "36296" in out.stdout and "What the active allotment buys per day" in out.stdout
+    assert "Stake needed for the daily workload" in out.stdout
+    at((g + 1) * DAY + 4_000)
+    out = staker_cli("unstake", "0.5", *ALICE)
+    assert out.exit_code == 0, out.stderr
+    assert f"{alice.address} asked to unstake 0.5 VVV" in out.stdout and "request 1: 0.5 VVV, unlock" in out.stdout
