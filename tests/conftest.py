@@ -3,10 +3,53 @@
 ape snapshots the chain around every test, so module fixtures deploy once per module and each
 test starts from the same state."""
 
+import ast
+
+import ape
 import pytest
 from ape import chain
+from ape.exceptions import CustomError
+from ape.pytest.contextmanagers import RevertsContextManager
+from eth_utils import keccak
 
 from tests.helpers import DAY, at
+
+
+def _revert_data(error: Exception) -> bytes:
+    """The raw revert data of an error ape did not decode (it keeps it as text: the repr of the
+    bytes on the in-process chain, hex on anvil)."""
+    text = str(getattr(error, "revert_message", "") or "")
+    if text.startswith(("b'", 'b"')):
+        return ast.literal_eval(text)
+    if text.startswith("0x"):
+        try:
+            return bytes.fromhex(text[2:])
+        except ValueError:
+            return b""
+    return b""
+
+
+class StrictReverts(RevertsContextManager):
+    """`ape.reverts(SomeContract.SomeError, ...)` that fails unless that very error was raised.
+    ape's own accepts any revert that is not a decoded custom error (a panic such as an
+    arithmetic underflow, a bare `revert()`) as matching an expected custom error, so a broken
+    contract could pass a test that names the error it expects. A custom error ape leaves
+    undecoded (a reverting view call on the in-process chain) must carry the expected selector."""
+
+    def __exit__(self, exc_type, exc_value, traceback) -> bool:
+        handled = super().__exit__(exc_type, exc_value, traceback)
+        expected = self.expected_message
+        if isinstance(expected, type) and issubclass(expected, CustomError) and not isinstance(exc_value, expected):
+            if isinstance(exc_value, CustomError):  # decoded: the same error (a deployment's class may differ)
+                matches = exc_value.abi.selector == expected.abi.selector
+            else:
+                matches = _revert_data(exc_value).startswith(keccak(text=expected.abi.selector)[:4])
+            if not matches:
+                raise AssertionError(f"expected the error {expected.__name__}, the revert was {exc_value!r}")
+        return handled
+
+
+ape.reverts = StrictReverts  # every `ape.reverts(...)` in the suite is the strict one
 
 
 @pytest.fixture(scope="session")
