@@ -16,9 +16,11 @@ from tests.helpers import DAY, at
 
 
 def _revert_data(error: Exception) -> bytes:
-    """The raw revert data of an error ape did not decode (it keeps it as text: the repr of the
-    bytes on the in-process chain, hex on anvil)."""
+    """The raw revert data (at least its selector) of an error ape did not decode: ape keeps it
+    as text, the repr of the bytes on the in-process chain, "custom error 0x..." on anvil."""
     text = str(getattr(error, "revert_message", "") or "")
+    if text.startswith("custom error 0x"):  # anvil: "custom error 0x<selector>: <data>"
+        return bytes.fromhex(text[len("custom error 0x") :][:8])
     if text.startswith(("b'", 'b"')):
         return ast.literal_eval(text)
     if text.startswith("0x"):
