@@ -51,8 +51,8 @@ def _send(outcome: Outcome, method: Any, *args: Any, sender: Any) -> Any:
         raise StakerError(_sent_note(outcome, "the account did not sign the transaction")) from None
     except ContractLogicError as err:
         if isinstance(err.txn, ReceiptAPI):  # mined and reverted
-            outcome.transactions.append(err.txn.txn_hash)
-            raise SendError(_sent_note(outcome, f"the transaction reverted on chain ({err})")) from None
+            failed = f"transaction {err.txn.txn_hash} reverted on chain ({type(err).__name__}: {err})"
+            raise SendError(_sent_note(outcome, failed)) from None
         raise StakerError(_sent_note(outcome, f"the transaction would revert ({type(err).__name__}: {err})")) from None
     except (ProviderError, TransactionError) as err:
         raise SendError(
