@@ -23,14 +23,13 @@ from vvv.deployment import System, deploy_system, local_role_defaults
 from vvv.epochs import EPOCH_LENGTH as DAY
 from vvv.epochs import snapshot_time
 from vvv.meter import EpochAllotments, Meter, Refused, allotments_from_proofs, fallback_allotments
-from vvv.oracle import distribute_final_epochs, post_reports
+from vvv.oracle import BPS, distribute_final_epochs, is_valid, post_reports
 from vvv.pricing import PriceTable, load_prices
 from vvv.proofs import proofs_path, read_proofs
 from vvv.simulation import StakerPlan, plan_stakers, target_utilization_bps
 from vvv.usage import ApiCall, UsageStore
 
 GENESIS_SUPPLY = 100_000_000 * 10**18
-BPS = 10_000
 GAS_MONEY = 10 * 10**18  # ETH for each staker's transactions
 FIRST_STAKER_INDEX = 1_000  # stakers are test accounts generated from this index of the mnemonic
 REQUESTS_PER_USER = 3
@@ -111,7 +110,7 @@ def _act(system: System, book: StakerBook, action: str) -> None:
 def _allotments(system: System, books: list[StakerBook], epoch: int, reports: Path) -> EpochAllotments:
     """Today's allotments: from the proofs file of yesterday's report, or the fallback."""
     path = proofs_path(chain.chain_id, epoch - 1, reports)
-    if system.oracle.reportStatus(epoch - 1) in (1, 2) and path.exists():
+    if is_valid(system.oracle.reportStatus(epoch - 1)) and path.exists():
         return allotments_from_proofs(read_proofs(path))
     snapshot = snapshot_time(epoch - 1)
     stakes = {b.account.address: system.staking.stakeAt(b.account, snapshot) for b in books}

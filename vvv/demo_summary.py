@@ -10,10 +10,9 @@ from ape import chain
 
 from vvv.demo import GENESIS_SUPPLY, DemoRun, StakerBook
 from vvv.epochs import snapshot_time
-from vvv.market import APR_PLACES, apr_micro_percent, format_apr
-from vvv.units import format_amount
+from vvv.market import APR_PLACES, PRECISION, apr_micro_percent, format_apr
+from vvv.units import format_amount, format_fixed
 
-PRECISION = 10**18
 RATIO_PLACES = 6
 
 
@@ -21,8 +20,7 @@ def ratio(numerator: int, denominator: int) -> str | None:
     """numerator / denominator with 6 decimals, floored."""
     if denominator == 0:
         return None
-    micro = numerator * 10**RATIO_PLACES // denominator
-    return f"{micro // 10**RATIO_PLACES}.{micro % 10**RATIO_PLACES:0{RATIO_PLACES}d}"
+    return format_fixed(numerator * 10**RATIO_PLACES // denominator, RATIO_PLACES)
 
 
 def day_rows(run: DemoRun) -> list[dict[str, Any]]:

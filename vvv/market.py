@@ -10,11 +10,11 @@ from ape import chain
 
 from vvv.deployment import System
 from vvv.epochs import EPOCH_LENGTH, snapshot_time
+from vvv.oracle import BPS, is_valid
+from vvv.units import format_fixed
 
 SECONDS_PER_YEAR = 365 * EPOCH_LENGTH
 PRECISION = 10**18
-BPS = 10_000
-STATUS_PENDING, STATUS_FINAL = 1, 2
 APR_PLACES = 6  # APR in percent, floored to 6 decimals
 
 
@@ -44,8 +44,7 @@ def apr_micro_percent(yearly_rewards_scaled: int, staked: int) -> int | None:
 def format_apr(micro_percent: int | None) -> str | None:
     if micro_percent is None:
         return None
-    whole, frac = divmod(micro_percent, 10**APR_PLACES)
-    return f"{whole}.{frac:0{APR_PLACES}d}"
+    return format_fixed(micro_percent, APR_PLACES)
 
 
 def read_market(system: System) -> Market:
@@ -54,7 +53,7 @@ def read_market(system: System) -> Market:
     epoch = now // EPOCH_LENGTH
     all_stake = staking.totalStakedAt(snapshot_time(epoch - 1))
     report = oracle.report(epoch - 1)
-    if int(report.status) in (STATUS_PENDING, STATUS_FINAL):
+    if is_valid(report.status):
         source, capacity, active, root = "report", report.capacity, report.totalActiveStake, report.activeRoot
         root = "0x" + bytes(root).hex()
     else:
@@ -63,7 +62,7 @@ def read_market(system: System) -> Market:
     # the newest report that is pending or final (a rejected one says nothing), within a week
     first, newest = oracle.firstEpoch(), oracle.nextEpochToReport() - 1
     for candidate in range(newest, max(first, newest - 7) - 1, -1):
-        if int(oracle.reportStatus(candidate)) in (STATUS_PENDING, STATUS_FINAL):
+        if is_valid(oracle.reportStatus(candidate)):
             last_epoch, utilization = candidate, int(oracle.report(candidate).utilizationBps)
             daily = emissions.epochEmission() * emissions.stakerShareBps(utilization) // BPS
             break

@@ -32,6 +32,11 @@ BPS = 10_000
 STATUS_NONE, STATUS_PENDING, STATUS_FINAL, STATUS_REJECTED = 0, 1, 2, 3
 
 
+def is_valid(status: int) -> bool:
+    """A report status that counts: posted and not rejected (pending or final)."""
+    return int(status) in (STATUS_PENDING, STATUS_FINAL)
+
+
 class OracleError(RuntimeError):
     """The run stopped: nothing more was sent."""
 
@@ -66,7 +71,7 @@ def capacity_of_epoch(system: System, epoch: int) -> int:
     """The capacity in effect during `epoch`: from the report of `epoch - 1` when there is a
     valid one, else the oracle's last capacity."""
     report = system.oracle.report(epoch - 1)
-    if report.status in (STATUS_PENDING, STATUS_FINAL):
+    if is_valid(report.status):
         return report.capacity
     return system.oracle.lastCapacity()
 
@@ -162,7 +167,7 @@ def post_reports(
         for epoch in range(first, last + 1):
             path = proofs_path(chain_id, epoch, reports_dir)
             status = o.reportStatus(epoch)
-            if status in (STATUS_PENDING, STATUS_FINAL):
+            if is_valid(status):
                 if path.exists():
                     proofs = read_proofs(path)
                     _check_on_chain(system, proofs)

@@ -23,6 +23,13 @@ def parse_amount(text: str | int | Decimal, *, allow_zero: bool = True) -> int:
     return int(scaled)
 
 
+def format_fixed(scaled: int, places: int) -> str:
+    """A non-negative value scaled by 10**places, with exactly `places` decimals: 1234567, 6 ->
+    '1.234567'."""
+    whole, frac = divmod(scaled, 10**places)
+    return f"{whole}.{frac:0{places}d}"
+
+
 def format_amount(wei: int, places: int = 18) -> str:
     """1_500_000_000_000_000_000 -> '1.5' (exact, trailing zeros dropped)."""
     sign = "-" if wei < 0 else ""

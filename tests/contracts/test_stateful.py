@@ -216,19 +216,25 @@ class System(RuleBasedStateMachine):
             who = self.stakers[i]
         return who, request_id, self.requests.get(request_id)
 
+    def request_error(self, who, request_id, request):
+        """The error both cancel and withdraw raise for `who` and this request, or None."""
+        staking = self.sys.staking
+        if request is None:
+            return staking.UnknownRequest, {"requestId": request_id}
+        if request["owner"] != who:
+            return staking.NotRequestOwner, {"requestId": request_id, "caller": who}
+        if request["settled"]:
+            return staking.RequestSettled, {"requestId": request_id}
+        return None
+
     @rule(i=st.integers(0, 2), pick=st.integers(0, 10**6))
     def cancel_unstake(self, i, pick):
         staking = self.sys.staking
         who, request_id, request = self.pick_request(i, pick)
         self.tick()
-        if request is None:
-            with ape.reverts(staking.UnknownRequest, requestId=request_id):
-                staking.cancelUnstake(request_id, sender=who)
-        elif request["owner"] != who:
-            with ape.reverts(staking.NotRequestOwner, requestId=request_id, caller=who):
-                staking.cancelUnstake(request_id, sender=who)
-        elif request["settled"]:
-            with ape.reverts(staking.RequestSettled, requestId=request_id):
+        error = self.request_error(who, request_id, request)
+        if error is not None:
+            with ape.reverts(error[0], **error[1]):
                 staking.cancelUnstake(request_id, sender=who)
         else:
             staking.cancelUnstake(request_id, sender=who)  # works while paused too
@@ -243,17 +249,11 @@ class System(RuleBasedStateMachine):
         """Withdraw `request_id` as `who` one second on, expecting what the model says."""
         staking, token = self.sys.staking, self.sys.token
         self.tick()
-        if request is None:
-            with ape.reverts(staking.UnknownRequest, requestId=request_id):
-                staking.withdraw(request_id, sender=who)
-        elif request["owner"] != who:
-            with ape.reverts(staking.NotRequestOwner, requestId=request_id, caller=who):
-                staking.withdraw(request_id, sender=who)
-        elif request["settled"]:
-            with ape.reverts(staking.RequestSettled, requestId=request_id):
-                staking.withdraw(request_id, sender=who)
-        elif self.now < request["unlock"]:
-            with ape.reverts(staking.RequestNotMatured, requestId=request_id, unlockTime=request["unlock"]):
+        error = self.request_error(who, request_id, request)
+        if error is None and self.now < request["unlock"]:
+            error = staking.RequestNotMatured, {"requestId": request_id, "unlockTime": request["unlock"]}
+        if error is not None:
+            with ape.reverts(error[0], **error[1]):
                 staking.withdraw(request_id, sender=who)
         else:
             before = token.balanceOf(who)
