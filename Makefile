@@ -35,6 +35,7 @@ compile: setup
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python tools/slither_check.py
 
 # The whole suite on ape's in-process chain and on anvil, side by side (tools/run_suites.sh).

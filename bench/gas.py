@@ -13,7 +13,7 @@ from ape.logging import logger
 from rich.console import Console
 from rich.table import Table
 
-from vvv.gasprofile import POST_REPORT_MAX_DIFFERENCE, GasRow, measure_staking, measure_system
+from vvv.bench.gas import POST_REPORT_MAX_DIFFERENCE, GasRow, measure_staking, measure_system
 
 
 def render(rows: list[GasRow], title: str) -> Table:

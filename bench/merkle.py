@@ -32,8 +32,8 @@ PY_WORKER = """
 import sys
 sys.path.insert(0, "bench")
 from merkle import make_values
-from vvv.merkle import StandardMerkleTree
-from vvv.proofs import ProofsFile, ReportData, write_proofs
+from vvv.oracle.merkle import StandardMerkleTree
+from vvv.oracle.proofs import ProofsFile, ReportData, write_proofs
 from pathlib import Path
 values = make_values(int(sys.argv[1]))
 tree = StandardMerkleTree.of(values)
@@ -83,7 +83,7 @@ def main() -> int:
             same = py[2] == js[2]
             ok &= same and js[0] / py[0] >= 5 and py[1] < 1024
             table.add_row(f"{n:,}", "@openzeppelin/merkle-tree", f"{js[0]:.1f}", f"{js[1]:,.0f}", "", "")
-            table.add_row(f"{n:,}", "vvv.merkle (Python)", f"{py[0]:.1f}", f"{py[1]:,.0f}", f"{js[0] / py[0]:.1f}x",
+            table.add_row(f"{n:,}", "vvv (Python)", f"{py[0]:.1f}", f"{py[1]:,.0f}", f"{js[0] / py[0]:.1f}x",
                           "yes" if same else "NO")  # fmt: skip
     Console().print(table)
     Console().print(

@@ -1,16 +1,16 @@
 """Silverback oracle bot: posts the daily reports a few minutes after 00:00 UTC and distributes
-every final, undistributed epoch once an hour. The work is in `vvv.bot` (plain functions that the
+every final, undistributed epoch once an hour. The work is in `vvv.oracle.bot` (plain functions that the
 tests call); this file only schedules it.
 
     silverback run bots/oracle.py:bot --network ethereum:local:node
 
-Settings: see `vvv.bot`; the signer comes from Silverback's account settings
+Settings: see `vvv.oracle.bot`; the signer comes from Silverback's account settings
 (SILVERBACK_SIGNER_ALIAS)."""
 
 from ape.logging import logger
 from silverback import SilverbackBot
 
-from vvv import bot as tasks
+from vvv.oracle import bot as tasks
 
 bot = SilverbackBot()
 

@@ -10,11 +10,11 @@ from ape.cli import ConnectedProviderCommand
 from ape.logging import logger
 from rich.console import Console
 
-from vvv.cli_support import fail
-from vvv.demo import run_demo
-from vvv.demo_plots import draw_all
-from vvv.demo_render import show_summary
-from vvv.demo_summary import summarize
+from vvv.chain.cli import fail
+from vvv.demo.plots import draw_all
+from vvv.demo.render import show_summary
+from vvv.demo.run import run_demo
+from vvv.demo.summary import summarize
 
 
 @click.command(cls=ConnectedProviderCommand)

@@ -7,8 +7,8 @@ import click
 from ape.api import AccountAPI, EcosystemAPI, NetworkAPI, ProviderAPI
 from ape.cli import account_option
 
-from vvv.cli_support import ChainCommand, fail
-from vvv.deployment import DeploymentError, deploy_system, local_role_defaults, parse_vcu
+from vvv.chain.cli import ChainCommand, fail
+from vvv.chain.deployment import DeploymentError, deploy_system, local_role_defaults, parse_vcu
 
 
 @click.command(cls=ChainCommand)

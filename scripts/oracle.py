@@ -11,11 +11,11 @@ import click
 from ape.api import AccountAPI, EcosystemAPI, NetworkAPI, ProviderAPI
 from ape.cli import account_option
 
-from vvv.cli_support import ChainCommand, fail
-from vvv.deployment import DeploymentError, load_system, parse_vcu
-from vvv.oracle import OracleError, run_oracle
-from vvv.proofs import ProofsError
-from vvv.usage import DEFAULT_URL, UsageError, UsageStore
+from vvv.chain.cli import ChainCommand, fail
+from vvv.chain.deployment import DeploymentError, load_system, parse_vcu
+from vvv.oracle.proofs import ProofsError
+from vvv.oracle.report import OracleError, run_oracle
+from vvv.oracle.usage import DEFAULT_URL, UsageError, UsageStore
 
 
 @click.command(cls=ChainCommand)

@@ -27,16 +27,17 @@ from ape.types import AddressType
 from rich.console import Console
 from sqlalchemy.exc import ArgumentError
 
-from vvv import staker
-from vvv.calc import CalcError, Task, allotment, stake_needed, what_it_buys
-from vvv.cli_support import ChainCommand, fail
-from vvv.dashboard import read_status
-from vvv.deployment import DeploymentError, load_system
-from vvv.market import read_market
-from vvv.permit import PermitRefused
-from vvv.pricing import DEFAULT_PRICES, PricingError, load_prices
-from vvv.proofs import ProofsError
-from vvv.render import (
+from vvv.chain.cli import ChainCommand, fail
+from vvv.chain.deployment import DeploymentError, load_system
+from vvv.chain.permit import PermitRefused
+from vvv.chain.units import AmountError, parse_amount
+from vvv.oracle.pricing import DEFAULT_PRICES, PricingError, load_prices
+from vvv.oracle.proofs import ProofsError
+from vvv.oracle.usage import DEFAULT_URL, UsageError
+from vvv.staker import transactions as staker
+from vvv.staker.calc import CalcError, Task, allotment, stake_needed, what_it_buys
+from vvv.staker.market import read_market
+from vvv.staker.render import (
     Amounts,
     calc_forward_data,
     emit_json,
@@ -47,8 +48,7 @@ from vvv.render import (
     show_status,
     status_data,
 )
-from vvv.units import AmountError, parse_amount
-from vvv.usage import DEFAULT_URL, UsageError
+from vvv.staker.status import read_status
 
 # "-1" is an amount to reject with a clear message, not an unknown option
 COMMAND = {"cls": ChainCommand, "context_settings": {"ignore_unknown_options": True}}
@@ -70,7 +70,7 @@ def clear_errors(command: Callable) -> Callable:
             return command(*args, **kwargs)
         except ERRORS as err:
             fail(str(err))
-        except ContractLogicError as err:  # sending is handled in vvv.staker: this is a view call
+        except ContractLogicError as err:  # sending is handled in vvv.staker.transactions: this is a view call
             fail(f"a call to the chain reverted ({type(err).__name__}: {err}); nothing was sent")
 
     return wrapper

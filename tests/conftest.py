@@ -114,7 +114,7 @@ def staking(project, token, deployer, guardian, notifier):
 @pytest.fixture(scope="module")
 def system(deployer, treasury, oracle, guardian):
     """The whole system, deployed and wired by the deployment routine (no record written)."""
-    from vvv.deployment import deploy_system
+    from vvv.chain.deployment import deploy_system
 
     # Deploy one hour into a UTC day, so that the genesis epoch starts ~23 h later whatever the
     # wall-clock time: tests have room for set-up before genesis.

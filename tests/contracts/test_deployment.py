@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-import vvv.deployment as deployment
+import vvv.chain.deployment as deployment
 from tests.helpers import DAY, at
 
 

@@ -4,7 +4,7 @@ every account's balance at the end against a table worked out by hand."""
 from fractions import Fraction
 
 from tests.helpers import CAPACITY, DAY, E18, EPOCH_EMISSION, WEEK, at, mine_at
-from vvv.merkle import StandardMerkleTree
+from vvv.oracle.merkle import StandardMerkleTree
 
 WINDOW = 2 * 3_600
 

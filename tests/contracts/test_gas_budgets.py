@@ -4,7 +4,7 @@ Receipt gas is deterministic, so this runs on both providers; `bench/gas.py` pri
 
 import pytest
 
-from vvv.gasprofile import (
+from vvv.bench.gas import (
     POST_REPORT_MAX_DIFFERENCE,
     STAKING_BUDGETS,
     SYSTEM_BUDGETS,

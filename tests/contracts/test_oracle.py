@@ -10,7 +10,7 @@ import ape
 import pytest
 
 from tests.helpers import CAPACITY, DAY, E18, ZERO_ROOT, at, mine_at, post
-from vvv.merkle import StandardMerkleTree
+from vvv.oracle.merkle import StandardMerkleTree
 
 ROOT = Path(__file__).resolve().parents[2]
 WINDOW = 2 * 3_600

@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from tests.helpers import CAPACITY, DAY, E18, EPOCH_EMISSION, WEEK, at
-from vvv.merkle import StandardMerkleTree
+from vvv.oracle.merkle import StandardMerkleTree
 
 PROFILES = {
     "ci": {"max_examples": 10, "stateful_step_count": 30},

@@ -1,0 +1,385 @@
+"""`ape run staker ...`: every command through ape's CLI on the session's chain, its JSON checked
+against the chain to the wei and against hand-worked values, and every error case with nothing
+sent (the account's nonce and the chain's state unchanged)."""
+
+import json
+
+import pytest
+
+from tests.helpers import CAPACITY, DAY, E18, EPOCH_EMISSION, WEEK, at, mine_at
+from vvv.chain.units import parse_amount
+from vvv.oracle.merkle import StandardMerkleTree
+from vvv.oracle.proofs import ProofsFile, ReportData, proofs_path, write_proofs
+from vvv.oracle.report import run_oracle
+from vvv.oracle.usage import ApiCall, UsageStore
+
+ALICE = ("--account", "TEST::1")
+BOB = ("--account", "TEST::2")
+STAKERS_AT_ZERO_UTILIZATION = EPOCH_EMISSION * 8_000 // 10_000  # the fallback's stakers' part
+
+
+def wei(text) -> int:
+    return parse_amount(text)
+
+
+@pytest.fixture
+def g(system):
+    return system.emissions.genesisEpoch()
+
+
+@pytest.fixture
+def funded(system, deployer, alice, bob, carol, g):
+    """alice, bob and carol hold 1,000 VVV each (no allowance), before genesis."""
+    t = g * DAY - 20_000
+    for who in (alice, bob, carol):
+        at(t)
+        system.token.transfer(who, 1_000 * E18, sender=deployer)
+        t += 1
+    mine_at(t)
+    return t + 1
+
+
+def state_of(system, who):
+    """Everything a failed command must leave unchanged."""
+    s = system.staking
+    return (who.nonce, system.token.balanceOf(who), s.stakeOf(who), s.totalUnbonding(), s.lastRequestId())
+
+
+def check_status_against_chain(system, who, status):
+    """Every amount of `status --json` equals the chain's view at the same block."""
+    s = system.staking
+    assert status["account"] == who.address
+    assert wei(status["wallet"]) == system.token.balanceOf(who)
+    assert wei(status["staked"]) == s.stakeOf(who)
+    assert wei(status["earned"]) == s.earned(who)
+    assert wei(status["total_staked"]) == s.totalStaked()
+    for r in status["requests"]:
+        owner, amount, unlock, settled = s.unstakeRequest(r["id"])
+        assert (owner, wei(r["amount"]), r["unlock_time"], settled) == (who.address, amount, unlock, False)
+
+
+# ------------------------------------------------------------------ the user's journey
+
+
+def test_user_journey_stake_unstake_cancel_withdraw_claim_restake(system, deployer, alice, staker_cli, g, funded):
+    """stake, two unstakes, cancel one, wait 7 days, withdraw the other, claim, restake; the
+    dashboard after every step, against hand-worked values and the chain."""
+    t1 = funded
+    at(t1)
+    out = staker_cli.json("stake", "300", *ALICE)
+    assert (out["action"], wei(out["amount"]), out["used_permit"]) == ("stake", 300 * E18, True)
+    st = staker_cli.json("status", *ALICE)
+    assert (wei(st["staked"]), wei(st["wallet"]), st["requests"]) == (300 * E18, 700 * E18, [])
+    check_status_against_chain(system, alice, st)
+
+    at(t1 + 100)
+    out = staker_cli.json("unstake", "100", *ALICE)
+    assert out["requests"] == [{"id": 1, "amount": "100", "unlock_time": t1 + 100 + WEEK}]
+    at(t1 + 200)
+    out = staker_cli.json("unstake", "50", *ALICE)
+    assert out["requests"] == [{"id": 2, "amount": "50", "unlock_time": t1 + 200 + WEEK}]
+    mine_at(t1 + 201)
+    st = staker_cli.json("status", *ALICE)
+    assert (wei(st["staked"]), wei(st["unbonding"]), wei(st["withdrawable_now"])) == (150 * E18, 150 * E18, 0)
+    assert [(r["id"], wei(r["amount"]), r["seconds_left"]) for r in st["requests"]] == [
+        (1, 100 * E18, WEEK - 101),
+        (2, 50 * E18, WEEK - 1),
+    ]
+    check_status_against_chain(system, alice, st)
+
+    at(t1 + 300)
+    out = staker_cli.json("cancel", "1", *ALICE)
+    assert (wei(out["amount"]), out["requests"][0]["id"]) == (100 * E18, 1)
+    st = staker_cli.json("status", *ALICE)
+    assert (wei(st["staked"]), wei(st["unbonding"])) == (250 * E18, 50 * E18)
+    assert [r["id"] for r in st["requests"]] == [2]
+    check_status_against_chain(system, alice, st)
+
+    # no report: epoch g is distributed by the fallback from (g+3) days: stakers get 80%,
+    # streamed over one day to alice alone (250 VVV)
+    at((g + 3) * DAY)
+    system.emissions.distribute(g, sender=deployer)
+    rate_scaled = STAKERS_AT_ZERO_UTILIZATION * E18 // DAY
+    first_stream = 250 * E18 * (rate_scaled * DAY // (250 * E18)) // E18
+
+    unlock = t1 + 200 + WEEK
+    at(unlock)
+    out = staker_cli.json("withdraw", *ALICE)  # every matured request: only request 2
+    assert (wei(out["amount"]), [r["id"] for r in out["requests"]]) == (50 * E18, [2])
+    st = staker_cli.json("status", *ALICE)
+    assert (wei(st["wallet"]), wei(st["unbonding"]), st["requests"]) == (750 * E18, 0, [])
+    assert wei(st["earned"]) == first_stream
+    check_status_against_chain(system, alice, st)
+
+    at(unlock + 10)
+    out = staker_cli.json("claim", *ALICE)
+    assert wei(out["amount"]) == first_stream
+    st = staker_cli.json("status", *ALICE)
+    assert (wei(st["wallet"]), wei(st["earned"])) == (750 * E18 + first_stream, 0)
+    check_status_against_chain(system, alice, st)
+
+    # epoch g+1 by the fallback too; restake one hour into its stream
+    t_notify = unlock + 20
+    at(t_notify)
+    system.emissions.distribute(g + 1, sender=deployer)
+    rate_scaled = STAKERS_AT_ZERO_UTILIZATION * E18 // DAY
+    at(t_notify + 3_600)
+    out = staker_cli.json("restake", *ALICE)
+    restaked = 250 * E18 * (3_600 * rate_scaled // (250 * E18)) // E18
+    assert wei(out["amount"]) == restaked
+    st = staker_cli.json("status", *ALICE)
+    assert (wei(st["staked"]), wei(st["earned"])) == (250 * E18 + restaked, 0)
+    assert wei(st["wallet"]) == 750 * E18 + first_stream
+    check_status_against_chain(system, alice, st)
+    # APR now: the stream's rate over a year, over the total stake (alice alone), in percent
+    apr = st["apr_percent"].split(".")
+    expected = rate_scaled * 365 * DAY * 100 * 10**6 // (E18 * (250 * E18 + restaked))
+    assert int(apr[0]) * 10**6 + int(apr[1]) == expected
+
+
+def test_cast_reads_what_status_printed(system, alice, staker_cli, g, funded, deployer, chain):
+    """An independent client (foundry's `cast`) reads stakeOf, earned and unstakeRequest of the
+    same account at the same block, and gets what `status --json` printed."""
+    import subprocess
+
+    from ape import networks
+
+    if networks.provider.name != "foundry":
+        pytest.skip("cast needs an RPC endpoint: this check runs in the anvil pass of `make test`")
+    at(funded)
+    staker_cli.json("stake", "300", *ALICE)
+    at(funded + 10)
+    staker_cli.json("unstake", "40.000000000000000001", *ALICE)
+    at((g + 3) * DAY)
+    system.emissions.distribute(g, sender=deployer)
+    mine_at((g + 3) * DAY + 5_000)  # rewards streaming
+    st = staker_cli.json("status", *ALICE, "--wei")
+    block = str(chain.blocks.head.number)
+    uri = networks.provider.uri
+
+    def cast(signature, *args):
+        out = subprocess.run(
+            ["cast", "call", system.staking.address, signature, *args, "--rpc-url", uri, "--block", block, "--json"],
+            capture_output=True, text=True, check=True, timeout=60,
+        )  # fmt: skip
+        return json.loads(out.stdout)
+
+    assert int(cast("stakeOf(address)(uint256)", alice.address)[0]) == st["staked"] == 259_999_999_999_999_999_999
+    assert int(cast("earned(address)(uint256)", alice.address)[0]) == st["earned"] > 0
+    owner, amount, unlock, settled = cast("unstakeRequest(uint256)(address,uint256,uint256,bool)", "1")[:4]
+    (request,) = st["requests"]
+    assert (owner, int(amount), int(unlock), settled) == (
+        alice.address,
+        request["amount"],
+        request["unlock_time"],
+        False,
+    )
+    assert request["amount"] == 40 * E18 + 1
+
+
+# ------------------------------------------------------------------ stake and permit
+
+
+def test_stake_uses_the_allowance_when_it_covers_the_amount(system, alice, staker_cli, funded):
+    at(funded)
+    system.token.approve(system.staking, 50 * E18, sender=alice)
+    at(funded + 1)
+    out = staker_cli.json("stake", "50", *ALICE, "--wei")
+    assert (out["amount"], out["used_permit"]) == (50 * E18, False)
+    assert system.staking.stakeOf(alice) == 50 * E18
+    assert system.token.allowance(alice, system.staking) == 0
+
+
+# ------------------------------------------------------------------ errors: nothing sent
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("stake", "990.000000000000000001"), "insufficient balance: the wallet holds 990 VVV"),
+        (("stake", "10", "--no-permit"), "insufficient allowance: the staking contract may take 0 VVV"),
+        (("stake", "1.0000000000000000001"), "more than 18 decimals"),
+        (("stake", "-1"), "amount must be positive: '-1'"),
+        (("stake", "0"), "amount must be positive: '0'"),
+        (("stake", "ten"), "amount not a number: 'ten'"),
+        (("unstake", "9.5"), "insufficient stake: 9 VVV staked, asked to unstake 9.5 VVV"),
+        (("unstake", "8.9995"), "a partial unstake must be at least 0.001 VVV and leave at least 0.001 VVV"),
+        (("cancel", "99"), "unknown request id 99"),
+        (("cancel", "1"), "request 1 belongs to 0x90F79bf6EB2c4f870365E785982E1f101E93b906"),
+        (("withdraw", "1"), "request 1 belongs to"),
+        (("withdraw", "2"), "request 2 is not matured: it unlocks at"),
+        (("withdraw",), "nothing to withdraw: no matured request; the next unlocks at"),
+        (("withdraw", "3"), "request 3 is already settled"),
+        (("claim",), "nothing to claim"),
+        (("restake",), "nothing to restake"),
+    ],
+)
+def test_errors_send_nothing(system, alice, bob, carol, staker_cli, funded, args, message):
+    s = system.staking
+    t = funded
+    for who, amount in ((alice, 10 * E18), (carol, 10 * E18)):
+        at(t)
+        system.token.approve(s, amount, sender=who)
+        at(t + 1)
+        s.stake(amount, sender=who)
+        t += 2
+    at(t)
+    s.requestUnstake(E18, sender=carol)  # request 1: carol's
+    at(t + 1)
+    s.requestUnstake(E18, sender=alice)  # request 2: alice's, matures in 7 days
+    at(t + 2)
+    s.requestUnstake(E18, sender=alice)  # request 3: alice's, cancelled
+    at(t + 3)
+    s.cancelUnstake(3, sender=alice)
+    mine_at(t + 4)
+    before = state_of(system, alice)
+    output = staker_cli.error(*args, *ALICE)
+    assert message in output
+    assert state_of(system, alice) == before
+    if args == ("withdraw", "2"):
+        assert f"({t + 1 + WEEK})" in output  # the unlock time, exactly
+
+
+def test_stake_below_the_minimum(system, bob, staker_cli, funded):
+    mine_at(funded)
+    before = state_of(system, bob)
+    output = staker_cli.error("stake", "0.000999999999999999", *BOB)
+    assert "the stake would be 0.000999999999999999 VVV, below the minimum stake of 0.001 VVV" in output
+    assert state_of(system, bob) == before
+
+
+def test_paused_staking_refuses_stake_unstake_and_restake(system, alice, guardian, staker_cli, funded):
+    at(funded)
+    system.token.approve(system.staking, 10 * E18, sender=alice)
+    at(funded + 1)
+    system.staking.stake(10 * E18, sender=alice)
+    at(funded + 2)
+    system.staking.pause(sender=guardian)
+    mine_at(funded + 3)
+    before = state_of(system, alice)
+    for args in (("stake", "1"), ("unstake", "1"), ("restake",)):
+        assert "staking is paused by the guardian" in staker_cli.error(*args, *ALICE)
+    assert state_of(system, alice) == before
+
+
+def test_missing_deployment_record(staker_cli, monkeypatch, tmp_path):
+    monkeypatch.setenv("VVV_DEPLOYMENTS_DIR", str(tmp_path / "nowhere"))
+    assert "no deployment record for network" in staker_cli.error("status", *ALICE)
+    assert "no deployment record for network" in staker_cli.error("stake", "1", *ALICE)
+
+
+def test_status_needs_an_address(staker_cli):
+    assert "give an ADDRESS or --account" in staker_cli.error("status")
+
+
+# ------------------------------------------------------------------ status: VCU and APR
+
+
+@pytest.fixture
+def reported(system, deployer, alice, bob, carol, oracle, staker_cli, g, funded, tmp_path):
+    """alice 300, bob 100, carol 100 VVV staked. On day g alice uses 18,148 VCU (10% of the
+    capacity) and carol 1 VCU; bob never calls. The oracle posts epoch g's report (proofs file
+    in the CLI's reports folder); on day g+1 alice spends 1,000 VCU more."""
+    s, t = system.staking, funded
+    for who, amount in ((alice, 300), (bob, 100), (carol, 100)):
+        at(t)
+        system.token.approve(s, amount * E18, sender=who)
+        at(t + 1)
+        s.stake(amount * E18, sender=who)
+        t += 2
+    store = UsageStore(staker_cli.usage_db)
+    store.add([
+        ApiCall(g * DAY + 100, alice.address, "llama-3.3-70b", 1, 1, 0, 18_147 * E18),
+        ApiCall(g * DAY + 200, carol.address, "llama-3.3-70b", 1, 1, 0, 1 * E18),
+        ApiCall((g + 1) * DAY + 300, alice.address, "llama-3.3-70b", 1, 1, 0, 1_000 * E18),
+    ])  # fmt: skip
+    mine_at((g + 1) * DAY + 600)  # the oracle sees epoch g closed
+    at((g + 1) * DAY + 601)
+    run_oracle(system, store, oracle, reports_dir=staker_cli.reports, echo=lambda _: None)
+    mine_at((g + 1) * DAY + 3_600)
+    return store
+
+
+def test_status_shows_todays_allotment_and_spend(system, alice, bob, staker_cli, g, reported):
+    st = staker_cli.json("status", *ALICE)
+    v = st["vcu"]
+    # active: alice 300 + carol 100 = 400 VVV share 181,480 VCU; alice gets 3/4
+    assert (v["epoch"], v["source"], v["api_active"], v["api_call_in_last_7_days"]) == (g + 1, "report", True, True)
+    assert (wei(v["allotment"]), wei(v["spent"]), wei(v["remaining"])) == (136_110 * E18, 1_000 * E18, 135_110 * E18)
+    check_status_against_chain(system, alice, st)
+    st_bob = staker_cli.json("status", bob.address)  # by address, no account
+    assert (wei(st_bob["vcu"]["allotment"]), st_bob["vcu"]["api_active"]) == (0, False)
+    # utilization of epoch g: 18,148 / 181,480 = 10% -> stakers' share 8000 - 6000 x 1000/5000 = 6800 bps
+    assert (st["last_reported_epoch"], st["last_utilization_bps"]) == (g, 1_000)
+    daily = EPOCH_EMISSION * 6_800 // 10_000
+    whole, frac = st["apr_at_last_utilization_percent"].split(".")
+    assert int(whole) * 10**6 + int(frac) == daily * 365 * 100 * 10**6 // (500 * E18)
+
+
+def test_status_refuses_a_proofs_file_that_does_not_match_the_chain(system, alice, staker_cli, g, reported):
+    path = proofs_path(system.record["chain_id"], g, staker_cli.reports)
+    original = json.loads(path.read_text())["report"]
+    tree = StandardMerkleTree.of([(alice.address, 400 * E18)])  # claims alice had everything
+    forged = ReportData(**{**ReportData.from_json(original).__dict__, "active_root": tree.root_hex})
+    write_proofs(ProofsFile(forged, tree), staker_cli.reports)
+    output = staker_cli.error("status", *ALICE)
+    assert "does not match the chain" in output and tree.root_hex in output
+
+
+# ------------------------------------------------------------------ calc
+
+
+def test_calc_forward_and_reverse(system, staker_cli, reported):
+    out = staker_cli.json("calc", "--vvv", "100", "--workload", "llama-3.3-70b:2000:1500:400", "--workload",
+                          "flux-dev:50")  # fmt: skip
+    assert (out["source"], wei(out["capacity"]), wei(out["active_stake"]), wei(out["all_stake"])) == (
+        "report", CAPACITY, 400 * E18, 500 * E18,
+    )  # fmt: skip
+    f = out["forward"]
+    # 100 joining 400 active: 100/500 of 181,480 = 36,296 VCU; joining all 500: 100/600
+    assert wei(f["daily_vcu_active"]) == 36_296 * E18
+    assert wei(f["daily_vcu_if_all_active"]) == 100 * E18 * CAPACITY // (600 * E18)
+    buys = {b["model"]: b for b in f["buys"]}
+    # llama-3.3-70b: 1000 in x 0.70 + 500 out x 2.80 per 1M = 0.0021 VCU a request
+    assert buys["llama-3.3-70b"]["requests"] == 17_283_809  # 36,296 / 0.0021 = 17,283,809.5
+    assert buys["llama-3.3-70b"]["input_tokens"] == 51_851_428_571  # 36,296 / 0.70 per 1M
+    assert buys["flux-dev"]["images"] == 453_700  # 36,296 / 0.08
+    r = out["reverse"]
+    # 2000 x (1500 x 0.70 + 400 x 2.80) / 1M = 4.34 VCU, plus 50 images x 0.08 = 4 VCU
+    assert wei(r["daily_vcu"]) == 8_340_000_000_000_000_000
+    for key, pool in (("stake_needed_active", 400 * E18), ("stake_needed_if_all_active", 500 * E18)):
+        need, vcu = wei(r[key]), 8_340_000_000_000_000_000
+        assert need * CAPACITY // (pool + need) >= vcu > (need - 1) * CAPACITY // (pool + need - 1)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("--workload", "gpt-9:1:1:1"), "unknown model 'gpt-9'"),
+        (("--workload", "flux-dev:1:1:1"), "a image model is written MODEL:IMAGES"),
+        (("--workload", "llama-3.3-70b:10"), "a chat model is written MODEL:REQUESTS:AVG_IN:AVG_OUT"),
+        (("--workload", "flux-dev:3000000"), "more than the whole network's daily capacity"),
+        (("--vvv", "1e-30"), "more than 18 decimals"),
+        ((), "give --vvv AMOUNT, or one or more --workload"),
+    ],
+)
+def test_calc_errors(staker_cli, reported, args, message):
+    assert message in staker_cli.error("calc", *args)
+
+
+# ------------------------------------------------------------------ human output (rich tables)
+
+
+def test_tables_without_json(system, alice, staker_cli, g, reported):
+    out = staker_cli("status", *ALICE)
+    assert out.exit_code == 0, out.stderr
+    assert alice.address in out.stdout and "300" in out.stdout and "136110" in out.stdout
+    assert "VCU today (epoch" in out.stdout
+    out = staker_cli("calc", "--vvv", "100", "--workload", "flux-dev:50")
+    assert out.exit_code == 0, out.stderr
+    assert "36296" in out.stdout and "What the active allotment buys per day" in out.stdout
+    assert "Stake needed for the daily workload" in out.stdout
+    at((g + 1) * DAY + 4_000)
+    out = staker_cli("unstake", "0.5", *ALICE)
+    assert out.exit_code == 0, out.stderr
+    assert f"{alice.address} asked to unstake 0.5 VVV" in out.stdout and "request 1: 0.5 VVV, unlock" in out.stdout

@@ -1,0 +1,1 @@
+"""Measurements for bench/ and the gas budget tests. Imports vvv.chain and vvv.oracle."""

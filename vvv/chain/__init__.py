@@ -1,0 +1,1 @@
+"""Chain layer: contracts deployment and wiring, epochs, units, permits, CLI plumbing. Imports nothing else of vvv."""

@@ -1,0 +1,192 @@
+"""Deploy and wire the whole system; record the addresses in `deployments/<network>.json`.
+
+Order (one account, consecutive nonces): token, staking, oracle, controller. The token's
+minter and the staking contract's notifier are the controller, fixed in their constructors,
+so the controller's address is computed from the deployer's nonce beforehand and checked after.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ape import chain, networks, project
+from ape.api import AccountAPI
+from ape.contracts import ContractInstance
+from ape.exceptions import ContractNotFoundError
+
+from vvv.chain.epochs import epoch_of
+from vvv.chain.units import AmountError, parse_amount
+
+ROOT = Path(__file__).resolve().parents[2]
+DEPLOYMENTS_DIR = ROOT / "deployments"
+DAY = 86_400
+LOCAL_NETWORKS = {"local"}
+
+DEFAULTS: dict[str, Any] = {
+    "admin_delay": 3 * 86_400,
+    "dispute_window": 2 * 3_600,
+    "min_capacity": 1_000 * 10**18,
+    "max_capacity": 100_000_000 * 10**18,
+    "max_capacity_change_bps": 5_000,
+    "genesis_epoch": None,  # default: the first epoch after deployment
+    "admin": None,  # default: the deployer
+}
+
+
+class DeploymentError(RuntimeError):
+    """The deployment could not be done or recorded as asked."""
+
+
+@dataclass
+class System:
+    token: ContractInstance
+    staking: ContractInstance
+    emissions: ContractInstance
+    oracle: ContractInstance
+    record: dict[str, Any] = field(default_factory=dict)
+
+
+def parse_vcu(text: str) -> int:
+    """A positive VCU amount with up to 18 decimals, in 18-decimal fixed point."""
+    try:
+        return parse_amount(text, allow_zero=False)
+    except AmountError as err:
+        raise ValueError(f"capacity {err}") from None
+
+
+def local_role_defaults() -> dict[str, str]:
+    """On local chains: treasury, oracle and guardian are ape test accounts 7, 6 and 4."""
+    from ape import accounts
+
+    test = accounts.test_accounts
+    return {"treasury": test[7].address, "oracle": test[6].address, "guardian": test[4].address}
+
+
+def network_name() -> str:
+    """File name stem of the connected network: `<ecosystem>-<network>`, plus the provider on
+    local networks (each local provider is its own chain)."""
+    provider = networks.provider
+    parts = [provider.network.ecosystem.name, provider.network.name]
+    if provider.network.name in LOCAL_NETWORKS:
+        parts.append(provider.name)
+    return "-".join(parts)
+
+
+def record_path(directory: Path | None = None) -> Path:
+    """`deployments/<network>.json` (the folder can be moved with VVV_DEPLOYMENTS_DIR)."""
+    folder = directory or Path(os.environ.get("VVV_DEPLOYMENTS_DIR", DEPLOYMENTS_DIR))
+    return folder / f"{network_name()}.json"
+
+
+def deploy_system(
+    deployer: AccountAPI,
+    *,
+    treasury: Any,
+    oracle: Any,
+    guardian: Any,
+    genesis_holder: Any = None,
+    capacity: int = 181_480 * 10**18,
+    overwrite: bool = False,
+    record: bool = True,
+    deployments_dir: Path | None = None,
+    **overrides: Any,
+) -> System:
+    """Deploy VVVToken, VVVStaking, EpochOracle and EmissionsController, wired together.
+
+    Overrides: admin, admin_delay, dispute_window, min_capacity, max_capacity,
+    max_capacity_change_bps, genesis_epoch. On a live network an existing record is never
+    overwritten unless `overwrite` is true.
+    """
+    unknown = set(overrides) - set(DEFAULTS)
+    if unknown:
+        raise DeploymentError(f"unknown deployment options: {', '.join(sorted(unknown))}")
+    params = {**DEFAULTS, **overrides}
+    admin = params["admin"] or deployer
+    path = record_path(deployments_dir)
+    is_local = networks.provider.network.name in LOCAL_NETWORKS
+    if record and path.exists() and not is_local and not overwrite:
+        raise DeploymentError(f"{path} exists: a system is already deployed on this network (use --overwrite)")
+
+    genesis_epoch = params["genesis_epoch"] or epoch_of(chain.pending_timestamp) + 1
+    nonce = deployer.nonce
+    controller_address = deployer.get_deployment_address(nonce + 3)
+    holder = genesis_holder or deployer
+
+    token = project.VVVToken.deploy(holder, controller_address, sender=deployer)
+    staking = project.VVVStaking.deploy(
+        token, admin, params["admin_delay"], guardian, controller_address, sender=deployer
+    )
+    epoch_oracle = project.EpochOracle.deploy(
+        staking,
+        admin,
+        params["admin_delay"],
+        oracle,
+        guardian,
+        genesis_epoch,
+        capacity,
+        params["min_capacity"],
+        params["max_capacity"],
+        params["max_capacity_change_bps"],
+        params["dispute_window"],
+        sender=deployer,
+    )
+    emissions = project.EmissionsController.deploy(
+        token, staking, epoch_oracle, treasury, admin, params["admin_delay"], genesis_epoch, sender=deployer
+    )
+    if emissions.address != controller_address:
+        raise DeploymentError(
+            f"controller deployed at {emissions.address}, expected {controller_address}: another "
+            "transaction from the deployer got in between; the token and staking contracts are unusable, "
+            "deploy again"
+        )
+    data = {
+        "network": network_name(),
+        "chain_id": chain.chain_id,
+        "deployed_at": int(time.time()),
+        "block": chain.blocks.head.number,
+        "genesis_epoch": genesis_epoch,
+        "contracts": {
+            "VVVToken": token.address,
+            "VVVStaking": staking.address,
+            "EpochOracle": epoch_oracle.address,
+            "EmissionsController": emissions.address,
+        },
+        "roles": {
+            "admin": str(getattr(admin, "address", admin)),
+            "treasury": str(getattr(treasury, "address", treasury)),
+            "oracle": str(getattr(oracle, "address", oracle)),
+            "guardian": str(getattr(guardian, "address", guardian)),
+            "genesis_holder": str(getattr(holder, "address", holder)),
+        },
+        "parameters": {k: v for k, v in params.items() if k not in ("admin", "genesis_epoch")} | {"capacity": capacity},
+    }
+    if record:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(data, indent=2) + "\n")
+    return System(token=token, staking=staking, emissions=emissions, oracle=epoch_oracle, record=data)
+
+
+def load_system(directory: Path | None = None) -> System:
+    """The system recorded for the connected network."""
+    path = record_path(directory)
+    if not path.exists():
+        raise DeploymentError(f"no deployment record for network {network_name()} ({path}); run `ape run deploy`")
+    data = json.loads(path.read_text())
+    if data.get("chain_id") != chain.chain_id:
+        raise DeploymentError(f"{path} is for chain {data.get('chain_id')}, connected to chain {chain.chain_id}")
+    c = data["contracts"]
+    try:
+        return System(
+            token=project.VVVToken.at(c["VVVToken"]),
+            staking=project.VVVStaking.at(c["VVVStaking"]),
+            emissions=project.EmissionsController.at(c["EmissionsController"]),
+            oracle=project.EpochOracle.at(c["EpochOracle"]),
+            record=data,
+        )
+    except ContractNotFoundError as err:
+        raise DeploymentError(f"{path} is stale: {err} (a local chain restarted? run `ape run deploy`)") from None

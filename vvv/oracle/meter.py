@@ -1,0 +1,125 @@
+"""The meter: the API side of VCU allotments. Per account and epoch: allotment (from the report
+of the day before and the account's leaf), minus what was spent; a request is recorded only if
+it fits, and a request that does not fit is refused with the reason and nothing is recorded."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from sqlalchemy import text
+
+from vvv.chain.epochs import epoch_start, snapshot_time
+from vvv.chain.units import format_amount
+from vvv.oracle.pricing import PriceTable, PricingError
+from vvv.oracle.proofs import ProofsFile
+from vvv.oracle.usage import ApiCall, UsageStore, normalize_account
+
+
+class Refused(Exception):
+    """A request that was not recorded, and why."""
+
+
+@dataclass(frozen=True)
+class EpochAllotments:
+    """VCU allotments of `epoch` (VCU wei per lower-case account)."""
+
+    epoch: int
+    capacity: int
+    allotments: dict[str, int]
+    source: str  # "report" (from the report of epoch - 1) or "fallback" (every staker)
+
+    def of(self, account: str) -> int:
+        return self.allotments.get(normalize_account(account), 0)
+
+
+def allotments_from_proofs(proofs: ProofsFile) -> EpochAllotments:
+    """Allotments of epoch `report.epoch + 1`, exactly as `EpochOracle.vcuAllocation` computes
+    them: stake * capacity // totalActiveStake per leaf."""
+    r = proofs.report
+    total = r.total_active_stake
+    allotments = {a: (s * r.capacity // total if total and s <= total else 0) for a, s in proofs.stakes().items()}
+    return EpochAllotments(r.epoch + 1, r.capacity, allotments, "report")
+
+
+def fallback_allotments(epoch: int, capacity: int, stakes: dict[str, int]) -> EpochAllotments:
+    """Allotments of `epoch` with no valid report for `epoch - 1`: every staker counts, by its
+    stake at the snapshot (`stakes`, read from the chain) over their total."""
+    total = sum(stakes.values())
+    allotments = {normalize_account(a): (s * capacity // total if total else 0) for a, s in stakes.items()}
+    return EpochAllotments(epoch, capacity, allotments, "fallback")
+
+
+@dataclass(frozen=True)
+class Usage:
+    account: str
+    epoch: int
+    allotment: int
+    spent: int
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.allotment - self.spent)
+
+
+class Meter:
+    """Charges requests against one epoch's allotments. Check and record happen in one database
+    transaction, serialised per process by a lock and, on Postgres, across processes by a
+    per-account advisory lock (a SQLite store is for one metering process)."""
+
+    _lock = threading.Lock()
+
+    def __init__(self, store: UsageStore, prices: PriceTable, allotments: EpochAllotments) -> None:
+        self.store = store
+        self.prices = prices
+        self.allotments = allotments
+
+    @property
+    def epoch(self) -> int:
+        return self.allotments.epoch
+
+    def _window(self) -> tuple[int, int]:
+        return epoch_start(self.epoch), snapshot_time(self.epoch)
+
+    def usage(self, account: str) -> Usage:
+        start, end = self._window()
+        account = normalize_account(account)
+        return Usage(account, self.epoch, self.allotments.of(account), self.store.consumed(start, end, account))
+
+    def charge(
+        self,
+        account: str,
+        model: str,
+        timestamp: int,
+        input_tokens: int = 0,
+        output_tokens: int = 0,
+        images: int = 0,
+    ) -> ApiCall:
+        """Record the request if it fits in what is left of the account's allotment; otherwise
+        raise `Refused` with the reason (and record nothing)."""
+        account = normalize_account(account)
+        start, end = self._window()
+        if not start <= timestamp <= end:
+            raise Refused(f"timestamp {timestamp} is outside epoch {self.epoch} ({start}..{end})")
+        try:
+            cost = self.prices.cost(model, input_tokens, output_tokens, images)
+        except PricingError as err:
+            raise Refused(str(err)) from None
+        allotment = self.allotments.of(account)
+        if allotment == 0:
+            raise Refused(
+                f"{account} has no VCU allotment for epoch {self.epoch}: it is not an active staker "
+                "(a stake at the snapshot and an API call in the 7 days before it)"
+            )
+        call = ApiCall(timestamp, account, model, input_tokens, output_tokens, images, cost)
+        with self._lock, self.store.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:a))"), {"a": account})
+            spent = self.store.consumed(start, end, account, connection=conn)
+            if spent + cost > allotment:
+                raise Refused(
+                    f"request costs {format_amount(cost)} VCU but only {format_amount(allotment - spent)} "
+                    f"of {format_amount(allotment)} VCU are left for epoch {self.epoch}"
+                )
+            self.store.add([call], connection=conn)
+        return call

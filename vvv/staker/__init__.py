@@ -1,0 +1,1 @@
+"""Staker side: positions, market, transactions, status, calc, render. Imports vvv.chain, oracle read side."""

@@ -1,0 +1,94 @@
+"""Today's numbers every staker shares, read from the chain: the epoch, its VCU capacity, the
+stake that shares it (the active stake of yesterday's report, or every staker under the
+fallback), the reward stream and the APR they give."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ape import chain
+
+from vvv.chain.deployment import System
+from vvv.chain.epochs import EPOCH_LENGTH, snapshot_time
+from vvv.chain.units import format_fixed
+from vvv.oracle.report import BPS, is_valid
+
+SECONDS_PER_YEAR = 365 * EPOCH_LENGTH
+PRECISION = 10**18
+APR_PLACES = 6  # APR in percent, floored to 6 decimals
+
+
+@dataclass(frozen=True)
+class Market:
+    now: int  # timestamp of the block read
+    epoch: int  # today
+    capacity: int  # VCU wei for today
+    source: str  # "report" (yesterday's report, not rejected) or "fallback" (every staker counts)
+    report_root: str | None  # root of yesterday's report when source == "report"
+    active_stake: int  # the stake sharing today's capacity
+    all_stake: int  # every staker's stake at yesterday's snapshot
+    total_staked: int  # now
+    reward_rate_scaled: int  # reward wei per second x 1e18, now
+    last_reported_epoch: int | None  # the newest report not rejected (within a week)
+    last_utilization_bps: int | None
+    stakers_daily_at_last_utilization: int | None  # stakers' part of one epoch at that utilization
+
+
+def apr_micro_percent(yearly_rewards_scaled: int, staked: int) -> int | None:
+    """APR in millionths of a percent, floored: yearly rewards (wei x 1e18) over the stake."""
+    if staked == 0:
+        return None
+    return yearly_rewards_scaled * 100 * 10**APR_PLACES // (PRECISION * staked)
+
+
+def format_apr(micro_percent: int | None) -> str | None:
+    if micro_percent is None:
+        return None
+    return format_fixed(micro_percent, APR_PLACES)
+
+
+def read_market(system: System) -> Market:
+    oracle, staking, emissions = system.oracle, system.staking, system.emissions
+    now = chain.blocks.head.timestamp
+    epoch = now // EPOCH_LENGTH
+    all_stake = staking.totalStakedAt(snapshot_time(epoch - 1))
+    report = oracle.report(epoch - 1)
+    if is_valid(report.status):
+        source, capacity, active, root = "report", report.capacity, report.totalActiveStake, report.activeRoot
+        root = "0x" + bytes(root).hex()
+    else:
+        source, capacity, active, root = "fallback", oracle.lastCapacity(), all_stake, None
+    last_epoch = utilization = daily = None
+    # the newest report that is pending or final (a rejected one says nothing), within a week
+    first, newest = oracle.firstEpoch(), oracle.nextEpochToReport() - 1
+    for candidate in range(newest, max(first, newest - 7) - 1, -1):
+        if is_valid(oracle.reportStatus(candidate)):
+            last_epoch, utilization = candidate, int(oracle.report(candidate).utilizationBps)
+            daily = emissions.epochEmission() * emissions.stakerShareBps(utilization) // BPS
+            break
+    return Market(
+        now=now,
+        epoch=epoch,
+        capacity=int(capacity),
+        source=source,
+        report_root=root,
+        active_stake=int(active),
+        all_stake=int(all_stake),
+        total_staked=staking.totalStaked(),
+        reward_rate_scaled=staking.rewardRateScaled(),
+        last_reported_epoch=last_epoch,
+        last_utilization_bps=utilization,
+        stakers_daily_at_last_utilization=daily,
+    )
+
+
+def apr_now(market: Market) -> int | None:
+    """APR from the current stream rate and the total stake (micro-percent)."""
+    return apr_micro_percent(market.reward_rate_scaled * SECONDS_PER_YEAR, market.total_staked)
+
+
+def apr_at_last_utilization(market: Market) -> int | None:
+    """APR if every day paid the stakers' part at the last reported utilization (micro-percent)."""
+    if market.stakers_daily_at_last_utilization is None:
+        return None
+    return apr_micro_percent(market.stakers_daily_at_last_utilization * 365 * PRECISION, market.total_staked)
