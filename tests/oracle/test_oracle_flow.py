@@ -11,7 +11,7 @@ from ape import chain
 
 from tests.helpers import CAPACITY, DAY, E18, mine_at
 from vvv.oracle.merkle import StandardMerkleTree
-from vvv.oracle.proofs import ProofsError, proofs_path, read_proofs
+from vvv.oracle.proofs import proofs_path, read_proofs
 from vvv.oracle.report import OracleBusy, distribute_final_epochs, post_reports, run_lock, run_oracle
 from vvv.oracle.usage import ApiCall, UsageError
 
@@ -61,10 +61,12 @@ def test_catch_up_three_days_in_order(system, oracle, alice, bob, world, g):
 
 def test_dry_run_writes_and_sends_nothing(system, oracle, world, g):
     mine_at((g + 2) * DAY + 300)
+    nonce = oracle.nonce
     outcomes = post_reports(system, world["store"], oracle, reports_dir=world["reports"], dry_run=True, echo=quiet)
     assert [(o.epoch, o.action) for o in outcomes] == [(g, "dry run"), (g + 1, "dry run")]
     assert system.oracle.nextEpochToReport() == g
-    assert not proofs_path(ape_chain_id(), g, world["reports"]).exists()
+    assert oracle.nonce == nonce
+    assert not world["reports"].exists()  # not even the lock file or the folder
 
 
 def test_until_epoch(system, oracle, world, g):
@@ -109,19 +111,24 @@ def test_killed_after_sending_before_recording(system, oracle, world, g):
     assert system.oracle.nextEpochToReport() == g + 3
 
 
-def test_stale_proofs_file_stops_the_run(system, oracle, alice, world, g):
+def test_proofs_file_of_a_send_that_never_landed_is_rebuilt(system, oracle, alice, world, g):
     mine_at((g + 2) * DAY + 300)
 
     def crash(proofs):
         raise Crash
 
-    with pytest.raises(Crash):
+    with pytest.raises(Crash):  # killed after writing epoch g's file, before sending
         post_reports(system, world["store"], oracle, reports_dir=world["reports"], before_send=crash, echo=quiet)
-    # more usage for epoch g arrives after the file was written: the file is now stale
-    world["store"].add([ApiCall(g * DAY + 200, alice.address, "m", 0, 0, 0, E18)])
-    with pytest.raises(ProofsError, match="stale proofs file"):
-        post_reports(system, world["store"], oracle, reports_dir=world["reports"], echo=quiet)
-    assert system.oracle.nextEpochToReport() == g  # nothing posted
+    path = proofs_path(ape_chain_id(), g, world["reports"])
+    assert read_proofs(path).report.utilization_bps == 1_000
+    # more usage for epoch g arrives: the file of the send that never landed no longer matches
+    world["store"].add([ApiCall(g * DAY + 200, alice.address, "m", 0, 0, 0, 18_148 * E18)])
+    lines = []
+    outcomes = post_reports(system, world["store"], oracle, reports_dir=world["reports"], echo=lines.append)
+    assert [(o.epoch, o.action) for o in outcomes] == [(g, "posted"), (g + 1, "posted")]
+    assert f"epoch {g}: the proofs file of an earlier run differs; rebuilt (it never landed)" in lines
+    assert system.oracle.report(g).utilizationBps == 2_000  # 36,296 of 181,480 VCU
+    assert read_proofs(path).report.utilization_bps == 2_000
 
 
 def test_second_run_at_once_stops_with_a_clear_message(system, oracle, world, g):

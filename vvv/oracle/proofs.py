@@ -78,6 +78,11 @@ def proofs_path(chain_id: int, epoch: int, directory: Path | None = None) -> Pat
     return (directory or REPORTS_DIR) / str(chain_id) / f"{epoch}.json"
 
 
+def sent_path(chain_id: int, epoch: int, directory: Path | None = None) -> Path:
+    """The record of the transactions sent for an epoch's report (beside its proofs file)."""
+    return (directory or REPORTS_DIR) / str(chain_id) / f"{epoch}.sent.json"
+
+
 def write_proofs(proofs: ProofsFile, directory: Path | None = None) -> Path:
     path = proofs_path(proofs.report.chain_id, proofs.report.epoch, directory)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -16,17 +16,40 @@ from __future__ import annotations
 
 import fcntl
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ape import chain
 
 from vvv.chain.deployment import System
 from vvv.chain.epochs import EPOCH_LENGTH, activity_window, epoch_start, snapshot_time
 from vvv.oracle.merkle import StandardMerkleTree
-from vvv.oracle.proofs import ZERO_ROOT, ProofsError, ProofsFile, ReportData, proofs_path, read_proofs, write_proofs
+from vvv.oracle.pricing import PriceTable, load_prices
+from vvv.oracle.proofs import (
+    ZERO_ROOT,
+    ProofsError,
+    ProofsFile,
+    ReportData,
+    proofs_path,
+    read_proofs,
+    sent_path,
+    write_proofs,
+)
+from vvv.oracle.sending import (
+    NODE_ERRORS,
+    RefusedError,
+    SendError,
+    SendRecord,
+    estimate_or_refuse,
+    recorded_states,
+    send_with_record,
+)
 from vvv.oracle.usage import UsageStore
+
+if TYPE_CHECKING:
+    from vvv.oracle.usage import ImportResult
 
 BPS = 10_000
 STATUS_NONE, STATUS_PENDING, STATUS_FINAL, STATUS_REJECTED = 0, 1, 2, 3
@@ -48,7 +71,7 @@ class OracleBusy(OracleError):
 @dataclass(frozen=True)
 class Outcome:
     epoch: int
-    action: str  # "posted", "already on chain", "dry run"
+    action: str  # "posted", "posted by another run", "already on chain", "dry run"
     report: ReportData
 
 
@@ -138,6 +161,176 @@ def _check_on_chain(system: System, proofs: ProofsFile) -> None:
         raise ProofsError(f"the proofs file of epoch {r.epoch} does not match the report on chain {fields}")
 
 
+@dataclass(frozen=True)
+class SanityBounds:
+    """How far a report may move from the previous one before it is refused (after Lido's
+    oracle report sanity checker). A report whose active set becomes empty is always refused
+    when the previous one had stakers. `allow_outlier` posts it anyway."""
+
+    max_utilization_change_bps: int = 5_000  # absolute change, in bps of capacity
+    max_active_stake_drop_bps: int = 5_000  # fall, in bps of the previous active stake
+    max_active_stake_rise_bps: int = 200_000  # rise, in bps of the previous active stake (20x)
+    allow_outlier: bool = False
+
+
+class SanityError(OracleError):
+    """A report moved further from the previous one than the bounds allow."""
+
+
+def _pct(bps: int) -> str:
+    return f"{bps / 100:,.2f}%"
+
+
+def _grouped(wei: int) -> str:
+    """18-decimal amount with thousands separators, exact: 18148500000000000000000 -> '18,148.5'."""
+    whole, frac = divmod(wei, 10**18)
+    return f"{whole:,}" + (f".{frac:018d}".rstrip("0") if frac else "")
+
+
+def vvv_text(wei: int) -> str:
+    return f"{_grouped(wei)} VVV"
+
+
+def vcu_text(wei: int) -> str:
+    return f"{_grouped(wei)} VCU"
+
+
+def previous_valid(system: System, epoch: int, lookback: int = 60) -> tuple[int, ReportData] | None:
+    """The newest report before `epoch` that is pending or final, from the chain (fields the
+    sanity check needs), looking back at most `lookback` epochs."""
+    o = system.oracle
+    first = o.firstEpoch()
+    for e in range(epoch - 1, max(first, epoch - lookback) - 1, -1):
+        r = o.report(e)
+        if is_valid(r.status):
+            return e, ReportData(
+                chain_id=chain.chain_id, oracle=o.address, epoch=e, snapshot=snapshot_time(e),
+                utilization_bps=r.utilizationBps, consumed_vcu=0, capacity_of_epoch=0, capacity=r.capacity,
+                active_root="0x" + bytes(r.activeRoot).hex(), total_active_stake=r.totalActiveStake,
+                active_count=r.activeCount,
+            )  # fmt: skip
+    return None
+
+
+def sanity_check(report: ReportData, previous: ReportData | None, bounds: SanityBounds) -> None:
+    """Refuse `report` when it moves from `previous` more than `bounds` allow (unless
+    `bounds.allow_outlier`). The message names the bound, the move and the option to change."""
+    if previous is None or bounds.allow_outlier:
+        return
+    e, p = report.epoch, previous.epoch
+    hint = "; nothing was written or sent. Check the usage data and the chain, or pass --allow-outlier to post it"
+    if previous.active_count > 0 and (report.active_count == 0 or report.total_active_stake == 0):
+        raise SanityError(
+            f"epoch {e}: sanity check: the active set drops to zero (from {previous.active_count} stakers with "
+            f"{vvv_text(previous.total_active_stake)} at epoch {p}){hint}"
+        )
+    move = abs(report.utilization_bps - previous.utilization_bps)
+    if move > bounds.max_utilization_change_bps:
+        raise SanityError(
+            f"epoch {e}: sanity check: utilization moves {move:,} bps ({previous.utilization_bps:,} bps at epoch {p} "
+            f"-> {report.utilization_bps:,} bps), more than the {bounds.max_utilization_change_bps:,} bps bound "
+            f"(--max-utilization-change){hint}"
+        )
+    old, new = previous.total_active_stake, report.total_active_stake
+    if old > 0 and new < old and (old - new) * BPS > old * bounds.max_active_stake_drop_bps:
+        raise SanityError(
+            f"epoch {e}: sanity check: active stake falls {_pct((old - new) * BPS // old)} ({vvv_text(old)} at epoch "
+            f"{p} -> {vvv_text(new)}), more than the {_pct(bounds.max_active_stake_drop_bps)} bound "
+            f"(--max-active-stake-drop){hint}"
+        )
+    if old > 0 and new > old and (new - old) * BPS > old * bounds.max_active_stake_rise_bps:
+        raise SanityError(
+            f"epoch {e}: sanity check: active stake rises {_pct((new - old) * BPS // old)} ({vvv_text(old)} at epoch "
+            f"{p} -> {vvv_text(new)}), more than the {_pct(bounds.max_active_stake_rise_bps)} bound "
+            f"(--max-active-stake-rise){hint}"
+        )
+
+
+def check_sender(system: System, sender: object) -> None:
+    """The sender holds the oracle role and the oracle is not paused (before anything is written)."""
+    o = system.oracle
+    address = getattr(sender, "address", sender)
+    if not o.hasRole(o.ORACLE_ROLE(), address):
+        raise OracleError(
+            f"{address} does not hold ORACLE_ROLE on the EpochOracle {o.address}: use the oracle's account; "
+            "nothing was written or sent"
+        )
+    if o.paused():
+        raise OracleError("the EpochOracle is paused by the guardian: no report can be posted; nothing written or sent")
+
+
+def _report_args(r: ReportData) -> tuple:
+    return (r.epoch, r.utilization_bps, r.capacity, r.active_root, r.total_active_stake, r.active_count)
+
+
+def _matches_chain(system: System, r: ReportData) -> bool:
+    on_chain = system.oracle.report(r.epoch)
+    if not is_valid(on_chain.status):
+        return False
+    fields = (on_chain.utilizationBps, on_chain.capacity, "0x" + bytes(on_chain.activeRoot).hex(),
+              on_chain.totalActiveStake, on_chain.activeCount)  # fmt: skip
+    return fields == (r.utilization_bps, r.capacity, r.active_root.lower(), r.total_active_stake, r.active_count)
+
+
+def summary_line(r: ReportData) -> str:
+    return (
+        f"epoch {r.epoch}: utilization {r.utilization_bps:,} bps ({vcu_text(r.consumed_vcu)} of "
+        f"{vcu_text(r.capacity_of_epoch)}), {r.active_count:,} active stakers with {vvv_text(r.total_active_stake)}, "
+        f"next capacity {vcu_text(r.capacity)}, root {r.active_root}"
+    )
+
+
+def _send_report(
+    system: System,
+    fresh: ProofsFile,
+    sender: object,
+    reports_dir: Path | None,
+    send: SendOptions,
+    echo: Callable[[str], None],
+    before_send: Callable[[ProofsFile], None] | None,
+) -> str:
+    """Check, write the proofs file, send (replacing a pending transaction of an earlier run).
+    Returns the outcome's action."""
+    r = fresh.report
+    what = f"postReport of epoch {r.epoch}"
+    method = system.oracle.postReport
+    record_path = sent_path(r.chain_id, r.epoch, reports_dir)
+    record = SendRecord.load(record_path)
+    states = recorded_states(record)
+    pending = [s.attempt for s in states if s.state == "pending"]
+    path = proofs_path(r.chain_id, r.epoch, reports_dir)
+    estimate_or_refuse(method, _report_args(r), sender=sender, what=what)
+    if path.exists():
+        existing = read_proofs(path)
+        if existing.report != r:
+            why = f"its transaction {pending[-1].txn_hash} is pending and is replaced" if pending else "it never landed"
+            echo(f"epoch {r.epoch}: the proofs file of an earlier run differs; rebuilt ({why})")
+    write_proofs(fresh, reports_dir)
+    if before_send is not None:
+        before_send(fresh)
+    replace_nonce = replace_fees = None
+    if pending:
+        replace_nonce = pending[-1].nonce
+        replace_fees = (max(a.max_fee for a in pending), max(a.max_priority_fee for a in pending))
+        echo(f"epoch {r.epoch}: transaction {pending[-1].txn_hash} (nonce {replace_nonce}) of an earlier run is "
+             "still pending: replacing it with higher fees")  # fmt: skip
+    try:
+        send_with_record(method, _report_args(r), sender=sender, record_path=record_path, what=what,
+                         replace_nonce=replace_nonce, replace_fees=replace_fees, timeout=send.timeout,
+                         max_replacements=send.max_replacements, echo=echo)  # fmt: skip
+    except (RefusedError, SendError):
+        if _matches_chain(system, r):  # another run (another host) posted the same report first
+            return "posted by another run"
+        raise
+    return "posted"
+
+
+@dataclass(frozen=True)
+class SendOptions:
+    timeout: float = 120.0  # seconds to wait for a transaction before replacing it
+    max_replacements: int = 3
+
+
 def post_reports(
     system: System,
     store: UsageStore,
@@ -147,78 +340,94 @@ def post_reports(
     until_epoch: int | None = None,
     capacity: int | None = None,
     dry_run: bool = False,
+    bounds: SanityBounds | None = None,
+    send: SendOptions | None = None,
     echo: Callable[[str], None] = print,
     before_send: Callable[[ProofsFile], None] | None = None,
 ) -> list[Outcome]:
     """Report every closed, unreported epoch in order (up to `until_epoch`). Returns what was
-    done per epoch. `before_send` is a hook for fault-injection tests."""
+    done per epoch. Before anything is written or sent: the sender's role, every rule of
+    `postReport` (by name, then by a gas estimate) and the sanity bounds against the previous
+    report. A dry run takes no lock and writes nothing. `before_send` is a hook for
+    fault-injection tests."""
+    bounds = bounds or SanityBounds()
+    send = send or SendOptions()
     chain_id = chain.chain_id
     directory = proofs_path(chain_id, 0, reports_dir).parent
     outcomes: list[Outcome] = []
-    with run_lock(directory):
-        o = system.oracle
-        current = chain.blocks.head.timestamp // EPOCH_LENGTH
-        first = o.nextEpochToReport()
-        last = current - 1 if until_epoch is None else min(until_epoch, current - 1)
-        # the newest report is looked at again: if it was rejected it is posted again (corrected);
-        # if it is on chain, its proofs file is checked (a run may have died right after sending)
-        if first - 1 >= o.firstEpoch():
-            first -= 1
-        for epoch in range(first, last + 1):
-            path = proofs_path(chain_id, epoch, reports_dir)
-            status = o.reportStatus(epoch)
-            if is_valid(status):
-                if path.exists():
-                    proofs = read_proofs(path)
-                    _check_on_chain(system, proofs)
-                else:  # lost (e.g. a new machine): rebuilt, and kept only if it matches the chain
-                    proofs = build_report(system, store, epoch, system.oracle.report(epoch).capacity)
-                    _check_on_chain(system, proofs)
-                    if not dry_run:
-                        write_proofs(proofs, reports_dir)
-                outcomes.append(Outcome(epoch, "already on chain", proofs.report))
-                echo(f"epoch {epoch}: already on chain, matches {path.name}")
-                continue
-            fresh = build_report(system, store, epoch, capacity)
-            if path.exists() and status != STATUS_REJECTED:
-                existing = read_proofs(path)
-                if existing.report != fresh.report:
-                    raise ProofsError(
-                        f"stale proofs file {path}: it differs from the report built now for epoch {epoch} "
-                        "(usage or stakes changed since it was written). No report was sent for this epoch; "
-                        "check the usage data, then remove the file to post the new report."
-                    )
-            check_bounds(system, fresh.report, expected_epoch=epoch if dry_run else None)
-            r = fresh.report
-            summary = (f"epoch {epoch}: utilization {r.utilization_bps} bps, {r.active_count} active stakers, "
-                       f"active stake {r.total_active_stake}, capacity {r.capacity}, root {r.active_root}")  # fmt: skip
-            if dry_run:
-                echo(f"{summary} (dry run: nothing written or sent)")
-                outcomes.append(Outcome(epoch, "dry run", r))
-                continue
-            write_proofs(fresh, reports_dir)
-            if before_send is not None:
-                before_send(fresh)
-            o.postReport(epoch, r.utilization_bps, r.capacity, r.active_root, r.total_active_stake,
-                         r.active_count, sender=sender)  # fmt: skip
-            echo(f"{summary}: posted")
-            outcomes.append(Outcome(epoch, "posted", r))
+    if not dry_run:
+        check_sender(system, sender)
+    try:
+        with nullcontext() if dry_run else run_lock(directory):
+            o = system.oracle
+            current = chain.blocks.head.timestamp // EPOCH_LENGTH
+            first = o.nextEpochToReport()
+            last = current - 1 if until_epoch is None else min(until_epoch, current - 1)
+            # the newest report is looked at again: if it was rejected it is posted again (corrected);
+            # if it is on chain, its proofs file is checked (a run may have died right after sending)
+            if first - 1 >= o.firstEpoch():
+                first -= 1
+            found = previous_valid(system, first)
+            previous = found[1] if found else None
+            for epoch in range(first, last + 1):
+                path = proofs_path(chain_id, epoch, reports_dir)
+                status = o.reportStatus(epoch)
+                if is_valid(status):
+                    if path.exists():
+                        proofs = read_proofs(path)
+                        _check_on_chain(system, proofs)
+                    else:  # lost (e.g. a new machine): rebuilt, and kept only if it matches the chain
+                        proofs = build_report(system, store, epoch, system.oracle.report(epoch).capacity)
+                        _check_on_chain(system, proofs)
+                        if not dry_run:
+                            write_proofs(proofs, reports_dir)
+                    outcomes.append(Outcome(epoch, "already on chain", proofs.report))
+                    echo(f"epoch {epoch}: already on chain, matches {path.name}")
+                    previous = proofs.report
+                    continue
+                fresh = build_report(system, store, epoch, capacity)
+                r = fresh.report
+                check_bounds(system, r, expected_epoch=epoch if dry_run else None)
+                sanity_check(r, previous, bounds)
+                if dry_run:
+                    echo(f"{summary_line(r)} (dry run: nothing written or sent)")
+                    outcomes.append(Outcome(epoch, "dry run", r))
+                    previous = r
+                    continue
+                action = _send_report(system, fresh, sender, reports_dir, send, echo, before_send)
+                echo(f"{summary_line(r)}: {action}")
+                outcomes.append(Outcome(epoch, action, r))
+                previous = r
+    except NODE_ERRORS as err:
+        posted = [o.epoch for o in outcomes if o.action == "posted"]
+        done = f"posted in this run: epochs {', '.join(map(str, posted))}" if posted else "nothing was sent"
+        text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise OracleError(f"lost the chain ({text}); {done}; run again when the node is back") from None
     return outcomes
 
 
 def distribute_final_epochs(system: System, sender: object, echo: Callable[[str], None] = print) -> list[int]:
     """Distribute every closed epoch since genesis that is not distributed and can be: with a
-    final report, or past the liveness fallback time."""
-    em = system.emissions
+    final report, or past the liveness fallback time with no report pending (a pending report is
+    waited for: its window decides, never the fallback)."""
+    em, o = system.emissions, system.oracle
     now = chain.blocks.head.timestamp
     current = now // EPOCH_LENGTH
     done = []
     for epoch in range(em.genesisEpoch(), current):
         if em.distributed(epoch):
             continue
-        if system.oracle.isFinal(epoch) or now >= (epoch + 3) * EPOCH_LENGTH:
+        status = int(o.reportStatus(epoch))
+        if status == STATUS_FINAL or (status != STATUS_PENDING and now >= (epoch + 3) * EPOCH_LENGTH):
+            try:
+                estimate_or_refuse(em.distribute, (epoch,), sender=sender, what=f"distribute of epoch {epoch}")
+            except RefusedError as err:
+                if em.distributed(epoch):  # another caller was first
+                    continue
+                raise OracleError(str(err)) from None
             em.distribute(epoch, sender=sender)
-            echo(f"epoch {epoch}: distributed")
+            source = "its final report" if status == STATUS_FINAL else "the utilization-0 fallback (no report)"
+            echo(f"epoch {epoch}: distributed by {source}")
             done.append(epoch)
     return done
 
@@ -229,26 +438,45 @@ def run_oracle(
     sender: object,
     *,
     import_file: Path | None = None,
+    prices: PriceTable | None = None,
     distribute: bool = False,
     echo: Callable[[str], None] = print,
     **options: object,
 ) -> list[Outcome]:
-    """What `ape run oracle` does: import a usage file (all-or-nothing; a bad file stops the run
-    before anything is sent), post the reports, optionally distribute final epochs."""
-    if import_file is not None:
-        echo(f"imported {store.import_file(import_file)} calls from {import_file}")
-    outcomes = post_reports(system, store, sender, echo=echo, **options)  # type: ignore[arg-type]
+    """What `ape run oracle` does: import a usage file (all-or-nothing, checked against the
+    price table; calls already in the store are skipped), post the reports, optionally
+    distribute final epochs. A dry run imports into a transaction that is rolled back."""
+    dry_run = bool(options.get("dry_run"))
+    if import_file is not None and dry_run:
+        with store.trial_import(import_file, prices or load_prices()) as (result, view):
+            echo(_import_line(result, import_file, dry_run=True))
+            outcomes = post_reports(system, view, sender, echo=echo, **options)  # type: ignore[arg-type]
+    else:
+        if import_file is not None:
+            echo(_import_line(store.import_file(import_file, prices or load_prices()), import_file, dry_run=False))
+        outcomes = post_reports(system, store, sender, echo=echo, **options)  # type: ignore[arg-type]
     if not any(o.action in ("posted", "dry run") for o in outcomes):
         echo("nothing to report: every closed epoch is reported")
-    if distribute and not options.get("dry_run"):
+    if distribute and not dry_run:
         distribute_final_epochs(system, sender, echo=echo)
     return outcomes
+
+
+def _import_line(result: ImportResult, path: Path, *, dry_run: bool) -> str:
+    verb = "would import" if dry_run else "imported"
+    line = f"{verb} {result.added} new calls from {path}"
+    if result.duplicates:
+        line += f"; {result.duplicates} already in the store (skipped)"
+    return line
 
 
 __all__ = [
     "OracleBusy",
     "OracleError",
     "Outcome",
+    "SanityBounds",
+    "SanityError",
+    "SendOptions",
     "build_report",
     "check_bounds",
     "distribute_final_epochs",
