@@ -3,12 +3,18 @@ transaction it cannot account for, and replaces a stuck one: the role and pause 
 sanity bounds against the previous report, a run racing another host, the liveness fallback
 never taken while a report is pending, and fee-bumped replacement of a stuck transaction."""
 
+import json
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from ape import chain
 
 from tests.helpers import DAY, E18, EPOCH_EMISSION, at, mine_at
+from tests.rpc_proxy import DyingRpcProxy
 from vvv.oracle.merkle import StandardMerkleTree
 from vvv.oracle.proofs import proofs_path, sent_path
 from vvv.oracle.report import (
@@ -222,3 +228,30 @@ def test_report_lines_show_units(system, oracle, alice, world, g):
         f"epoch {g}: utilization 1,000 bps (18,148 VCU of 181,480 VCU), 1 active stakers with 100 VVV, next capacity "
         f"181,480 VCU, root {root}: posted"
     )
+
+
+def test_a_node_that_goes_away_after_the_send(system, oracle, world, g, tmp_path):
+    # `ape run oracle` in its own process, talking to the test node through a proxy that stops
+    # listening right after it forwarded the report's transaction
+    if chain.provider.name == "test":
+        pytest.skip("needs the node's RPC endpoint (anvil); ape's in-process chain has none")
+    mine_at((g + 1) * DAY + 300)
+    deployments = tmp_path / "deployments"
+    deployments.mkdir()
+    (deployments / "ethereum-custom.json").write_text(json.dumps(system.record))
+    with DyingRpcProxy(chain.provider.uri, die_after="eth_sendRawTransaction") as proxy:
+        result = subprocess.run(
+            [str(Path(sys.executable).parent / "ape"), "run", "oracle", "--network", proxy.uri, "--account", "TEST::6",
+             "--usage-db", str(world["store"].engine.url), "--reports-dir", str(world["reports"])],
+            capture_output=True, text=True, timeout=300, env=os.environ | {"VVV_DEPLOYMENTS_DIR": str(deployments)},
+        )  # fmt: skip
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    (attempt,) = SendRecord.load(sent_path(chain.chain_id, g, world["reports"])).attempts
+    assert len(errors) == 1 and errors[0].startswith(
+        f"Error: postReport of epoch {g}: sent {attempt.txn_hash} (nonce {attempt.nonce}), then lost the node ("
+    )
+    assert errors[0].endswith(f"it may be on chain: the next run checks the recorded transactions ({attempt.txn_hash})")
+    assert state_of(attempt).state == "mined"  # it was: anvil mined it as it arrived
+    assert run(system, world, oracle)[0].action == "already on chain"

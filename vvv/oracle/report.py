@@ -38,11 +38,11 @@ from vvv.oracle.proofs import (
     write_proofs,
 )
 from vvv.oracle.sending import (
-    NODE_ERRORS,
     RefusedError,
     SendError,
     SendRecord,
     estimate_or_refuse,
+    is_node_error,
     recorded_states,
     send_with_record,
 )
@@ -318,8 +318,12 @@ def _send_report(
         send_with_record(method, _report_args(r), sender=sender, record_path=record_path, what=what,
                          replace_nonce=replace_nonce, replace_fees=replace_fees, timeout=send.timeout,
                          max_replacements=send.max_replacements, echo=echo)  # fmt: skip
-    except (RefusedError, SendError):
-        if _matches_chain(system, r):  # another run (another host) posted the same report first
+    except (RefusedError, SendError) as err:
+        try:
+            posted_by_other = _matches_chain(system, r)  # another run (another host) posted it first
+        except Exception:
+            raise err from None
+        if posted_by_other:
             return "posted by another run"
         raise
     return "posted"
@@ -398,7 +402,9 @@ def post_reports(
                 echo(f"{summary_line(r)}: {action}")
                 outcomes.append(Outcome(epoch, action, r))
                 previous = r
-    except NODE_ERRORS as err:
+    except Exception as err:
+        if not is_node_error(err):
+            raise
         posted = [o.epoch for o in outcomes if o.action == "posted"]
         done = f"posted in this run: epochs {', '.join(map(str, posted))}" if posted else "nothing was sent"
         text = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__

@@ -20,7 +20,7 @@ from typing import Any
 import requests
 from ape import chain
 from ape.exceptions import ContractLogicError, ProviderError, ProviderNotConnectedError, SignatureError
-from web3.exceptions import TransactionNotFound
+from web3.exceptions import CannotHandleRequest, ProviderConnectionError, TransactionNotFound
 
 # what a node that went away raises
 NODE_ERRORS: tuple[type[BaseException], ...] = (
@@ -29,6 +29,8 @@ NODE_ERRORS: tuple[type[BaseException], ...] = (
     requests.RequestException,
     ConnectionError,
     TimeoutError,
+    CannotHandleRequest,  # web3, when every way to the node failed
+    ProviderConnectionError,
 )
 FEE_BUMP_BPS = 12_500  # a replacement pays 125% of the fees it replaces (nodes ask for >= 110%)
 
@@ -93,6 +95,19 @@ def error_name(err: ContractLogicError) -> str:
         inputs = getattr(err, "inputs", {}) or {}
         return f"{abi.name}({', '.join(f'{k}={v}' for k, v in inputs.items())})"
     return str(err) or type(err).__name__
+
+
+def is_node_error(err: BaseException) -> bool:
+    """Whether `err` comes from a node that cannot be reached (ape sometimes wraps that in a
+    `VirtualMachineError`: the chain of causes is searched)."""
+    seen: set[int] = set()
+    current: BaseException | None = err
+    while current is not None and id(current) not in seen:
+        if isinstance(current, NODE_ERRORS):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
+    return False
 
 
 def state_of(attempt: Attempt) -> TxState:
@@ -186,7 +201,9 @@ def send_with_record(
         while True:
             try:
                 state = state_of(attempt).state
-            except NODE_ERRORS as err:
+            except Exception as err:
+                if not is_node_error(err):
+                    raise
                 raise SendError(
                     f"{what}: sent {attempt.txn_hash} (nonce {attempt.nonce}), then lost the node "
                     f"({_first_line(err)}); it may be on chain: the next run checks the recorded transactions "
@@ -214,6 +231,7 @@ __all__ = [
     "TxState",
     "NODE_ERRORS",
     "error_name",
+    "is_node_error",
     "estimate_or_refuse",
     "recorded_states",
     "send_with_record",
