@@ -2,6 +2,7 @@
 
 import pytest
 
+from tests.cli_runner import deployments  # noqa: F401 (the deployment record, for `ape run oracle`)
 from tests.helpers import DAY, E18, at
 from vvv.oracle.usage import ApiCall, UsageStore
 

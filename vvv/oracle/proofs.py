@@ -95,6 +95,9 @@ def write_proofs(proofs: ProofsFile, directory: Path | None = None) -> Path:
     return path
 
 
+_CHUNK = 4_096  # tree nodes per write
+
+
 def _write_json(handle: TextIO, proofs: ProofsFile) -> None:
     """The same JSON as `json.dump(proofs.to_json())`, streamed: a 1,000,000-account file never
     exists as one Python object (that would need ~600 MB more)."""
@@ -104,7 +107,10 @@ def _write_json(handle: TextIO, proofs: ProofsFile) -> None:
         json.dump(proofs.to_json(), handle, separators=(",", ":"))
         return
     handle.write('{"format":"standard-v1","leafEncoding":["address","uint256"],"tree":[')
-    handle.write(",".join(f'"0x{node.hex()}"' for node in tree.tree))
+    nodes = tree.tree
+    for start in range(0, len(nodes), _CHUNK):  # in chunks: the joined list would be ~140 MB at 1M accounts
+        prefix = "," if start else ""
+        handle.write(prefix + ",".join(f'"0x{node.hex()}"' for node in nodes[start : start + _CHUNK]))
     handle.write('],"values":[')
     for i, ((account, stake), index) in enumerate(zip(tree.values, tree.tree_index, strict=True)):
         handle.write(f'{"," if i else ""}{{"value":["{account}","{stake}"],"treeIndex":{index}}}')
