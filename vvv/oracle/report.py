@@ -44,6 +44,7 @@ from vvv.oracle.sending import (
     estimate_or_refuse,
     is_node_error,
     recorded_states,
+    send_plain,
     send_with_record,
 )
 from vvv.oracle.usage import UsageStore
@@ -426,12 +427,11 @@ def distribute_final_epochs(system: System, sender: object, echo: Callable[[str]
         status = int(o.reportStatus(epoch))
         if status == STATUS_FINAL or (status != STATUS_PENDING and now >= (epoch + 3) * EPOCH_LENGTH):
             try:
-                estimate_or_refuse(em.distribute, (epoch,), sender=sender, what=f"distribute of epoch {epoch}")
-            except RefusedError as err:
+                send_plain(em.distribute, (epoch,), sender=sender, what=f"distribute of epoch {epoch}")
+            except (RefusedError, SendError):
                 if em.distributed(epoch):  # another caller was first
                     continue
-                raise OracleError(str(err)) from None
-            em.distribute(epoch, sender=sender)
+                raise
             source = "its final report" if status == STATUS_FINAL else "the utilization-0 fallback (no report)"
             echo(f"epoch {epoch}: distributed by {source}")
             done.append(epoch)

@@ -19,7 +19,14 @@ from typing import Any
 
 import requests
 from ape import chain
-from ape.exceptions import ContractLogicError, ProviderError, ProviderNotConnectedError, SignatureError
+from ape.api import ReceiptAPI
+from ape.exceptions import (
+    ContractLogicError,
+    ProviderError,
+    ProviderNotConnectedError,
+    SignatureError,
+    TransactionError,
+)
 from web3.exceptions import CannotHandleRequest, ProviderConnectionError, TransactionNotFound
 
 # what a node that went away raises
@@ -143,6 +150,27 @@ def estimate_or_refuse(method: Any, args: tuple, *, sender: Any, what: str) -> i
         raise RefusedError(f"the chain would refuse {what}: {error_name(err)}; nothing was sent") from None
 
 
+def send_plain(method: Any, args: tuple, *, sender: Any, what: str) -> str:
+    """Send a transaction that is safe to repeat (e.g. `distribute`, once only on chain): refused
+    when the gas estimate reverts (nothing sent); after that any failure may have left it on
+    chain, and says so. Returns the transaction's hash."""
+    estimate_or_refuse(method, args, sender=sender, what=what)
+    try:
+        receipt = method(*args, sender=sender)
+    except ContractLogicError as err:
+        txn = getattr(err, "txn", None)
+        where = f"transaction {txn.txn_hash} reverted on chain" if isinstance(txn, ReceiptAPI) else "it failed"
+        raise SendError(f"{what}: {where} ({error_name(err)}); check {sender.address}'s transactions") from None
+    except Exception as err:
+        if not is_node_error(err) and not isinstance(err, TransactionError):
+            raise
+        raise SendError(
+            f"{what}: sent but not confirmed ({_first_line(err)}); it may be on chain: check {sender.address}'s "
+            "transactions before retrying"
+        ) from None
+    return str(receipt.txn_hash)
+
+
 def send_with_record(
     method: Any,
     args: tuple,
@@ -234,6 +262,7 @@ __all__ = [
     "is_node_error",
     "estimate_or_refuse",
     "recorded_states",
+    "send_plain",
     "send_with_record",
     "state_of",
 ]
