@@ -10,7 +10,7 @@ NPM_STAMP := node_modules/.setup-stamp
 SOLC_EXE := .solcx/solc-v$(SOLC_VERSION)
 ANVIL := ethereum:local:foundry
 
-.PHONY: setup compile test test-local test-anvil lint fuzz demo bench clean
+.PHONY: setup compile test test-local test-anvil lint fuzz demo bench chain clean
 
 setup: $(PY_STAMP) $(NPM_STAMP) $(SOLC_EXE)
 
@@ -59,6 +59,20 @@ demo: setup compile
 
 bench: setup compile
 	$(BIN)/python bench/gas.py --network $(ANVIL)
+
+# A local chain that persists: anvil with the chain id ape's local network signs for (1337), its
+# state in $(CHAIN_DIR)/anvil-state.json (saved every 10 s and on Ctrl-C or kill, loaded at the
+# next start), on the URI that ape-config.yaml gives ethereum:local:node. Log: $(CHAIN_DIR)/anvil.log.
+CHAIN_HOST ?= 127.0.0.1
+CHAIN_PORT ?= 8545
+CHAIN_DIR ?= .chain
+chain: $(NPM_STAMP)
+	@mkdir -p $(CHAIN_DIR)
+	@echo "anvil on http://$(CHAIN_HOST):$(CHAIN_PORT), chain id 1337, state in $(CHAIN_DIR)/anvil-state.json, log in $(CHAIN_DIR)/anvil.log; Ctrl-C (or kill) stops it and saves the state"
+	@node_modules/.bin/anvil --chain-id 1337 --host $(CHAIN_HOST) --port $(CHAIN_PORT) \
+		--state $(CHAIN_DIR)/anvil-state.json --state-interval 10 >> $(CHAIN_DIR)/anvil.log 2>&1; \
+		if tail -n 1 $(CHAIN_DIR)/anvil.log | grep -q '^Error'; then \
+			echo "anvil stopped: $$(tail -n 1 $(CHAIN_DIR)/anvil.log)" >&2; exit 1; fi
 
 clean:
 	rm -rf .build contracts/.cache .solcx
