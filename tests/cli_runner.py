@@ -1,11 +1,21 @@
-"""The command-line runner of the tests: a deployed system with its deployment record, and a
-runner that invokes `ape run staker ...` in this process (ape's CLI on the session's chain)."""
+"""The command-line runners of the tests: a deployed system with its deployment record, a
+runner that invokes `ape run staker ...` in this process (ape's CLI on the session's chain),
+and, for what only a real process shows (stdout, the network option, a node's chain id),
+`ape run ...` in its own process against a chain started by `make chain`."""
 
 import importlib.util
 import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
+import requests
 from ape import networks
 from click.testing import CliRunner
 
@@ -69,3 +79,109 @@ class Staker:
 @pytest.fixture
 def staker_cli(deployments, tmp_path):
     return Staker(tmp_path / "reports", f"sqlite:///{tmp_path / 'usage.db'}")
+
+
+# ------------------------------------------------------------------ `ape run` in its own process
+
+APE = Path(sys.executable).parent / "ape"
+
+
+def once_per_suite_run() -> None:
+    """A test that runs `ape run` in processes of its own, on chains of its own, does not use
+    the session's chain: it runs once, in the anvil pass of `make test`."""
+    if networks.provider.name != "foundry":
+        pytest.skip("own processes and chains, not the session's: runs in the anvil pass of `make test`")
+
+
+def ape_run(*args: Any, deployments: Path, timeout: int = 300) -> subprocess.CompletedProcess:
+    """`ape run ARGS` as a user runs it, with the deployment records in `deployments`."""
+    return subprocess.run(
+        [str(APE), "run", *map(str, args)], cwd=ROOT, capture_output=True, text=True, timeout=timeout,
+        env=os.environ | {"VVV_DEPLOYMENTS_DIR": str(deployments)},
+    )  # fmt: skip
+
+
+def json_output(result: subprocess.CompletedProcess) -> dict:
+    """The whole stdout of a successful `--json` run, parsed: nothing else may be on it."""
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads(result.stdout)
+
+
+def one_error_line(result: subprocess.CompletedProcess) -> str:
+    """A command that failed cleanly: exit code 1, nothing on stdout, and one line on stderr,
+    the error (no traceback, no log lines)."""
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stdout == "", result.stdout
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
+    return lines[0]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rpc(uri: str, method: str, *params: Any) -> Any:
+    """One JSON-RPC call to a node, independent of ape."""
+    answer = requests.post(uri, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": list(params)}, timeout=30)
+    return answer.json()["result"]
+
+
+class Process:
+    """A long-running command in its own process group (make -> node -> anvil), stopped as
+    Ctrl-C stops it: SIGINT to the whole group."""
+
+    def __init__(self, argv: list[str], uri: str, log: Path) -> None:
+        self.argv, self.uri, self.log = argv, uri, log
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "Process":
+        self.log.parent.mkdir(parents=True, exist_ok=True)
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(self.argv, cwd=ROOT, stdout=log, stderr=log, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, self.log.read_text()
+            try:
+                rpc(self.uri, "eth_chainId")
+                return self
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        raise AssertionError(f"{self.argv} did not answer on {self.uri}")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGINT)
+            self.process.wait(timeout=60)
+        self.process = None
+
+
+class LocalChain(Process):
+    """`make chain` on a free port, its state and log in `folder`."""
+
+    def __init__(self, folder: Path) -> None:
+        self.port, self.folder = free_port(), folder
+        super().__init__(["make", "--no-print-directory", "chain", f"CHAIN_PORT={self.port}", f"CHAIN_DIR={folder}"],
+                         f"http://127.0.0.1:{self.port}", folder.parent / "make-chain.log")  # fmt: skip
+
+    @property
+    def network(self) -> str:
+        """The `--network` of ethereum:local:node at this chain's URI."""
+        return f"ethereum:local:{self.uri}"
+
+
+def plain_anvil(folder: Path, *args: str) -> Process:
+    """anvil with its own defaults (chain id 31337) on a free port."""
+    port = free_port()
+    argv = [str(ROOT / "node_modules" / ".bin" / "anvil"), "--port", str(port), *args]
+    return Process(argv, f"http://127.0.0.1:{port}", folder / "anvil.log")
+
+
+@pytest.fixture
+def local_chain(tmp_path):
+    """`make chain` on a free port, stopped after the test."""
+    node = LocalChain(tmp_path / "chain").start()
+    yield node
+    node.stop()

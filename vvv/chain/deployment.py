@@ -20,12 +20,14 @@ from ape.contracts import ContractInstance
 from ape.exceptions import ContractNotFoundError
 
 from vvv.chain.epochs import epoch_of
-from vvv.chain.units import AmountError, parse_amount
+from vvv.chain.units import AmountError, format_amount, parse_amount
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOYMENTS_DIR = ROOT / "deployments"
 DAY = 86_400
 LOCAL_NETWORKS = {"local"}
+GENESIS_SUPPLY = 100_000_000 * 10**18  # minted to the genesis holder by VVVToken's constructor
+EPHEMERAL_PROVIDERS = {"test", "foundry"}  # chains that ape starts for one command and stops after it
 
 DEFAULTS: dict[str, Any] = {
     "admin_delay": 3 * 86_400,
@@ -77,10 +79,34 @@ def network_name() -> str:
     return "-".join(parts)
 
 
+def is_local() -> bool:
+    """The connected network is a local chain (not a live network)."""
+    return networks.provider.network.name in LOCAL_NETWORKS
+
+
+def is_ephemeral() -> bool:
+    """The connected chain was started by ape for this command and stops with it."""
+    return is_local() and networks.provider.name in EPHEMERAL_PROVIDERS
+
+
+def ephemeral_note() -> str:
+    """What to say about a chain that ape started for this command only."""
+    return (f"ape starts a new chain for every command on {networks.provider.network_choice}; for one that "
+            "persists: `make chain` and --network ethereum:local:node")  # fmt: skip
+
+
 def record_path(directory: Path | None = None) -> Path:
     """`deployments/<network>.json` (the folder can be moved with VVV_DEPLOYMENTS_DIR)."""
     folder = directory or Path(os.environ.get("VVV_DEPLOYMENTS_DIR", DEPLOYMENTS_DIR))
     return folder / f"{network_name()}.json"
+
+
+def shown(path: Path) -> str:
+    """A path as a user would type it: relative to the working folder when inside it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def deploy_system(
@@ -108,8 +134,7 @@ def deploy_system(
     params = {**DEFAULTS, **overrides}
     admin = params["admin"] or deployer
     path = record_path(deployments_dir)
-    is_local = networks.provider.network.name in LOCAL_NETWORKS
-    if record and path.exists() and not is_local and not overwrite:
+    if record and path.exists() and not is_local() and not overwrite:
         raise DeploymentError(f"{path} exists: a system is already deployed on this network (use --overwrite)")
 
     genesis_epoch = params["genesis_epoch"] or epoch_of(chain.pending_timestamp) + 1
@@ -172,7 +197,8 @@ def deploy_system(
 
 
 def load_system(directory: Path | None = None) -> System:
-    """The system recorded for the connected network."""
+    """The system recorded for the connected network. A record for another chain, or one whose
+    addresses hold no code (a local chain that was restarted), is an error."""
     path = record_path(directory)
     if not path.exists():
         raise DeploymentError(f"no deployment record for network {network_name()} ({path}); run `ape run deploy`")
@@ -180,6 +206,13 @@ def load_system(directory: Path | None = None) -> System:
     if data.get("chain_id") != chain.chain_id:
         raise DeploymentError(f"{path} is for chain {data.get('chain_id')}, connected to chain {chain.chain_id}")
     c = data["contracts"]
+    for name, address in c.items():
+        if not chain.provider.get_code(address):
+            hint = f" ({ephemeral_note()})" if is_ephemeral() else ""
+            raise DeploymentError(
+                f"{shown(path)} points at {address} ({name}), which has no code on this chain "
+                f"(was the chain restarted?); deploy again with `ape run deploy`{hint}"
+            )
     try:
         return System(
             token=project.VVVToken.at(c["VVVToken"]),
@@ -190,3 +223,29 @@ def load_system(directory: Path | None = None) -> System:
         )
     except ContractNotFoundError as err:
         raise DeploymentError(f"{path} is stale: {err} (a local chain restarted? run `ape run deploy`)") from None
+
+
+def funding_recipients(holder: Any, amount: int) -> list[AccountAPI]:
+    """The test accounts that `fund_test_accounts` pays: every one but the holder. Refused,
+    before anything is sent, on a live network and when the genesis supply cannot cover it."""
+    from ape import accounts
+
+    if not is_local():
+        raise DeploymentError(f"test accounts are funded on local chains only, not on {networks.provider.network.name}")
+    holder_address = str(getattr(holder, "address", holder))
+    recipients = [a for a in accounts.test_accounts if a.address != holder_address]
+    if amount * len(recipients) > GENESIS_SUPPLY:
+        raise DeploymentError(
+            f"cannot give {len(recipients)} test accounts {format_amount(amount)} VVV each: the genesis "
+            f"supply is {format_amount(GENESIS_SUPPLY)} VVV"
+        )
+    return recipients
+
+
+def fund_test_accounts(system: System, holder: AccountAPI, amount: int) -> list[str]:
+    """On a local chain, give every test account but `holder` `amount` VVV from `holder`;
+    returns the funded addresses."""
+    recipients = funding_recipients(holder, amount)
+    for recipient in recipients:
+        system.token.transfer(recipient, amount, sender=holder)
+    return [a.address for a in recipients]
