@@ -11,7 +11,8 @@
     ape run staker calc --workload llama-3.3-70b:2000:1500:400 --workload flux-dev:50
 
 Amounts are VVV with up to 18 decimals. Every command takes --json (one JSON object on stdout)
-and --wei (amounts as integer wei). A mistake gets a one-line error and nothing is sent."""
+and --wei (every amount, given or shown, in integer wei: `stake 5 --wei` stakes 5 wei). A
+mistake gets a one-line error and nothing is sent."""
 
 from collections.abc import Callable
 from functools import wraps
@@ -58,7 +59,7 @@ ERRORS = (staker.StakerError, staker.SendError, DeploymentError, ProofsError, Ca
 
 def output_options(command: Callable) -> Callable:
     command = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")(command)
-    return click.option("--wei", is_flag=True, help="Amounts as integer wei.")(command)
+    return click.option("--wei", is_flag=True, help="Amounts given and shown in integer wei, not VVV.")(command)
 
 
 def clear_errors(command: Callable) -> Callable:
@@ -76,9 +77,10 @@ def clear_errors(command: Callable) -> Callable:
     return wrapper
 
 
-def amount_of(text: str) -> int:
+def amount_of(text: str, wei: bool) -> int:
+    """An amount given on the command line: VVV, or integer wei with --wei."""
     try:
-        return parse_amount(text, allow_zero=False)
+        return parse_amount(text, allow_zero=False, wei=wei)
     except AmountError as err:
         raise AmountError(f"amount {err}") from None
 
@@ -103,8 +105,8 @@ def cli() -> None:
 @output_options
 @clear_errors
 def stake(account: AccountAPI, amount: str, no_permit: bool, as_json: bool, wei: bool) -> None:
-    """Stake AMOUNT VVV (signs a permit when the allowance is short)."""
-    report(staker.stake(load_system(), account, amount_of(amount), use_permit=not no_permit), as_json, wei)
+    """Stake AMOUNT VVV (wei with --wei; signs a permit when the allowance is short)."""
+    report(staker.stake(load_system(), account, amount_of(amount, wei), use_permit=not no_permit), as_json, wei)
 
 
 @cli.command(**COMMAND)
@@ -113,8 +115,8 @@ def stake(account: AccountAPI, amount: str, no_permit: bool, as_json: bool, wei:
 @output_options
 @clear_errors
 def unstake(account: AccountAPI, amount: str, as_json: bool, wei: bool) -> None:
-    """Ask to unstake AMOUNT VVV (withdrawable 7 days later)."""
-    report(staker.unstake(load_system(), account, amount_of(amount)), as_json, wei)
+    """Ask to unstake AMOUNT VVV (wei with --wei; withdrawable 7 days later)."""
+    report(staker.unstake(load_system(), account, amount_of(amount, wei)), as_json, wei)
 
 
 @cli.command(**COMMAND)
@@ -182,7 +184,7 @@ def status(
 
 
 @cli.command(**COMMAND)
-@click.option("--vvv", "stake_text", help="A stake in VVV: the daily VCU it yields today and what that buys.")
+@click.option("--vvv", "stake_text", help="A stake in VVV (wei with --wei): the VCU it yields a day, what that buys.")
 @click.option("--workload", multiple=True, help="MODEL:REQUESTS:AVG_IN:AVG_OUT (chat) or MODEL:IMAGES, per day.")
 @click.option("--input-tokens", default=1_000, show_default=True, help="Average input tokens of a request.")
 @click.option("--output-tokens", default=500, show_default=True, help="Average output tokens of a request.")
@@ -209,7 +211,7 @@ def calc(
     data: dict[str, Any] = {"epoch": market.epoch, "capacity": fmt(market.capacity), "source": market.source,
                             "active_stake": fmt(market.active_stake), "all_stake": fmt(market.all_stake)}  # fmt: skip
     if stake_text:
-        amount = amount_of(stake_text)
+        amount = amount_of(stake_text, wei)
         active = allotment(amount, market.capacity, market.active_stake)
         everyone = allotment(amount, market.capacity, market.all_stake)
         buys = what_it_buys(active, table, input_tokens, output_tokens)

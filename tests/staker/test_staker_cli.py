@@ -7,6 +7,7 @@ import json
 import pytest
 
 from tests.helpers import CAPACITY, DAY, E18, EPOCH_EMISSION, WEEK, at, mine_at
+from vvv.chain.deployment import network_name
 from vvv.chain.units import parse_amount
 from vvv.oracle.merkle import StandardMerkleTree
 from vvv.oracle.proofs import ProofsFile, ReportData, proofs_path, write_proofs
@@ -184,10 +185,68 @@ def test_stake_uses_the_allowance_when_it_covers_the_amount(system, alice, stake
     at(funded)
     system.token.approve(system.staking, 50 * E18, sender=alice)
     at(funded + 1)
-    out = staker_cli.json("stake", "50", *ALICE, "--wei")
+    out = staker_cli.json("stake", "50000000000000000000", *ALICE, "--wei")  # 50 VVV in wei
     assert (out["amount"], out["used_permit"]) == (50 * E18, False)
     assert system.staking.stakeOf(alice) == 50 * E18
     assert system.token.allowance(alice, system.staking) == 0
+
+
+# ------------------------------------------------------------------ --wei: amounts given and shown in wei
+
+
+def test_wei_applies_to_the_amounts_given(system, alice, staker_cli, funded):
+    """`stake 5 --wei` stakes 5 wei, not 5 VVV: below the minimum stake, so it is refused."""
+    mine_at(funded)
+    before = state_of(system, alice)
+    assert staker_cli.error("stake", "5", "--wei", *ALICE) == (
+        "Error: the stake would be 0.000000000000000005 VVV, below the minimum stake of 0.001 VVV\n"
+    )
+    assert state_of(system, alice) == before
+    at(funded + 1)
+    out = staker_cli.json("stake", "1000000000000000001", "--wei", *ALICE)  # 1 VVV and 1 wei
+    assert (out["amount"], system.staking.stakeOf(alice)) == (E18 + 1, E18 + 1)
+    at(funded + 2)
+    out = staker_cli.json("unstake", "500000000000000000", "--wei", *ALICE)  # 0.5 VVV
+    assert out["requests"][0]["amount"] == E18 // 2 and system.staking.stakeOf(alice) == E18 // 2 + 1
+
+
+def test_wei_applies_to_the_amounts_shown(system, alice, staker_cli, funded):
+    """The same stake in VVV and in wei, shown both ways: inputs and outputs use one unit."""
+    at(funded)
+    in_vvv = staker_cli.json("stake", "1.5", *ALICE)
+    assert in_vvv["amount"] == "1.5"
+    at(funded + 1)
+    in_wei = staker_cli.json("stake", "1500000000000000000", "--wei", *ALICE)
+    assert in_wei["amount"] == 1_500_000_000_000_000_000
+    status_vvv, status_wei = staker_cli.json("status", *ALICE), staker_cli.json("status", *ALICE, "--wei")
+    assert (status_vvv["staked"], status_wei["staked"]) == ("3", 3 * E18)
+    assert (status_vvv["wallet"], status_wei["wallet"]) == ("997", 997 * E18)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("stake", "1.5", "--wei"), "Error: amount not a whole number of wei: '1.5'"),
+        (("unstake", "0.1", "--wei"), "Error: amount not a whole number of wei: '0.1'"),
+        (("stake", "0", "--wei"), "Error: amount must be positive: '0'"),
+        (("calc", "--vvv", "2.5", "--wei"), "Error: amount not a whole number of wei: '2.5'"),
+    ],
+)
+def test_wei_amounts_are_whole_numbers(system, alice, staker_cli, funded, args, message):
+    mine_at(funded)
+    before = state_of(system, alice)
+    account = () if args[0] == "calc" else ALICE
+    assert staker_cli.error(*args, *account) == message + "\n"
+    assert state_of(system, alice) == before
+
+
+def test_calc_in_wei_equals_calc_in_vvv(staker_cli, funded):
+    mine_at(funded)
+    vvv = staker_cli.json("calc", "--vvv", "100")
+    wei_ = staker_cli.json("calc", "--vvv", "100000000000000000000", "--wei")
+    assert wei_["forward"]["stake"] == 100 * E18
+    assert wei_["forward"]["daily_vcu_active"] == parse_amount(vvv["forward"]["daily_vcu_active"])
+    assert wei_["forward"]["buys"] == vvv["forward"]["buys"]
 
 
 # ------------------------------------------------------------------ errors: nothing sent
@@ -266,6 +325,24 @@ def test_missing_deployment_record(staker_cli, monkeypatch, tmp_path):
     monkeypatch.setenv("VVV_DEPLOYMENTS_DIR", str(tmp_path / "nowhere"))
     assert "no deployment record for network" in staker_cli.error("status", *ALICE)
     assert "no deployment record for network" in staker_cli.error("stake", "1", *ALICE)
+
+
+def test_a_record_whose_addresses_hold_no_code(system, alice, staker_cli, deployments, funded):
+    """A record of this chain id that points at addresses without code (a local chain that was
+    restarted): every command says so in one line, and sends nothing."""
+    path = deployments / f"{network_name()}.json"
+    record = json.loads(path.read_text())
+    empty = "0x000000000000000000000000000000000000dEaD"
+    record["contracts"]["EpochOracle"] = empty
+    path.write_text(json.dumps(record))
+    mine_at(funded)
+    before = state_of(system, alice)
+    expected = (f"Error: {path} points at {empty} (EpochOracle), which has no code on this chain (was the chain "
+                "restarted?); deploy again with `ape run deploy`")  # fmt: skip
+    for args in (("status", *ALICE), ("stake", "1", *ALICE), ("claim", *ALICE), ("calc", "--vvv", "1")):
+        output = staker_cli.error(*args)
+        assert output.startswith(expected)  # on ape's chains that stop with the command, a hint follows
+    assert state_of(system, alice) == before
 
 
 def test_status_needs_an_address(staker_cli):

@@ -9,17 +9,18 @@ class AmountError(ValueError):
     """An amount is not a non-negative number with at most 18 decimals."""
 
 
-def parse_amount(text: str | int | Decimal, *, allow_zero: bool = True) -> int:
-    """'1.5' -> 1_500_000_000_000_000_000. Rejects negatives, NaN and more than 18 decimals."""
+def parse_amount(text: str | int | Decimal, *, allow_zero: bool = True, wei: bool = False) -> int:
+    """'1.5' -> 1_500_000_000_000_000_000; with `wei`, the text is already in wei: '15' -> 15.
+    Rejects negatives, NaN, and more than 18 decimals (any decimals with `wei`)."""
     try:
         value = Decimal(str(text).strip())
     except InvalidOperation:
         raise AmountError(f"not a number: {text!r}") from None
     if not value.is_finite() or value < 0 or (value == 0 and not allow_zero):
         raise AmountError(f"must be {'non-negative' if allow_zero else 'positive'}: {text!r}")
-    scaled = value * ONE
+    scaled = value if wei else value * ONE
     if scaled != scaled.to_integral_value():
-        raise AmountError(f"more than 18 decimals: {text!r}")
+        raise AmountError(f"not a whole number of wei: {text!r}" if wei else f"more than 18 decimals: {text!r}")
     return int(scaled)
 
 
