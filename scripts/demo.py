@@ -1,39 +1,57 @@
-"""`ape run demo`: the whole protocol for two simulated weeks on ape's in-process chain (or any
-local chain with --network), with tables, a JSON summary (--json) and PNG plots in --out."""
+"""`ape run demo`: the whole protocol for two simulated weeks on ape's in-process chain (or on
+anvil, started by ape, with --network ethereum:local:foundry), with tables, a JSON summary
+(--json) and PNG plots. Each run writes into a new folder `demo-out/<UTC time>`, or into --out,
+which must be new or empty unless --overwrite is given."""
 
 import json
 from pathlib import Path
 
 import click
-from ape.api import NetworkAPI
-from ape.cli import ConnectedProviderCommand
-from ape.logging import logger
+from ape.api import ProviderAPI
 from rich.console import Console
 
-from vvv.chain.cli import fail
+from vvv.chain.cli import ChainCommand, fail
+from vvv.chain.deployment import is_ephemeral
+from vvv.demo.output import OutputError, output_folder
 from vvv.demo.plots import draw_all
 from vvv.demo.render import show_summary
 from vvv.demo.run import run_demo
 from vvv.demo.summary import summarize
 
 
-@click.command(cls=ConnectedProviderCommand)
+@click.command(cls=ChainCommand)
 @click.option("--days", default=14, show_default=True, type=click.IntRange(1, 60))
 @click.option("--stakers", default=40, show_default=True, type=click.IntRange(1, 500))
 @click.option("--seed", default=7, show_default=True, type=int)
-@click.option("--out", type=click.Path(path_type=Path), default=Path("demo-out"), show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), help="Folder of the results (default: a new demo-out/<time>).")
+@click.option("--overwrite", is_flag=True, help="Write into a non-empty --out, replacing an earlier run's results.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object (progress on stderr).")
 @click.option("--no-plots", is_flag=True, help="Skip the PNG plots.")
-def cli(network: NetworkAPI, days: int, stakers: int, seed: int, out: Path, as_json: bool, no_plots: bool) -> None:
+def cli(
+    provider: ProviderAPI,
+    days: int,
+    stakers: int,
+    seed: int,
+    out: Path | None,
+    overwrite: bool,
+    as_json: bool,
+    no_plots: bool,
+) -> None:
     """Deploy, stake, use the API, report, mint and stream for DAYS simulated days."""
-    if network.name != "local":
-        fail(f"the demo runs on a local chain only (it moves time), not on {network.name}")
-    logger.set_level("WARNING")  # not one "Confirmed 0x..." line per transaction
+    if not is_ephemeral():
+        fail(f"the demo moves the chain's clock by days: it runs on a chain that ape starts for it "
+             f"(ethereum:local:test, the default, or ethereum:local:foundry), not on "
+             f"{provider.network_choice}")  # fmt: skip
+    try:
+        folder = output_folder(out, overwrite)
+    except OutputError as err:
+        fail(str(err))
     errors = Console(stderr=True)
-    run = run_demo(days, stakers, seed, out, progress=lambda line: errors.print(f"[dim]{line}[/dim]"))
-    summary = summarize(run)
-    plots = [] if no_plots else draw_all(summary, out)
-    (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    errors.print(f"[dim]writing into {folder}[/dim]")
+    run = run_demo(days, stakers, seed, folder, progress=lambda line: errors.print(f"[dim]{line}[/dim]"))
+    summary = {**summarize(run), "out": str(folder)}
+    plots = [] if no_plots else draw_all(summary, folder)
+    (folder / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     else:
@@ -41,6 +59,6 @@ def cli(network: NetworkAPI, days: int, stakers: int, seed: int, out: Path, as_j
         show_summary(summary, console)
         for path in plots:
             console.print(f"plot: {path}")
-        console.print(f"summary: {out / 'summary.json'}")
+        console.print(f"summary: {folder / 'summary.json'}")
     if not summary["supply_check"]:
         fail("total supply does not equal 100M + the days' emissions")

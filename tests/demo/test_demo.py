@@ -1,10 +1,18 @@
 """`ape run demo` with small options: its JSON summary against the chain and hand-worked rules."""
 
+import io
 import json
+import re
+from datetime import UTC, datetime
 
-from tests.cli_runner import invoke_script
-from tests.helpers import E18, EPOCH_EMISSION
+from rich.console import Console
+
+from tests.cli_runner import ape_run, invoke_script, json_output, once_per_suite_run, one_error_line, rpc
+from tests.helpers import DAY, E18, EPOCH_EMISSION
 from vvv.chain.units import parse_amount
+from vvv.demo.output import fresh_folder
+from vvv.demo.plots import PLOTS
+from vvv.demo.render import show_summary
 
 
 def staker_bps(utilization: int) -> int:
@@ -14,15 +22,31 @@ def staker_bps(utilization: int) -> int:
     return 2_000 + 6_000 * (utilization - 5_000) // 5_000
 
 
-def run(tmp_path, name):
-    result = invoke_script("demo", "--days", "3", "--stakers", "6", "--seed", "11", "--out", str(tmp_path / name),
-                           "--json")  # fmt: skip
+ARGS = ("--days", "3", "--stakers", "6", "--seed", "11", "--json")
+
+
+def run(*out: str) -> dict:
+    result = invoke_script("demo", *ARGS, *out)
     assert result.exit_code == 0, result.output + result.stderr
     return json.loads(result.stdout)
 
 
+def table_rows(summary: dict, title: str) -> list[list[str]]:
+    """The cells of the rows of one of the demo's tables, as printed."""
+    console = Console(file=io.StringIO(), width=250)
+    show_summary(summary, console)
+    text = console.file.getvalue().split(title, 1)[1]
+    rows = []
+    for line in text.splitlines()[4:]:  # the rest of the title line, the top rule, the header, its rule
+        if not line.startswith("│"):
+            break
+        rows.append([cell.strip() for cell in line.strip("│").split("│")])
+    return rows
+
+
 def test_demo_summary_matches_the_chain(tmp_path, project, accounts):
-    summary = run(tmp_path, "a")
+    summary = run("--out", str(tmp_path / "a"))
+    assert summary["out"] == str(tmp_path / "a")
     c = summary["contracts"]
     token, staking = project.VVVToken.at(c["VVVToken"]), project.VVVStaking.at(c["VVVStaking"])
     oracle = project.EpochOracle.at(c["EpochOracle"])
@@ -33,7 +57,9 @@ def test_demo_summary_matches_the_chain(tmp_path, project, accounts):
     assert summary["supply_check"] is True
 
     days = summary["per_day"]
-    assert [d["epoch"] for d in days] == [summary["genesis_epoch"] + i for i in range(3)]
+    # days are numbered from 1 (the genesis epoch), in the JSON and in the table alike
+    assert [(d["day"], d["epoch"]) for d in days] == [(i + 1, summary["genesis_epoch"] + i) for i in range(3)]
+    assert [row[:2] for row in table_rows(summary, "Per day")] == [[str(d["day"]), str(d["epoch"])] for d in days]
     for d in days:
         utilization = oracle.report(d["epoch"]).utilizationBps
         assert d["utilization_bps"] == utilization and emissions.distributed(d["epoch"])
@@ -47,6 +73,16 @@ def test_demo_summary_matches_the_chain(tmp_path, project, accounts):
     assert parse_amount(summary["treasury_balance"]) == token.balanceOf(emissions.treasury()) == treasury_total
 
     assert len(summary["per_staker"]) == 6
+    g = summary["genesis_epoch"]
+    joined = [row[4] for row in table_rows(summary, "Per staker")]
+    for s, shown in zip(summary["per_staker"], joined, strict=True):
+        # joined on day j: no stake at the end of day j-1 (epoch g+j-2), a stake at the end of day j;
+        # day 0 is the day before genesis, "before" in the table
+        j = s["joined_day"]
+        assert shown == ("before" if j == 0 else f"day {j}")
+        if j > 0:
+            assert staking.stakeAt(s["address"], (g + j - 1) * DAY - 1) == 0
+        assert staking.stakeAt(s["address"], (g + j) * DAY - 1) > 0
     for s in summary["per_staker"]:
         assert parse_amount(s["wallet"]) == token.balanceOf(s["address"])
         assert parse_amount(s["staked"]) == staking.stakeOf(s["address"])
@@ -70,10 +106,72 @@ def test_demo_summary_matches_the_chain(tmp_path, project, accounts):
         assert (tmp_path / "a" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_demo_is_deterministic_for_a_seed(tmp_path):
-    first, second = run(tmp_path, "a"), run(tmp_path, "b")
-    for key in ("epoch",):
-        for d in first["per_day"] + second["per_day"]:
-            d.pop(key)
+def test_demo_writes_a_fresh_folder_and_never_overwrites_unasked(tmp_path, monkeypatch, chain):
+    """Without --out each run gets a new folder; a non-empty --out is refused (nothing run,
+    nothing written) unless --overwrite; the same seed gives the same run."""
+    monkeypatch.chdir(tmp_path)
+    first = run()
+    folder = tmp_path / first["out"]
+    assert re.fullmatch(r"demo-out/\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ", first["out"]) and folder.is_dir()
+    files = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    assert {p.name for p in files} >= {"summary.json", *PLOTS}
+    head = chain.blocks.head.number
+
+    refused = invoke_script("demo", *ARGS, "--out", first["out"])
+    assert refused.exit_code == 1 and refused.stdout == ""
+    assert refused.stderr == (f"Error: --out {first['out']} is not empty (an earlier run's results?): choose a new "
+                              "folder, or add --overwrite to replace them\n")  # fmt: skip
+    assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == files
+    assert chain.blocks.head.number == head  # nothing ran
+
+    second = run("--out", first["out"], "--overwrite")
+    assert json.loads((folder / "summary.json").read_text()) == second
+    for d in first["per_day"] + second["per_day"]:
+        d.pop("epoch")
     assert first["per_day"] == second["per_day"]
     assert first["per_staker"] == second["per_staker"]
+
+
+def test_overwrite_needs_an_out_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = invoke_script("demo", *ARGS, "--overwrite")
+    assert result.exit_code == 1
+    assert result.stderr == "Error: --overwrite needs --out: without it every run writes into a new folder\n"
+    assert not list(tmp_path.iterdir())
+
+
+def test_a_new_folder_for_each_run_in_the_same_second(tmp_path):
+    now = datetime(2026, 11, 28, 16, 48, 23, tzinfo=UTC)
+    first = fresh_folder(tmp_path, now)
+    assert first == tmp_path / "2026-11-28T16-48-23Z"
+    first.mkdir()
+    assert fresh_folder(tmp_path, now) == tmp_path / "2026-11-28T16-48-23Z-2"
+
+
+def test_demo_json_is_the_whole_stdout_on_anvil(tmp_path):
+    """`ape run demo --json` in its own process on anvil: stdout is the summary and nothing else
+    (ape's log goes to stderr); two days, numbered 1 and 2, with a 2 % -> 98 % sweep that the
+    oracle's sanity bounds would refuse outside the demo."""
+    once_per_suite_run()
+    out = tmp_path / "out"
+    result = ape_run("demo", "--network", "ethereum:local:foundry", "--days", "2", "--stakers", "3", "--json",
+                     "--out", out, deployments=tmp_path / "deployments")  # fmt: skip
+    summary = json_output(result)
+    assert [(d["day"], d["epoch"]) for d in summary["per_day"]] == [(1, summary["genesis_epoch"]),
+                                                                    (2, summary["genesis_epoch"] + 1)]  # fmt: skip
+    assert summary["supply_check"] is True and summary["out"] == str(out)
+    assert json.loads((out / "summary.json").read_text()) == summary
+
+
+def test_demo_refuses_a_chain_it_must_not_move(tmp_path, local_chain):
+    """The demo moves the clock by days: on a chain that persists (`make chain`) it is refused
+    in one line, before anything is sent or written."""
+    once_per_suite_run()
+    result = ape_run("demo", "--network", local_chain.network, "--json", "--out", tmp_path / "out",
+                     deployments=tmp_path / "deployments")  # fmt: skip
+    assert one_error_line(result) == (
+        "Error: the demo moves the chain's clock by days: it runs on a chain that ape starts for it "
+        f"(ethereum:local:test, the default, or ethereum:local:foundry), not on {local_chain.network}"
+    )
+    assert rpc(local_chain.uri, "eth_blockNumber") == "0x0"
+    assert not (tmp_path / "out").exists()

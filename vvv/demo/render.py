@@ -26,7 +26,7 @@ def show_summary(summary: dict[str, Any], console: Console) -> None:
         days.add_column(column, justify="right")
     for r in summary["per_day"]:
         days.add_row(
-            str(r["day"] + 1), str(r["epoch"]), _pct(r["utilization_bps"]), _pct(r["staker_bps"]),
+            str(r["day"]), str(r["epoch"]), _pct(r["utilization_bps"]), _pct(r["staker_bps"]),
             _num(r["staker_amount"]), _num(r["treasury_amount"]), f"{r['active_stakers']} ({r['vcu_source']})",
             _num(r["vcu_granted"], 0), _num(r["vcu_used"], 0), _num(r["vcu_per_vvv_active"], 3),
             _num(r["vcu_per_vvv_all"], 3), f"{_num(r['apr_percent'])}%",
@@ -39,7 +39,7 @@ def show_summary(summary: dict[str, Any], console: Console) -> None:
     for r in summary["per_staker"]:
         stakers.add_row(
             str(r["index"]), r["address"][:10] + "…", r["kind"], "yes" if r["api_user"] else "no",
-            "before" if r["joined_day"] < 0 else f"day {r['joined_day'] + 1}", _num(r["staked"]),
+            "before" if r["joined_day"] == 0 else f"day {r['joined_day']}", _num(r["staked"]),
             _num(r["unbonding"]), _num(r["rewards"], 4), _num(r["vcu_granted"], 0), _num(r["vcu_used"], 0),
             "-" if r["realised_apr_percent"] is None else f"{_num(r['realised_apr_percent'])}%",
         )  # fmt: skip

@@ -1,6 +1,7 @@
 """The demo's results, read back from the chain (events and views) and the run's books: one row
 per day and one per staker, as plain data (the JSON summary; tables and plots are drawn from
-it). Amounts are exact decimal strings."""
+it). Amounts are exact decimal strings. Days are numbered from 1 (the genesis epoch); day 0 is
+the day before, when the system is deployed and the first stakers join."""
 
 from __future__ import annotations
 
@@ -8,9 +9,10 @@ from typing import Any
 
 from ape import chain
 
+from vvv.chain.deployment import GENESIS_SUPPLY
 from vvv.chain.epochs import snapshot_time
 from vvv.chain.units import format_amount, format_fixed
-from vvv.demo.run import GENESIS_SUPPLY, DemoRun, StakerBook
+from vvv.demo.run import DemoRun, StakerBook
 from vvv.staker.market import APR_PLACES, PRECISION, apr_micro_percent, format_apr
 
 RATIO_PLACES = 6
@@ -37,7 +39,7 @@ def day_rows(run: DemoRun) -> list[dict[str, Any]]:
         total_now = s.staking.totalStakedAt(snapshot_time(e))
         daily_rewards_scaled = int(dist.stakerAmount) * 365 * PRECISION
         rows.append({
-            "day": log.day,
+            "day": log.day + 1,
             "epoch": e,
             "target_utilization_bps": log.target_bps,
             "utilization_bps": int(report.utilizationBps),
@@ -80,7 +82,7 @@ def staker_rows(run: DemoRun) -> list[dict[str, Any]]:
             "address": address,
             "kind": b.plan.label,
             "api_user": b.plan.api_user,
-            "joined_day": b.plan.join_day,
+            "joined_day": b.plan.join_day + 1,
             "wallet": format_amount(s.token.balanceOf(address)),
             "staked": format_amount(s.staking.stakeOf(address)),
             "unbonding": format_amount(unbonding(run, b)),

@@ -1,0 +1,46 @@
+"""The demo's plots: legends never cover data (they sit outside the axes), and a staker granted
+no VCU is labelled, not a silent gap. Drawn from a small summary written by hand."""
+
+import pytest
+
+from vvv.demo.plots import PLOTS, ZERO_LABEL, allotments
+
+DAY_ROWS = [
+    {"day": 1, "utilization_bps": 200, "staker_bps": 7_760, "staker_amount": "29765.38", "treasury_amount": "8590.78",
+     "apr_percent": "95.1"},
+    {"day": 2, "utilization_bps": 5_000, "staker_bps": 2_000, "staker_amount": "7671.23", "treasury_amount": "30684.93",
+     "apr_percent": "24.5"},
+    {"day": 3, "utilization_bps": 9_800, "staker_bps": 7_760, "staker_amount": "29765.38", "treasury_amount": "8590.78",
+     "apr_percent": "90.2"},
+]  # fmt: skip
+STAKER_ROWS = [
+    {"index": 0, "api_user": True, "vcu_granted": "150000", "vcu_used": "90000"},
+    {"index": 1, "api_user": False, "vcu_granted": "0", "vcu_used": "0"},  # joined late, never calls
+    {"index": 2, "api_user": False, "vcu_granted": "30000", "vcu_used": "0"},
+    {"index": 3, "api_user": True, "vcu_granted": "0", "vcu_used": "0"},  # joined on the last day
+]
+SUMMARY = {"per_day": DAY_ROWS, "per_staker": STAKER_ROWS}
+
+
+@pytest.mark.parametrize("name", sorted(PLOTS))
+def test_legends_sit_outside_the_axes(name):
+    fig = PLOTS[name](SUMMARY)
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    (ax,) = fig.axes
+    assert ax.get_legend() is None  # no legend inside the axes
+    axes_box = ax.get_window_extent(renderer)
+    for legend in fig.legends:
+        assert not legend.get_window_extent(renderer).overlaps(axes_box)
+    assert len(fig.legends) == (0 if name == "apr.png" else 1)
+
+
+def test_stakers_without_vcu_are_labelled():
+    fig = allotments(SUMMARY)
+    (ax,) = fig.axes
+    labels = [(text.get_text(), text.get_position()[0]) for text in ax.texts]
+    assert labels == [(ZERO_LABEL, 1), (ZERO_LABEL, 3)]
+    assert ZERO_LABEL == "0 (inactive)"
+    # the bars stand at the stakers' numbers of the per-staker table
+    granted = [patch for patch in ax.patches if patch.get_width() > 0.5]
+    assert [round(bar.get_x() + bar.get_width() / 2) for bar in granted] == [0, 1, 2, 3]
