@@ -22,7 +22,7 @@ from typing import Any
 import click
 from ape import convert
 from ape.api import AccountAPI
-from ape.cli import account_option
+from ape.cli import account_option, verbosity_option
 from ape.exceptions import ContractLogicError, ConversionError
 from ape.types import AddressType
 from rich.console import Console
@@ -58,6 +58,7 @@ ERRORS = (staker.StakerError, staker.SendError, DeploymentError, ProofsError, Ca
 
 
 def output_options(command: Callable) -> Callable:
+    command = verbosity_option()(command)  # ape's log (on stderr) at -v LEVEL; default WARNING
     command = click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")(command)
     return click.option("--wei", is_flag=True, help="Amounts given and shown in integer wei, not VVV.")(command)
 

@@ -145,6 +145,15 @@ def test_a_deployment_gone_with_its_chain_is_one_line(tmp_path):
         assert one_error_line(ape_run("staker", *args, deployments=deployments)) == expected
 
 
+def test_apes_log_goes_to_stderr_even_when_asked_for(tmp_path):
+    """With `-v INFO` ape logs every transaction: on stderr, so that --json stays the whole stdout."""
+    result = ape_run("deploy", "--network", "ethereum:local:foundry", "--account", "TEST::0", "--json", "-v", "INFO",
+                     deployments=tmp_path)  # fmt: skip
+    assert json_output(result)["contracts"]["EmissionsController"] == CONTROLLER
+    assert f"SUCCESS:  Contract 'VVVToken' deployed to: {TOKEN}" in result.stderr.splitlines()
+    assert sum(line.startswith("INFO:     Confirmed 0x") for line in result.stderr.splitlines()) == 4
+
+
 def test_funding_is_refused_on_a_live_network(tmp_path):
     """--fund on a network that is not local (a node that says it is Sepolia): one line, before
     anything is sent or written."""

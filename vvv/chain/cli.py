@@ -10,6 +10,7 @@ from ape.api import ProviderAPI
 from ape.cli import ConnectedProviderCommand
 from ape.exceptions import ProviderError, ProviderNotConnectedError
 from ape.logging import ClickHandler, LogLevel, logger
+from click.core import ParameterSource
 
 LOCAL_NETWORK = "local"
 NO_NODE = "No node found"  # ape's words when nothing answers at a local node's URI
@@ -68,14 +69,15 @@ def _first_line(err: Exception) -> str:
 
 
 class ChainCommand(ConnectedProviderCommand):
-    """`ConnectedProviderCommand` with ape's log on stderr and at WARNING (its INFO lines,
-    "Connecting to ..." and "Confirmed 0x...", say nothing the commands do not print
-    themselves), a check of a local node's chain id, and a chain it cannot reach as one clear
+    """`ConnectedProviderCommand` with ape's log on stderr and at WARNING unless `-v LEVEL` is
+    given (its INFO lines, "Connecting to ..." and "Confirmed 0x...", say nothing the commands
+    do not print themselves), a check of a local node's chain id, and a chain it cannot reach as one clear
     line instead of a traceback (nothing is sent then)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         logs_to_stderr()
-        if logger.level < LogLevel.WARNING:  # for the whole process: ape stops its chains at exit
+        verbosity_given = ctx.get_parameter_source("verbosity") == ParameterSource.COMMANDLINE  # -v LEVEL
+        if logger.level < LogLevel.WARNING and not verbosity_given:  # for the process: ape stops chains at exit
             logger.set_level(LogLevel.WARNING)
         try:
             return super().invoke(ctx)
