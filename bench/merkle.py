@@ -87,7 +87,8 @@ def main() -> int:
                           "yes" if same else "NO")  # fmt: skip
     Console().print(table)
     Console().print(
-        "goal: at least 5x faster, under 700 MB (667.6 MiB) at 1,000,000 accounts, same root: " + ("met" if ok else "NOT met")
+        "goal: at least 5x faster, under 700 MB (667.6 MiB) at 1,000,000 accounts, same root: "
+        + ("met" if ok else "NOT met")
     )
     return 0 if ok else 1
 
