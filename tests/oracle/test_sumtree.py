@@ -241,8 +241,10 @@ def test_from_stakes_sorts_and_refuses_case_twins():
         (B, 2),
         (C, 3),
     ]
-    with pytest.raises(SumTreeError, match="is given twice"):
+    with pytest.raises(SumTreeError, match="leaf 1: duplicate account 0x" + "ab" * 20):
         SumTree.from_stakes({"0x" + "ab" * 20: 1, "0x" + "AB" * 20: 1})
+    with pytest.raises(SumTreeError, match="leaf 0: account 7 is not a 20-byte hex address"):
+        SumTree.from_stakes({7: 1})
 
 
 def test_empty_set():

@@ -55,9 +55,10 @@ function address(account) {
   return account.slice(2).toLowerCase();
 }
 
-/** @param {bigint} v @param {Uint8Array} into @param {number} offset */
+/** Write uint256 `v` big-endian at `offset`. @param {bigint} v @param {Uint8Array} into @param {number} offset */
 function putWord(v, into, offset) {
-  putHex(v.toString(16).padStart(64, "0"), into, offset);
+  const view = new DataView(into.buffer, into.byteOffset + offset, 32);
+  for (let i = 3; i >= 0; i--, v >>= 64n) view.setBigUint64(8 * i, BigInt.asUintN(64, v));
 }
 
 /** keccak256(keccak256(abi.encode(account, stake))). @param {string} account @param {string | bigint} stake */
@@ -120,44 +121,54 @@ export function verifyProof(account, stake, position, siblings, root, total, cou
   return result !== null && result.sum === sum && toHex(result.hash) === toHex(top);
 }
 
-/** Rebuild the tree of `leaves` (sorted strictly ascending by account).
+/** Rebuild the tree of `leaves` (sorted strictly ascending by account). Each level is one flat
+ * Uint8Array of 32-byte hashes plus an array of sums, holding the nodes that cover a real leaf.
  * @param {Leaf[]} leaves */
 export function buildTree(leaves) {
   const count = leaves.length;
   const depth = depthFor(count);
   const accounts = new Array(count);
-  /** @type {Uint8Array[][]} */ const hashes = [new Array(count)];
+  /** @type {Uint8Array[]} */ const hashes = [new Uint8Array(32 * count)];
   /** @type {bigint[][]} */ const sums = [new Array(count)];
+  const leafBuf = new Uint8Array(64);
+  const nodeBuf = new Uint8Array(128);
   let total = 0n;
-  leaves.forEach(([account, stake], i) => {
+  for (let i = 0; i < count; i++) {
+    const [account, stake] = leaves[i];
     const a = address(account);
     if (i > 0 && a <= accounts[i - 1]) {
       throw new Error(`leaf ${i}: ${a === accounts[i - 1] ? "duplicate" : "unsorted"} account 0x${a}`);
     }
     const s = uint(stake, `leaf ${i}: stake`);
     if (s === 0n) throw new Error(`leaf ${i}: stake 0`);
+    putHex(a, leafBuf, 12);
+    putWord(s, leafBuf, 32);
+    hashes[0].set(keccak_256(keccak_256(leafBuf)), 32 * i);
     accounts[i] = a;
-    hashes[0][i] = leafHash(account, s);
     sums[0][i] = s;
     total += s;
-  });
+  }
   if (total >= UINT256) throw new Error(`total stake ${total} does not fit in uint256`);
   const zeroHash = [new Uint8Array(32)];
   for (let level = 0; level < depth; level++) {
-    const below = hashes[level];
-    const belowSums = sums[level];
-    const up = [];
-    const upSums = [];
-    for (let i = 0; i < below.length; i += 2) {
-      const [rh, rs] = i + 1 < below.length ? [below[i + 1], belowSums[i + 1]] : [zeroHash[level], 0n];
-      up.push(nodeHash(below[i], belowSums[i], rh, rs));
-      upSums.push(belowSums[i] + rs);
+    const [below, belowSums] = [hashes[level], sums[level]];
+    const m = Math.ceil(belowSums.length / 2);
+    const [up, upSums] = [new Uint8Array(32 * m), new Array(m)];
+    for (let j = 0; j < m; j++) {
+      const real = 2 * j + 1 < belowSums.length;
+      const rightSum = real ? belowSums[2 * j + 1] : 0n;
+      nodeBuf.set(below.subarray(64 * j, 64 * j + 32), 0);
+      putWord(belowSums[2 * j], nodeBuf, 32);
+      nodeBuf.set(real ? below.subarray(64 * j + 32, 64 * j + 64) : zeroHash[level], 64);
+      putWord(rightSum, nodeBuf, 96);
+      up.set(keccak_256(nodeBuf), 32 * j);
+      upSums[j] = belowSums[2 * j] + rightSum;
     }
     hashes.push(up);
     sums.push(upSums);
     zeroHash.push(nodeHash(zeroHash[level], 0n, zeroHash[level], 0n));
   }
-  const root = count ? toHex(hashes[depth][0]) : ZERO_ROOT;
+  const root = count ? toHex(hashes[depth]) : ZERO_ROOT;
   return {
     root,
     total,
@@ -182,8 +193,9 @@ export function buildTree(leaves) {
       const siblings = [];
       for (let level = 0; level < depth; level++) {
         const index = Math.floor(position / 2 ** level) ^ 1;
-        const known = index < hashes[level].length;
-        siblings.push([toHex(known ? hashes[level][index] : zeroHash[level]), String(known ? sums[level][index] : 0n)]);
+        const known = index < sums[level].length;
+        const hash = known ? hashes[level].subarray(32 * index, 32 * index + 32) : zeroHash[level];
+        siblings.push([toHex(hash), String(known ? sums[level][index] : 0n)]);
       }
       return { position, siblings };
     },
