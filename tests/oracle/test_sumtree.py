@@ -195,6 +195,7 @@ def test_bad_proofs_are_rejected():
         (lambda: verify_proof(A, -1, SumProof(0, ()), Z, 1, 1), "stake -1 is not a uint256"),
         (lambda: verify_proof(A, 2**256, SumProof(0, ()), Z, 1, 1), "is not a uint256"),
         (lambda: verify_proof(A, 1, SumProof(0, ()), "0x12", 1, 1), "root '0x12' is not 32 bytes"),
+        (lambda: verify_proof(A, 1, SumProof("0", ()), Z, 1, 1), "proof position '0' is not an integer"),
         (lambda: SumProof.from_json({"position": 0, "siblings": [["0x12", "1"]]}), "sibling hash '0x12' is not 32"),
         (
             lambda: SumProof.from_json({"position": 0, "siblings": [["0x" + "00" * 32, "01"]]}),

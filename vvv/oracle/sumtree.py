@@ -125,6 +125,8 @@ def verify_proof(account: str, stake: int, proof: SumProof, root: bytes | str, t
     length `count` implies, and it leads to exactly `(root, total)`. Malformed arguments (not an
     address, not a uint256) raise SumTreeError; a wrong proof returns False."""
     leaf = leaf_hash(account, stake)
+    if type(proof.position) is not int:
+        raise SumTreeError(f"proof position {proof.position!r} is not an integer")
     root_bytes, total, count = _bytes32(root, "root"), _uint(total, "total"), _uint(count, "count")
     if not 0 <= proof.position < count or len(proof.siblings) != depth_for(count):
         return False
@@ -234,6 +236,17 @@ class SumTree:
         self._check_position(position)
         return SumProof(position, tuple(self.node(level, (position >> level) ^ 1) for level in range(self.depth)))
 
+    def json_leaves(self, chunk: int) -> Iterator[str]:
+        """The leaves as the inside of a JSON list, `["0x…","stake"],…`, `chunk` leaves per piece."""
+        accounts, records, fb = self._accounts, self._levels[0], int.from_bytes
+        for start in range(0, self.count, chunk):
+            end = min(start + chunk, self.count)
+            hexes = accounts[20 * start : 20 * end].hex()
+            yield ("," if start else "") + ",".join(
+                f'["0x{hexes[40 * j : 40 * j + 40]}","{fb(records[64 * i + 32 : 64 * i + 64], "big")}"]'
+                for j, i in enumerate(range(start, end))
+            )
+
     def _check_position(self, position: int) -> None:
         if type(position) is not int or not 0 <= position < self.count:
             raise SumTreeError(f"no leaf at position {position!r} (the tree has {self.count} leaves)")
@@ -306,7 +319,8 @@ def write_proofs_file(path: Path, tree: SumTree, report: Mapping[str, Any], chun
             handle.write(f'{{"format":"{FORMAT}","leafEncoding":["address","uint256"],"report":')
             handle.write(json.dumps(dict(report), separators=(",", ":")))
             handle.write(',"leaves":[')
-            _write_leaves(handle.write, tree, chunk)
+            for text in tree.json_leaves(chunk):
+                handle.write(text)
             handle.write("]}")
             handle.flush()
             os.fsync(handle.fileno())
@@ -314,20 +328,6 @@ def write_proofs_file(path: Path, tree: SumTree, report: Mapping[str, Any], chun
     finally:
         tmp.unlink(missing_ok=True)
     return path
-
-
-def _write_leaves(write: Any, tree: SumTree, chunk: int) -> None:
-    accounts, records, fb = tree._accounts, tree._levels[0], int.from_bytes
-    for start in range(0, tree.count, chunk):
-        end = min(start + chunk, tree.count)
-        hexes = accounts[20 * start : 20 * end].hex()
-        write(
-            ("," if start else "")
-            + ",".join(
-                f'["0x{hexes[40 * j : 40 * j + 40]}","{fb(records[64 * i + 32 : 64 * i + 64], "big")}"]'
-                for j, i in enumerate(range(start, end))
-            )
-        )
 
 
 def read_proofs_file(path: Path) -> SumProofsFile:
