@@ -73,7 +73,7 @@ def _stop(process: subprocess.Popen) -> None:
 def anvil(tmp_path):
     port = _free_port()
     process = subprocess.Popen(
-        [str(ANVIL), "--chain-id", "1337", "--port", str(port), "--silent"],
+        [str(ANVIL), "--chain-id", "1337", "--port", str(port), "--quiet"],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
     uri = f"http://127.0.0.1:{port}"
