@@ -16,7 +16,7 @@ import logging
 import os
 
 from ape.logging import logger
-from silverback import SilverbackBot, StateSnapshot
+from silverback import CircuitBreaker, SilverbackBot, StateSnapshot
 
 from vvv.oracle import bot as work
 
@@ -36,7 +36,16 @@ class _UnlockedOnPurpose(logging.Filter):
         return record.msg != "Using cached key for %s"
 
 
+class _StopsSaidInOneLine(logging.Filter):
+    """A `CircuitBreaker` is a deliberate stop, logged in one line by `vvv.oracle.bot` and again
+    by Silverback ("Startup failure(s): ..."): no traceback from taskiq on top."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], CircuitBreaker))
+
+
 logging.getLogger("ape").addFilter(_UnlockedOnPurpose())
+logging.getLogger("taskiq.receiver.receiver").addFilter(_StopsSaidInOneLine())
 
 
 @bot.on_startup()

@@ -9,6 +9,8 @@ moved so that days g and g+1 are over: started, the bot posts both at once (util
 0 bps, alice the one active staker). Moved a day on, its next check posts day g+2 and
 distributes g and g+1, whose 2-hour dispute windows are over: stakers get 6,800 and 8,000 bps
 of each day's emission (the curve through (0 %, 80 %) and (50 %, 20 %)), the treasury the rest.
+Ctrl-C stops it cleanly. Without the passphrase in the environment it refuses to start (one
+line); restarted with a proofs file that disagrees with the chain, it stops (one line).
 
 It starts its own chain, so it does not use the suite's provider; it needs anvil and runs in
 the anvil pass of the suite (`--network ethereum:local:foundry`)."""
@@ -189,11 +191,11 @@ def test_bot_started_by_silverback_posts_and_distributes(anvil, env, tmp_path):
     assert "Traceback" not in refused.stdout + refused.stderr
     assert oracle.functions.reportStatus(g).call() == 0
 
+    unlocked = {**environ, **assignments, "APE_ACCOUNTS_oracle_PASSPHRASE": passphrase}
     log = tmp_path / "bot.log"
     with log.open("w") as out:
-        bot = subprocess.Popen(argv, env={**environ, **assignments, "APE_ACCOUNTS_oracle_PASSPHRASE": passphrase},
-                               cwd=ROOT, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                               start_new_session=True)  # fmt: skip
+        bot = subprocess.Popen(argv, env=unlocked, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=out,
+                               stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
     try:
         # catch-up at start-up: both closed days are posted before the bot's first scheduled check
         _wait("the start-up catch-up", lambda: "Startup complete" in log.read_text() or bot.poll() is not None,
@@ -228,3 +230,16 @@ def test_bot_started_by_silverback_posts_and_distributes(anvil, env, tmp_path):
     assert "posted: 2" in startup, text
     assert f"epoch {g}: distributed by its final report" in text, text
     assert bot.returncode == 0 and "Shutdown started" in text, text  # a clean stop
+
+    # restarted with a proofs file that disagrees with the chain: it stops at start-up, one line why
+    path = tmp_path / "reports" / "1337" / f"{g + 2}.json"
+    data = json.loads(path.read_text())
+    data["report"]["utilization_bps"] = 5  # the chain has 0
+    path.write_text(json.dumps(data))
+    sent = web3.eth.get_transaction_count(web3.eth.accounts[6])
+    stopped = subprocess.run(argv, env=unlocked, cwd=ROOT, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                             timeout=120)  # fmt: skip
+    output = stopped.stdout + stopped.stderr
+    assert stopped.returncode == 1 and "Traceback" not in output, output
+    assert f"ERROR:    stopping: the proofs file of epoch {g + 2} does not match the report on chain" in output, output
+    assert web3.eth.get_transaction_count(web3.eth.accounts[6]) == sent  # nothing sent
