@@ -1,7 +1,8 @@
 """The Silverback bot run as the README runs it: `silverback run oracle --network
 ethereum:local:node` from the repository root, as a separate process, against an anvil this test
-starts (`--chain-id 1337`, a free port, given to ape through APE_NODE_ETHEREUM), with a keyfile
-signer imported without a terminal and unlocked from APE_ACCOUNTS_<alias>_PASSPHRASE.
+starts (`--chain-id 1337` on a free port: the network is given as `ethereum:local:<its URI>`, as
+the README says for a chain on another port than ape-config.yaml's), with a keyfile signer
+imported without a terminal and unlocked from APE_ACCOUNTS_<alias>_PASSPHRASE.
 
 The system is deployed with `ape run deploy`; alice stakes 1,000 VVV before genesis and calls
 the API for 18,148 VCU on day g (10 % of the 181,480 VCU capacity). The chain's clock is then
@@ -90,16 +91,14 @@ def anvil(tmp_path):
 
 
 @pytest.fixture
-def env(anvil, tmp_path):
+def env(tmp_path):
     """The bot's environment: its own ape data folder (accounts), deployments, store, proofs."""
-    uri, _ = anvil
     for name in ("ape", "deployments", "reports"):
         (tmp_path / name).mkdir()
     passphrase = secrets.token_hex(16)
     environ = {
         **os.environ,
         "APE_DATA_FOLDER": str(tmp_path / "ape"),
-        "APE_NODE_ETHEREUM": json.dumps({"local": {"uri": uri}}),
         "VVV_DEPLOYMENTS_DIR": str(tmp_path / "deployments"),
         "VVV_USAGE_DB": f"sqlite:///{tmp_path / 'usage.db'}",
         "VVV_REPORTS_DIR": str(tmp_path / "reports"),
@@ -155,9 +154,10 @@ def anvil_pass_only():
 
 
 def test_bot_started_by_silverback_posts_and_distributes(anvil, env, tmp_path):
-    _, web3 = anvil
+    uri, web3 = anvil
+    network = f"ethereum:local:{uri}"  # ethereum:local:node on this test's port
     environ, passphrase = env
-    command = [str(BIN / "ape"), "run", "deploy", "--network", "ethereum:local:node", "--account", "TEST::0"]
+    command = [str(BIN / "ape"), "run", "deploy", "--network", network, "--account", "TEST::0"]
     deploy = subprocess.run(command, env=environ, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert deploy.returncode == 0, deploy.stdout + deploy.stderr
     c = json.loads((tmp_path / "deployments" / "ethereum-local-node.json").read_text())["contracts"]
@@ -180,6 +180,7 @@ def test_bot_started_by_silverback_posts_and_distributes(anvil, env, tmp_path):
     assignments, argv = readme_bot_command()
     assert assignments == {"SILVERBACK_SIGNER_ALIAS": "oracle"}
     assert argv[1:] == ["run", "oracle", "--network", "ethereum:local:node"]
+    argv[-1] = network
     # without the passphrase in the environment: one line, no prompt, nothing sent
     refused = subprocess.run(argv, env={**environ, **assignments}, cwd=ROOT, stdin=subprocess.DEVNULL,
                              capture_output=True, text=True, timeout=120)  # fmt: skip
