@@ -1,25 +1,59 @@
-"""Silverback oracle bot: posts the daily reports a few minutes after 00:00 UTC and distributes
-every final, undistributed epoch once an hour. The work is in `vvv.oracle.bot` (plain functions that the
-tests call); this file only schedules it.
+"""Silverback oracle bot: at start-up it catches up at once (posts every closed, unreported epoch
+and distributes every final one), then checks once a minute whether work is due by the chain's
+clock (a day to report a few minutes after 00:00 UTC, a report that became final, a fallback
+time); a failed or busy run is retried with backoff. The work is in `vvv.oracle.bot` (plain
+functions the tests call); this file only wires it into Silverback. From the repository root:
 
-    silverback run bots/oracle.py:bot --network ethereum:local:node
+    SILVERBACK_SIGNER_ALIAS=oracle silverback run oracle --network ethereum:local:node
 
-Settings: see `vvv.oracle.bot`; the signer comes from Silverback's account settings
-(SILVERBACK_SIGNER_ALIAS)."""
+The signer's passphrase comes from ape's APE_ACCOUNTS_<alias>_PASSPHRASE (the bot never asks on
+a terminal). Settings: see `vvv.oracle.bot`.
+
+Why a minute cron and not a new-block handler: Silverback's polling runner stops the bot when a
+local chain mines no block for 10 s (an idle anvil), and polls without pause there."""
+
+import logging
+import os
 
 from ape.logging import logger
-from silverback import SilverbackBot
+from silverback import CircuitBreaker, SilverbackBot, StateSnapshot
 
-from vvv.oracle import bot as tasks
+from vvv.oracle import bot as work
+
+try:
+    work.check_signer(os.environ.get("SILVERBACK_SIGNER_ALIAS"))
+except work.BotSetupError as err:  # one line, before Silverback would prompt for a passphrase
+    raise SystemExit(f"Error: {err}") from None
 
 bot = SilverbackBot()
 
 
-@bot.cron("5 0 * * *")
-def daily_reports(time) -> dict:  # noqa: ANN001 (silverback passes the tick's datetime)
-    return tasks.daily_reports(bot.signer, echo=logger.info)
+class _UnlockedOnPurpose(logging.Filter):
+    """The signer is unlocked on purpose (autosign, announced once at start): ape would warn
+    "Using cached key" at every signature."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg != "Using cached key for %s"
 
 
-@bot.cron("0 * * * *")
-def hourly_distribute(time) -> dict:  # noqa: ANN001
-    return tasks.hourly_distribute(bot.signer, echo=logger.info)
+class _StopsSaidInOneLine(logging.Filter):
+    """A `CircuitBreaker` is a deliberate stop, logged in one line by `vvv.oracle.bot` and again
+    by Silverback ("Startup failure(s): ..."): no traceback from taskiq on top."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], CircuitBreaker))
+
+
+logging.getLogger("ape").addFilter(_UnlockedOnPurpose())
+logging.getLogger("taskiq.receiver.receiver").addFilter(_StopsSaidInOneLine())
+
+
+@bot.on_startup()
+def catch_up(startup_state: StateSnapshot) -> dict[str, int] | None:
+    bot.state.oracle = work.start(bot.signer, log=logger)
+    return work.tick(bot.state.oracle, force=True, log=logger)
+
+
+@bot.cron("* * * * *")
+def every_minute(time) -> dict[str, int] | None:  # noqa: ANN001 (the tick's datetime)
+    return work.tick(bot.state.oracle, log=logger)
