@@ -25,7 +25,7 @@ def world(system, deployer, alice, bob, carol, g, tmp_path):
             at(t)
             t += 1
             call()
-    store = UsageStore(f"sqlite:///{tmp_path / 'usage.db'}")
+    store = UsageStore(f"sqlite:///{tmp_path / 'usage.db'}", create=True)
     store.add([
         ApiCall(g * DAY + 100, alice.address, "llama-3.3-70b", 1, 1, 0, 18_148 * E18),
         ApiCall((g + 1) * DAY + 100, bob.address, "deepseek-r1-671b", 1, 1, 0, 90_740 * E18),
