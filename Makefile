@@ -10,9 +10,15 @@ NPM_STAMP := node_modules/.setup-stamp
 SOLC_EXE := .solcx/solc-v$(SOLC_VERSION)
 ANVIL := ethereum:local:foundry
 
-.PHONY: setup compile test test-local test-anvil lint fuzz demo bench chain clean
+.PHONY: setup system-packages compile test test-local test-anvil lint fuzz demo bench chain clean
 
-setup: $(PY_STAMP) $(NPM_STAMP) $(SOLC_EXE)
+# Debian packages the tests need, as PACKAGE:FILE-IT-INSTALLS (tools/system_packages.sh).
+SYSTEM_PACKAGES := postgresql:/usr/lib/postgresql/*/bin/initdb
+
+setup: system-packages $(PY_STAMP) $(NPM_STAMP) $(SOLC_EXE)
+
+system-packages:
+	tools/system_packages.sh $(SYSTEM_PACKAGES)
 
 $(PY_STAMP): pyproject.toml constraints.txt tools/write_env_pth.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -13,6 +13,7 @@ from ape.pytest.contextmanagers import RevertsContextManager
 from eth_utils import keccak
 
 from tests.helpers import DAY, at
+from tests.postgres import postgres_server, postgres_url, usage_url  # noqa: F401 (fixtures)
 
 
 def _revert_data(error: Exception) -> bytes:

@@ -1,4 +1,5 @@
-"""Meter: allotments from a report's proofs, spent and remaining, refusals that record nothing."""
+"""Meter: allotments from a report's proofs, spent and remaining, refusals that record nothing.
+The tests that charge run on SQLite and on Postgres (`usage_url`)."""
 
 import pytest
 
@@ -28,8 +29,8 @@ def proofs():
 
 
 @pytest.fixture
-def meter(proofs, tmp_path):
-    return Meter(UsageStore(f"sqlite:///{tmp_path / 'u.db'}"), load_prices(), allotments_from_proofs(proofs))
+def meter(proofs, usage_url):
+    return Meter(UsageStore(usage_url, create=True), load_prices(), allotments_from_proofs(proofs))
 
 
 def test_allotments_and_usage(meter):
@@ -72,6 +73,22 @@ def test_yesterdays_spend_does_not_count_today(meter):
     meter.store.add([ApiCall((EPOCH + 1) * DAY - 1, A, "m", 0, 0, 0, 10**30)])  # last second of yesterday
     meter.charge(A, "llama-3.2-3b", (EPOCH + 1) * DAY, 1, 0)  # first second of today
     assert meter.usage(A).spent == 150_000_000_000  # only today's call (1 token x 0.15/1M)
+
+
+def test_a_request_id_is_charged_once(meter):
+    t = (EPOCH + 1) * DAY + 10
+    call = meter.charge(A, "llama-3.3-70b", t, 1_000, 500, request_id="req-1")
+    assert (call.request_id, call.vcu_cost) == ("req-1", 2_100_000_000_000_000)  # 0.0007 + 0.0014 VCU
+    with pytest.raises(Refused, match="^request id 'req-1' is recorded already: not charged again$"):
+        meter.charge(A, "llama-3.3-70b", t, 1_000, 500, request_id="req-1")
+    with pytest.raises(Refused, match="^request id 'req-1' is already recorded with other contents$"):
+        meter.charge(A, "llama-3.3-70b", t + 1, 1_000, 500, request_id="req-1")
+    assert meter.usage(A).spent == 2_100_000_000_000_000
+    # without a request id, each charge is a call of its own, even the same request in the same second
+    meter.charge(A, "llama-3.3-70b", t, 1_000, 500)
+    meter.charge(A, "llama-3.3-70b", t, 1_000, 500)
+    assert meter.usage(A).spent == 3 * 2_100_000_000_000_000
+    assert meter.store.count() == 3
 
 
 def test_fallback_allotments():

@@ -364,7 +364,7 @@ def reported(system, deployer, alice, bob, carol, oracle, staker_cli, g, funded,
         at(t + 1)
         s.stake(amount * E18, sender=who)
         t += 2
-    store = UsageStore(staker_cli.usage_db)
+    store = UsageStore(staker_cli.usage_db, create=True)
     store.add([
         ApiCall(g * DAY + 100, alice.address, "llama-3.3-70b", 1, 1, 0, 18_147 * E18),
         ApiCall(g * DAY + 200, carol.address, "llama-3.3-70b", 1, 1, 0, 1 * E18),

@@ -169,7 +169,7 @@ def run_demo(days: int, stakers: int, seed: int, out: Path, progress: Callable[[
     reports = out / "reports"
     shutil.rmtree(reports, ignore_errors=True)
     (out / "usage.db").unlink(missing_ok=True)
-    store, prices = UsageStore(f"sqlite:///{out / 'usage.db'}"), load_prices()
+    store, prices = UsageStore(f"sqlite:///{out / 'usage.db'}", create=True), load_prices()
     clock = Clock()
 
     clock.at((chain.blocks.head.timestamp // DAY + 1) * DAY + 3_600)  # 01:00, the day before genesis

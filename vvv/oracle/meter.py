@@ -4,16 +4,14 @@ it fits, and a request that does not fit is refused with the reason and nothing 
 
 from __future__ import annotations
 
-import threading
+import uuid
 from dataclasses import dataclass
-
-from sqlalchemy import text
 
 from vvv.chain.epochs import epoch_start, snapshot_time
 from vvv.chain.units import format_amount
 from vvv.oracle.pricing import PriceTable, PricingError
 from vvv.oracle.proofs import ProofsFile
-from vvv.oracle.usage import ApiCall, UsageStore, normalize_account
+from vvv.oracle.usage import ApiCall, RequestIdConflict, UsageStore, normalize_account
 
 
 class Refused(Exception):
@@ -63,11 +61,10 @@ class Usage:
 
 
 class Meter:
-    """Charges requests against one epoch's allotments. Check and record happen in one database
-    transaction, serialised per process by a lock and, on Postgres, across processes by a
-    per-account advisory lock (a SQLite store is for one metering process)."""
-
-    _lock = threading.Lock()
+    """Charges requests against one epoch's allotments. The check and the record of a request
+    are one database transaction that holds a lock on (account, epoch) for every process using
+    the store (`UsageStore.locked`: an advisory lock on Postgres, the write lock on SQLite), so
+    any number of meter processes never spend more than an allotment together."""
 
     def __init__(self, store: UsageStore, prices: PriceTable, allotments: EpochAllotments) -> None:
         self.store = store
@@ -94,9 +91,13 @@ class Meter:
         input_tokens: int = 0,
         output_tokens: int = 0,
         images: int = 0,
+        *,
+        request_id: str | None = None,
     ) -> ApiCall:
         """Record the request if it fits in what is left of the account's allotment; otherwise
-        raise `Refused` with the reason (and record nothing)."""
+        raise `Refused` with the reason (and record nothing). `request_id` is the request's
+        identity in the store (a random one when not given); a request id that is recorded
+        already is refused, so a retried request is never charged twice."""
         account = normalize_account(account)
         start, end = self._window()
         if not start <= timestamp <= end:
@@ -111,15 +112,19 @@ class Meter:
                 f"{account} has no VCU allotment for epoch {self.epoch}: it is not an active staker "
                 "(a stake at the snapshot and an API call in the 7 days before it)"
             )
-        call = ApiCall(timestamp, account, model, input_tokens, output_tokens, images, cost)
-        with self._lock, self.store.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(text("SELECT pg_advisory_xact_lock(hashtext(:a))"), {"a": account})
-            spent = self.store.consumed(start, end, account, connection=conn)
+        request_id = request_id if request_id is not None else uuid.uuid4().hex
+        call = ApiCall(timestamp, account, model, input_tokens, output_tokens, images, cost, request_id)
+        with self.store.locked(f"meter:{account}:{self.epoch}") as tx:
+            spent = tx.consumed(start, end, account)
             if spent + cost > allotment:
                 raise Refused(
                     f"request costs {format_amount(cost)} VCU but only {format_amount(allotment - spent)} "
                     f"of {format_amount(allotment)} VCU are left for epoch {self.epoch}"
                 )
-            self.store.add([call], connection=conn)
+            try:
+                added = tx.add([call])
+            except RequestIdConflict as err:
+                raise Refused(str(err)) from None
+            if not added:
+                raise Refused(f"request id {request_id!r} is recorded already: not charged again")
         return call

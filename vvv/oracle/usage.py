@@ -1,17 +1,30 @@
 """The usage store: API calls `(timestamp, account, model, input_tokens, output_tokens, images,
-vcu_cost)` in any SQLAlchemy database (a SQLite file by default, Postgres in production).
+vcu_cost, request_id)` in a SQLAlchemy database (a SQLite file by default, PostgreSQL in
+production).
 
-VCU costs are 18-decimal fixed point, kept exactly as decimal strings of wei (SQLite has no exact
-wide decimal type) and summed in Python. Imports from CSV or JSONL are all-or-nothing: every
-row is validated first, and the first bad rows are reported with file and line."""
+- A store is opened, never created by accident: `UsageStore(url)` fails with one line when the
+  SQLite file or the `api_calls` table does not exist; `create=True` creates the tables.
+- Every call has an identity, `call_key` (unique): `req:<request id>` when it has one, else
+  `row:<sha256 of the normalized row>:<n>`, `n` counting identical rows before it in the same
+  batch (file). Adding a call whose key is stored already adds nothing, so importing a file
+  twice counts it once; a request id stored with other contents is an error.
+- VCU costs are exact integers of VCU wei, kept as decimal strings (SQLite has no exact wide
+  decimal type) and summed in Python.
+- Imports from CSV or JSONL are all-or-nothing: every row is validated (also against the price
+  table) first, and the first bad rows are reported with file and line."""
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
-from collections.abc import Iterable, Iterator
+import re
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy import (
     BigInteger,
@@ -21,17 +34,30 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    bindparam,
     create_engine,
+    event,
     func,
-    insert,
+    inspect,
     select,
+    text,
+    update,
 )
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
+from sqlalchemy.schema import CreateIndex
 
-from vvv.chain.units import AmountError, parse_amount
+from vvv.chain.units import AmountError, format_amount, parse_amount
+from vvv.oracle.pricing import PriceTable, PricingError
 
 DEFAULT_URL = "sqlite:///usage.db"
 FIELDS = ["timestamp", "account", "model", "input_tokens", "output_tokens", "images", "vcu_cost"]
+OPTIONAL_FIELDS = ["request_id"]
+MAX_REQUEST_ID = 128
+CREATE_HINT = "pass --create-usage-db to create it"
+MAX_REPORTED = 20  # bad lines named in an import error
+CHUNK = 500  # rows per statement
 
 metadata = MetaData()
 api_calls = Table(
@@ -45,13 +71,29 @@ api_calls = Table(
     Column("output_tokens", BigInteger, nullable=False),
     Column("images", BigInteger, nullable=False),
     Column("vcu_cost_wei", String(80), nullable=False),
+    Column("request_id", String(MAX_REQUEST_ID), nullable=True),
+    Column("call_key", String(160), nullable=False),
     Index("ix_api_calls_timestamp", "timestamp"),
     Index("ix_api_calls_account_timestamp", "account", "timestamp"),
+    Index("ux_api_calls_call_key", "call_key", unique=True),
 )
+CONTENT = ["timestamp", "account", "model", "input_tokens", "output_tokens", "images", "vcu_cost_wei"]
 
 
 class UsageError(ValueError):
-    """A usage file or record is malformed."""
+    """A usage file or record is malformed, or the usage store cannot be used."""
+
+
+class RequestIdConflict(UsageError):
+    """Calls whose request ids are stored already with other contents."""
+
+    def __init__(self, request_ids: Sequence[str]) -> None:
+        self.request_ids = list(request_ids)
+        more = f" (and {len(self.request_ids) - 1} more)" if len(self.request_ids) > 1 else ""
+        super().__init__(f"request id {self.request_ids[0]!r} {_CONFLICT}{more}")
+
+
+_CONFLICT = "is already recorded with other contents"
 
 
 @dataclass(frozen=True)
@@ -63,6 +105,24 @@ class ApiCall:
     output_tokens: int
     images: int
     vcu_cost: int  # VCU wei
+    request_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    read: int  # calls in the file
+    added: int  # calls new to the store
+    duplicates: int  # calls the store had already (or that repeat a call of the same file)
+
+
+class UsageReader(Protocol):
+    """What the report builder and the status read: a store, or a trial import's view."""
+
+    def consumed(self, start: int, end: int, account: str | None = None) -> int: ...
+
+    def active_accounts(self, start: int, end: int) -> list[str]: ...
+
+    def count(self) -> int: ...
 
 
 def normalize_account(value: object) -> str:
@@ -84,12 +144,26 @@ def _count(name: str, value: object) -> int:
     return number
 
 
+def _request_id(value: object) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise UsageError(f"request_id must be text, got {value!r}")
+    text = str(value).strip()
+    if not text:
+        return None
+    if len(text) > MAX_REQUEST_ID or not text.isprintable():
+        raise UsageError(f"request_id must be printable text of at most {MAX_REQUEST_ID} characters")
+    return text
+
+
 def parse_call(record: dict) -> ApiCall:
-    """Validate one record (from CSV or JSON). `vcu_cost` is a VCU decimal ('0.0021')."""
+    """Validate one record (from CSV or JSON). `vcu_cost` is a VCU decimal ('0.0021');
+    `request_id` is optional."""
     missing = [f for f in FIELDS if record.get(f) in (None, "")]
     if missing:
         raise UsageError(f"missing {', '.join(missing)}")
-    unknown = set(record) - set(FIELDS)
+    unknown = set(record) - set(FIELDS) - set(OPTIONAL_FIELDS)
     if unknown:
         raise UsageError(f"unknown field(s) {', '.join(sorted(unknown))}")
     try:
@@ -104,27 +178,66 @@ def parse_call(record: dict) -> ApiCall:
         output_tokens=_count("output_tokens", record["output_tokens"]),
         images=_count("images", record["images"]),
         vcu_cost=cost,
+        request_id=_request_id(record.get("request_id")),
     )
 
 
-def read_usage_file(path: Path) -> list[ApiCall]:
-    """Parse a whole CSV (with a header) or JSONL file; raise `UsageError` naming every bad
-    line (up to 20) if any row is malformed, so that nothing of a bad file is imported."""
+def check_price(call: ApiCall, prices: PriceTable) -> None:
+    """The call's model is in the price table and its cost is the table's, to the wei."""
+    if call.model not in prices.models:
+        raise UsageError(f"model {call.model!r} is not in the price table")
+    try:
+        expected = prices.cost(call.model, call.input_tokens, call.output_tokens, call.images)
+    except PricingError as err:
+        raise UsageError(str(err)) from None
+    if call.vcu_cost != expected:
+        what = (f"{call.images} image(s)" if prices.models[call.model].kind == "image"
+                else f"{call.input_tokens} input + {call.output_tokens} output tokens")  # fmt: skip
+        raise UsageError(
+            f"vcu_cost {format_amount(call.vcu_cost)} VCU differs from the price table's "
+            f"{format_amount(expected)} VCU for {what} of {call.model}"
+        )
+
+
+def _bad_file(path: Path, errors: list[str]) -> UsageError:
+    shown = "\n  ".join(errors[:MAX_REPORTED])
+    more = f"\n  ... and {len(errors) - MAX_REPORTED} more" if len(errors) > MAX_REPORTED else ""
+    return UsageError(f"{path} not imported, {len(errors)} bad line(s):\n  {shown}{more}")
+
+
+def _read_lines(path: Path, prices: PriceTable) -> list[tuple[int, ApiCall]]:
+    """Every call of the file with its line number; `UsageError` naming up to 20 bad lines if
+    any line is bad (malformed, unpriced, mispriced, or a request id repeated with other
+    contents)."""
     path = Path(path)
     if not path.exists():
         raise UsageError(f"{path}: no such file")
     errors: list[str] = []
-    calls: list[ApiCall] = []
+    calls: list[tuple[int, ApiCall]] = []
+    first_line: dict[str, tuple[int, ApiCall]] = {}
     for line_no, record in _records(path, errors):
         try:
-            calls.append(parse_call(record))
+            call = parse_call(record)
+            check_price(call, prices)
         except UsageError as err:
             errors.append(f"{path.name}:{line_no}: {err}")
+            continue
+        if call.request_id is not None:
+            seen = first_line.setdefault(call.request_id, (line_no, call))
+            if seen[1] != call:
+                errors.append(f"{path.name}:{line_no}: request id {call.request_id!r} is on line {seen[0]} "
+                              "with other contents")  # fmt: skip
+                continue
+        calls.append((line_no, call))
     if errors:
-        shown = "\n  ".join(errors[:20])
-        more = f"\n  ... and {len(errors) - 20} more" if len(errors) > 20 else ""
-        raise UsageError(f"{path} not imported, {len(errors)} bad line(s):\n  {shown}{more}")
+        raise _bad_file(path, errors)
     return calls
+
+
+def read_usage_file(path: Path, prices: PriceTable) -> list[ApiCall]:
+    """Parse and check a whole CSV (with a header) or JSONL file; raise `UsageError` naming
+    every bad line (up to 20) if any row is bad, so that nothing of a bad file is imported."""
+    return [call for _, call in _read_lines(path, prices)]
 
 
 def _records(path: Path, errors: list[str]) -> Iterator[tuple[int, dict]]:
@@ -145,72 +258,353 @@ def _records(path: Path, errors: list[str]) -> Iterator[tuple[int, dict]]:
     elif path.suffix.lower() == ".csv":
         with path.open(newline="") as handle:
             reader = csv.DictReader(handle)
-            if reader.fieldnames is None or [f.strip() for f in reader.fieldnames] != FIELDS:
-                errors.append(f"{path.name}:1: expected the header {','.join(FIELDS)}")
+            names = [f.strip() for f in reader.fieldnames or []]
+            if names not in (FIELDS, FIELDS + OPTIONAL_FIELDS):
+                errors.append(f"{path.name}:1: expected the header {','.join(FIELDS)} (then optionally ,request_id)")
                 return
+            reader.fieldnames = names
             for record in reader:
                 if None in record or None in record.values():
-                    errors.append(f"{path.name}:{reader.line_num}: expected {len(FIELDS)} fields")
+                    errors.append(f"{path.name}:{reader.line_num}: expected {len(names)} fields")
                     continue
                 yield reader.line_num, record
     else:
         raise UsageError(f"{path}: unknown file type (use .csv or .jsonl)")
 
 
-class UsageStore:
-    """API calls in a database. Safe to share between processes (each write is one transaction)."""
+def _content(call: ApiCall) -> dict[str, object]:
+    return {
+        "timestamp": call.timestamp,
+        "account": normalize_account(call.account),
+        "model": call.model,
+        "input_tokens": call.input_tokens,
+        "output_tokens": call.output_tokens,
+        "images": call.images,
+        "vcu_cost_wei": str(call.vcu_cost),
+    }
 
-    def __init__(self, url: str = DEFAULT_URL, engine: Engine | None = None) -> None:
-        self.engine = engine or create_engine(url, future=True)
-        metadata.create_all(self.engine)
 
-    def add(self, calls: Iterable[ApiCall], connection: Connection | None = None) -> int:
-        rows = [
-            {
-                "timestamp": c.timestamp,
-                "account": normalize_account(c.account),
-                "model": c.model,
-                "input_tokens": c.input_tokens,
-                "output_tokens": c.output_tokens,
-                "images": c.images,
-                "vcu_cost_wei": str(c.vcu_cost),
-            }
-            for c in calls
-        ]
-        if not rows:
-            return 0
-        if connection is not None:
-            connection.execute(insert(api_calls), rows)
+def row_digest(content: dict[str, object]) -> str:
+    """sha256 of a normalized row: its seven values (lower-case account, cost in wei) joined
+    by '|' in the order of `CONTENT`."""
+    return hashlib.sha256("|".join(str(content[c]) for c in CONTENT).encode()).hexdigest()
+
+
+def keyed_rows(calls: Iterable[ApiCall]) -> tuple[list[dict[str, object]], int]:
+    """The rows to store for a batch, each with its `call_key`, and how many calls of the batch
+    repeat an earlier one (same request id and contents). A request id given twice with other
+    contents raises `RequestIdConflict`. Identical rows without a request id are distinct calls,
+    numbered by their order in the batch."""
+    rows: dict[str, dict[str, object]] = {}
+    occurrences: Counter[str] = Counter()
+    repeats = 0
+    for call in calls:
+        content = _content(call)
+        if call.request_id is not None:
+            key = f"req:{call.request_id}"
+            if key in rows:
+                if {c: rows[key][c] for c in CONTENT} != content:
+                    raise RequestIdConflict([call.request_id])
+                repeats += 1
+                continue
         else:
-            with self.engine.begin() as conn:
-                conn.execute(insert(api_calls), rows)
-        return len(rows)
+            digest = row_digest(content)
+            key = f"row:{digest}:{occurrences[digest]}"
+            occurrences[digest] += 1
+        rows[key] = content | {"request_id": call.request_id, "call_key": key}
+    return list(rows.values()), repeats
 
-    def import_file(self, path: Path) -> int:
-        """Import a CSV or JSONL file in one transaction; nothing is imported if any line is bad."""
-        return self.add(read_usage_file(path))
 
-    def consumed(self, start: int, end: int, account: str | None = None, connection: Connection | None = None) -> int:
+def _chunks(items: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+class UsageView:
+    """Reads of the store (and `add`), each on a connection from `connect`: one transaction's
+    connection (`UsageStore.locked`), or a fresh one per read (the store itself, and a trial
+    import, whose `extra` rows are counted as if they were stored)."""
+
+    def __init__(
+        self, connect: Callable[[], AbstractContextManager[Connection]], extra: Sequence[dict[str, object]] = ()
+    ) -> None:
+        self._connect = connect
+        self._extra = list(extra)
+
+    @classmethod
+    def on(cls, connection: Connection) -> UsageView:
+        """A view whose reads and writes all go through `connection` (and its transaction)."""
+        return cls(lambda: nullcontext(connection))
+
+    def _in_window(self, start: int, end: int, account: str | None) -> list[dict[str, object]]:
+        return [r for r in self._extra if start <= int(str(r["timestamp"])) <= end and account in (None, r["account"])]
+
+    def consumed(self, start: int, end: int, account: str | None = None) -> int:
         """Total VCU wei of calls with start <= timestamp <= end (of one account if given)."""
         query = select(api_calls.c.vcu_cost_wei).where(api_calls.c.timestamp.between(start, end))
         if account is not None:
-            query = query.where(api_calls.c.account == normalize_account(account))
-        if connection is not None:
-            return sum(int(v) for (v,) in connection.execute(query))
-        with self.engine.connect() as conn:
-            return sum(int(v) for (v,) in conn.execute(query))
+            account = normalize_account(account)
+            query = query.where(api_calls.c.account == account)
+        with self._connect() as conn:
+            stored = sum(int(v) for (v,) in conn.execute(query))
+        return stored + sum(int(str(r["vcu_cost_wei"])) for r in self._in_window(start, end, account))
 
     def active_accounts(self, start: int, end: int) -> list[str]:
         """Accounts with at least one call with start <= timestamp <= end, sorted."""
-        query = (
-            select(api_calls.c.account)
-            .where(api_calls.c.timestamp.between(start, end))
-            .group_by(api_calls.c.account)
-            .order_by(api_calls.c.account)
-        )
-        with self.engine.connect() as conn:
-            return [a for (a,) in conn.execute(query)]
+        query = select(api_calls.c.account).where(api_calls.c.timestamp.between(start, end)).distinct()
+        with self._connect() as conn:
+            stored = {a for (a,) in conn.execute(query)}
+        return sorted(stored | {str(r["account"]) for r in self._in_window(start, end, None)})
 
     def count(self) -> int:
-        with self.engine.connect() as conn:
-            return conn.execute(select(func.count()).select_from(api_calls)).scalar_one()
+        """The number of calls stored."""
+        with self._connect() as conn:
+            stored = conn.execute(select(func.count()).select_from(api_calls)).scalar_one()
+        return stored + len(self._extra)
+
+    def stored(self, keys: Sequence[str]) -> dict[str, dict[str, object]]:
+        """The stored rows (contents, request id and key) of those call keys that are stored."""
+        found: dict[str, dict[str, object]] = {}
+        columns = [api_calls.c[c] for c in [*CONTENT, "request_id", "call_key"]]
+        with self._connect() as conn:
+            for chunk in _chunks(keys):
+                for row in conn.execute(select(*columns).where(api_calls.c.call_key.in_(chunk))):
+                    found[row.call_key] = dict(row._mapping)
+        return found
+
+    def new_rows(self, calls: Iterable[ApiCall]) -> tuple[list[dict[str, object]], int]:
+        """The rows of `calls` the store does not have, and how many calls it has (or that
+        repeat a call of the batch). Raises `RequestIdConflict` for request ids stored with
+        other contents."""
+        rows, repeats = keyed_rows(calls)
+        stored = self.stored([str(r["call_key"]) for r in rows])
+        conflicts = [
+            str(r["request_id"])
+            for r in rows
+            if str(r["call_key"]) in stored and _content_of(stored[str(r["call_key"])]) != _content_of(r)
+        ]
+        if conflicts:
+            raise RequestIdConflict(conflicts)
+        new = [r for r in rows if r["call_key"] not in stored]
+        return new, repeats + len(rows) - len(new)
+
+    def add(self, calls: Iterable[ApiCall]) -> int:
+        """Store the calls the store does not have yet; returns how many were added. A call
+        whose key is stored already is skipped, also when another process stores it at the same
+        moment (INSERT ... ON CONFLICT DO NOTHING)."""
+        if self._extra:
+            raise UsageError("a trial import's view is read-only")
+        new, _ = self.new_rows(calls)
+        added = 0
+        with self._connect() as conn:
+            insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(conn.dialect.name)
+            if insert is None:
+                raise UsageError(f"usage stores on {conn.dialect.name} are not supported (use SQLite or PostgreSQL)")
+            statement = insert(api_calls).on_conflict_do_nothing(index_elements=["call_key"])
+            for chunk in _chunks(new):
+                added += len(conn.execute(statement.returning(api_calls.c.call_key), list(chunk)).all())
+        return added
+
+
+def _content_of(row: dict[str, object]) -> dict[str, object]:
+    return {c: row[c] for c in CONTENT}
+
+
+def mask_url(url: str) -> str:
+    """The URL as given, with any password replaced by ***."""
+    url = re.sub(r"(://[^:/@?]*:)[^?]*@", r"\1***@", url)  # up to the last @: a password may hold one
+    return re.sub(r"(?i)([?&]password=)[^&]*", r"\1***", url)
+
+
+def _one_line(err: BaseException) -> str:
+    """A database error as one line, without SQLAlchemy's SQL echo and background link."""
+    if isinstance(err, DBAPIError) and err.orig is not None:
+        message = str(err.orig)
+    elif isinstance(err, SQLAlchemyError) and err.args:
+        message = str(err.args[0])
+    else:
+        message = str(err)
+    return " ".join(message.split()) or type(err).__name__
+
+
+def _use_explicit_begin(engine: Engine) -> None:
+    """Make SQLite transactions real: pysqlite's own BEGIN is lazy and skips DDL; emit BEGIN
+    ourselves (BEGIN IMMEDIATE, which takes the write lock at once, when a connection asks
+    for it with the execution option `sqlite_immediate`)."""
+    if engine.dialect.name != "sqlite" or event.contains(engine, "begin", _sqlite_begin):
+        return
+    event.listen(engine, "connect", _sqlite_connect)
+    event.listen(engine, "begin", _sqlite_begin)
+
+
+def _sqlite_connect(dbapi_connection: object, _record: object) -> None:
+    dbapi_connection.isolation_level = None  # type: ignore[attr-defined]
+
+
+def _sqlite_begin(connection: Connection) -> None:
+    immediate = connection.get_execution_options().get("sqlite_immediate", False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+class UsageStore:
+    """API calls in a database. Safe to share between processes: each write is one transaction,
+    and `locked` serialises a check-and-record across processes. `url` is the store's URL with
+    any password masked, for messages."""
+
+    def __init__(self, url: str = DEFAULT_URL, *, create: bool = False, engine: Engine | None = None) -> None:
+        if engine is not None:
+            self.url = engine.url.render_as_string(hide_password=True)
+            self.engine = engine
+        else:
+            self.url = mask_url(url)
+            self.engine = self._engine(url, create)
+        _use_explicit_begin(self.engine)
+        self.view = UsageView(self._connection)
+        self._open(create)
+
+    def _fail(self, reason: str) -> UsageError:
+        return UsageError(f"usage store {self.url}: {reason}")
+
+    def _engine(self, url: str, create: bool) -> Engine:
+        try:
+            parsed = make_url(url)
+        except ArgumentError:
+            raise self._fail(
+                "not a database URL (e.g. sqlite:///usage.db, postgresql+psycopg://user@host/db)"
+            ) from None
+        if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+            path = Path(parsed.database)
+            if not path.parent.is_dir():
+                raise self._fail(f"the folder {path.parent} does not exist")
+            if not create and not path.exists():
+                raise UsageError(f"usage store {self.url} does not exist ({CREATE_HINT})")
+        try:
+            return create_engine(parsed)
+        except NoSuchModuleError:
+            raise self._fail(f"unknown kind of database {parsed.drivername!r}") from None
+        except ImportError as err:
+            raise self._fail(f"its database driver is not installed ({err})") from None
+
+    @contextmanager
+    def _errors(self) -> Iterator[None]:
+        """Database failures (unreachable server, missing database, a file that is not a
+        database, ...) as one `UsageError` line naming the store."""
+        try:
+            yield
+        except UsageError:
+            raise
+        except (SQLAlchemyError, OSError) as err:
+            raise self._fail(_one_line(err)) from None
+
+    @contextmanager
+    def _connection(self) -> Iterator[Connection]:
+        with self._errors(), self.engine.connect() as conn:
+            yield conn
+
+    def _open(self, create: bool) -> None:
+        with self._connection() as conn:
+            state = _schema_state(conn)
+        if state == "current":
+            return
+        if state == "missing" and not create:
+            raise UsageError(f"usage store {self.url} has no usage table (api_calls) ({CREATE_HINT})")
+        with self.locked("vvv-usage-schema") as view, view._connect() as conn:  # one process at a time
+            state = _schema_state(conn)
+            if state == "missing":
+                metadata.create_all(conn)
+            elif state == "legacy":
+                _migrate(conn)
+
+    @contextmanager
+    def locked(self, key: str) -> Iterator[UsageView]:
+        """A view on one transaction that holds an exclusive lock named `key` against every
+        process using this store: a transaction-scoped advisory lock on Postgres; on SQLite the
+        database's write lock (BEGIN IMMEDIATE). Committed at exit, rolled back on an exception."""
+        with self._connection() as conn:
+            if conn.dialect.name == "sqlite":
+                conn.execution_options(sqlite_immediate=True)
+            with conn.begin():
+                if conn.dialect.name == "postgresql":
+                    conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
+                yield UsageView.on(conn)
+
+    def add(self, calls: Iterable[ApiCall]) -> int:
+        """Store the calls the store does not have yet, in one transaction; returns how many
+        were added. A request id stored with other contents raises `RequestIdConflict` and adds
+        nothing."""
+        with self._connection() as conn, conn.begin():
+            return UsageView.on(conn).add(calls)
+
+    def import_file(self, path: Path, prices: PriceTable) -> ImportResult:
+        """Import a CSV or JSONL file in one transaction; nothing is imported if any line is bad.
+        Calls the store has already are counted as duplicates, not added again."""
+        lines = _read_lines(path, prices)
+        with self._connection() as conn, conn.begin():
+            try:
+                added = UsageView.on(conn).add(call for _, call in lines)
+            except RequestIdConflict as err:
+                raise _conflict(path, lines, err) from None
+        return ImportResult(len(lines), added, len(lines) - added)
+
+    @contextmanager
+    def trial_import(self, path: Path, prices: PriceTable) -> Iterator[tuple[ImportResult, UsageView]]:
+        """What `import_file` would do, writing nothing: its result, and a read-only view of the
+        store that counts the file's new calls as if they were imported. The view reads the store
+        afresh at each call (and holds no lock in between)."""
+        lines = _read_lines(path, prices)
+        try:
+            new, duplicates = self.view.new_rows(call for _, call in lines)
+        except RequestIdConflict as err:
+            raise _conflict(path, lines, err) from None
+        yield ImportResult(len(lines), len(new), duplicates), UsageView(self._connection, new)
+
+    def consumed(self, start: int, end: int, account: str | None = None) -> int:
+        """Total VCU wei of calls with start <= timestamp <= end (of one account if given)."""
+        return self.view.consumed(start, end, account)
+
+    def active_accounts(self, start: int, end: int) -> list[str]:
+        """Accounts with at least one call with start <= timestamp <= end, sorted."""
+        return self.view.active_accounts(start, end)
+
+    def count(self) -> int:
+        """The number of calls stored."""
+        return self.view.count()
+
+
+def _conflict(path: Path, lines: list[tuple[int, ApiCall]], err: RequestIdConflict) -> UsageError:
+    bad, name = set(err.request_ids), Path(path).name
+    return _bad_file(Path(path), [f"{name}:{n}: request id {c.request_id!r} {_CONFLICT}" for n, c in lines
+                                  if c.request_id in bad])  # fmt: skip
+
+
+def _schema_state(conn: Connection) -> str:
+    inspector = inspect(conn)
+    if not inspector.has_table("api_calls"):
+        return "missing"
+    columns = {c["name"] for c in inspector.get_columns("api_calls")}
+    return "current" if "call_key" in columns else "legacy"
+
+
+def _migrate(conn: Connection) -> None:
+    """Give a store made before call keys its `request_id` and `call_key` columns: every
+    existing row gets the key of a call without a request id, identical rows numbered in the
+    order of their ids (so two identical old rows stay two calls), then the unique index."""
+    preparer = conn.dialect.identifier_preparer
+    for name in ("request_id", "call_key"):
+        column = api_calls.c[name]
+        kind = column.type.compile(dialect=conn.dialect)
+        conn.execute(text(f"ALTER TABLE api_calls ADD COLUMN {preparer.quote(name)} {kind}"))
+    occurrences: Counter[str] = Counter()
+    updates = []
+    for row in conn.execute(select(api_calls.c.id, *[api_calls.c[c] for c in CONTENT]).order_by(api_calls.c.id)):
+        digest = row_digest(dict(row._mapping))
+        updates.append({"row_id": row.id, "key": f"row:{digest}:{occurrences[digest]}"})
+        occurrences[digest] += 1
+    if updates:
+        conn.execute(
+            update(api_calls).where(api_calls.c.id == bindparam("row_id")).values(call_key=bindparam("key")), updates
+        )
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("ALTER TABLE api_calls ALTER COLUMN call_key SET NOT NULL"))
+    index = next(i for i in api_calls.indexes if i.name == "ux_api_calls_call_key")
+    conn.execute(CreateIndex(index))
