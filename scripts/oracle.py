@@ -18,9 +18,9 @@ from vvv.chain.cli import ChainCommand, fail
 from vvv.chain.deployment import DeploymentError, load_system, parse_vcu
 from vvv.oracle.pricing import DEFAULT_PRICES, PricingError, load_prices
 from vvv.oracle.proofs import ProofsError
-from vvv.oracle.report import OracleError, SanityBounds, SendOptions, run_oracle
+from vvv.oracle.report import OracleError, SanityBounds, SendOptions, open_store, run_oracle
 from vvv.oracle.sending import RefusedError, SendError
-from vvv.oracle.usage import DEFAULT_URL, UsageError, UsageStore
+from vvv.oracle.usage import DEFAULT_URL, UsageError
 
 LIMITS = SanityBounds()
 
@@ -74,7 +74,7 @@ def cli(
         system = load_system()
         next_capacity = parse_vcu(capacity) if capacity else None
         table = load_prices(prices) if import_file is not None else None
-        store = UsageStore(usage_db, create=create_usage_db and not dry_run)
+        store = open_store(usage_db, create=create_usage_db, dry_run=dry_run, echo=click.echo)
         run_oracle(
             system,
             store,

@@ -10,7 +10,7 @@ from tests.cli_runner import invoke_script
 from tests.helpers import DAY, E18, mine_at
 from vvv.oracle.proofs import proofs_path
 
-HEADER = "request_id,timestamp,account,model,input_tokens,output_tokens,images,vcu_cost\n"
+HEADER = "timestamp,account,model,input_tokens,output_tokens,images,vcu_cost,request_id\n"
 
 
 def oracle_cli(*args):
@@ -38,8 +38,8 @@ def carol_day(carol, g, tmp_path):
     t = (g + 2) * DAY
     path.write_text(
         HEADER
-        + f"req-1,{t + 10},{carol.address},flux-dev,0,0,100000,8000\n"
-        + f"req-2,{t + 20},{carol.address},flux-dev,0,0,126850,10148\n"
+        + f"{t + 10},{carol.address},flux-dev,0,0,100000,8000,req-1\n"
+        + f"{t + 20},{carol.address},flux-dev,0,0,126850,10148,req-2\n"
     )
     return path
 
@@ -85,8 +85,8 @@ def test_dry_run_then_import_then_import_again(system, oracle, world, cli_world,
 def test_a_model_missing_from_the_price_table(system, oracle, carol, world, cli_world, tmp_path, g):
     mine_at((g + 3) * DAY + 300)
     bad = tmp_path / "day.csv"
-    bad.write_text(HEADER + f"r1,{(g + 2) * DAY},{carol.address},flux-dev,0,0,1,0.08\n"
-                   + f"r2,{(g + 2) * DAY},{carol.address},gpt-9,10,10,0,1\n")  # fmt: skip
+    bad.write_text(HEADER + f"{(g + 2) * DAY},{carol.address},flux-dev,0,0,1,0.08,r1\n"
+                   + f"{(g + 2) * DAY},{carol.address},gpt-9,10,10,0,1,r2\n")  # fmt: skip
     nonce = oracle.nonce
     result = oracle_cli(*cli_world, "--import", bad)
     assert result.exit_code == 1 and "Traceback" not in result.stderr
@@ -97,7 +97,7 @@ def test_a_model_missing_from_the_price_table(system, oracle, carol, world, cli_
 def test_a_cost_that_disagrees_with_the_price_table(system, oracle, carol, world, cli_world, tmp_path, g):
     mine_at((g + 3) * DAY + 300)
     bad = tmp_path / "day.csv"
-    bad.write_text(HEADER + f"r1,{(g + 2) * DAY},{carol.address},flux-dev,0,0,10,0.9\n")  # 10 images cost 0.8
+    bad.write_text(HEADER + f"{(g + 2) * DAY},{carol.address},flux-dev,0,0,10,0.9,r1\n")  # 10 images cost 0.8
     nonce = oracle.nonce
     result = oracle_cli(*cli_world, "--import", bad)
     assert result.exit_code == 1 and "Traceback" not in result.stderr
@@ -139,3 +139,19 @@ def test_an_outlier_is_refused_then_posted_when_allowed(system, oracle, world, c
     allowed = oracle_cli(*cli_world, "--max-utilization-change", 3_999, "--allow-outlier")
     assert allowed.exit_code == 0, allowed.output + allowed.stderr
     assert system.oracle.nextEpochToReport() == g + 2
+
+
+def test_a_dry_run_for_a_store_not_created_yet_creates_nothing(system, oracle, world, deployments, carol_day, g):
+    mine_at((g + 3) * DAY + 300)
+    new = carol_day.parent / "new.db"
+    result = oracle_cli("--usage-db", f"sqlite:///{new}", "--create-usage-db", "--import", carol_day, "--dry-run",
+                        "--reports-dir", world["reports"])  # fmt: skip
+    assert result.exit_code == 0, result.output + result.stderr
+    assert "does not exist yet: the dry run reads an empty one (nothing is created)" in result.stdout
+    assert f"would import 2 new calls from {carol_day}" in result.stdout
+    # only carol's calls: on day g+2 she is the one active staker with 600 VVV, at 10% utilization
+    assert f"epoch {g + 2}: utilization 1,000 bps (18,148 VCU of 181,480 VCU), 1 active stakers with 600 VVV" in (
+        result.stdout
+    )
+    assert not new.exists() and not world["reports"].exists()
+    assert system.oracle.nextEpochToReport() == g

@@ -47,7 +47,7 @@ from vvv.oracle.sending import (
     send_plain,
     send_with_record,
 )
-from vvv.oracle.usage import UsageStore
+from vvv.oracle.usage import StoreMissing, UsageReader, UsageStore, mask_url
 
 if TYPE_CHECKING:
     from vvv.oracle.usage import ImportResult
@@ -100,7 +100,7 @@ def capacity_of_epoch(system: System, epoch: int) -> int:
     return system.oracle.lastCapacity()
 
 
-def build_report(system: System, store: UsageStore, epoch: int, capacity: int | None = None) -> ProofsFile:
+def build_report(system: System, store: UsageReader, epoch: int, capacity: int | None = None) -> ProofsFile:
     """The report of closed `epoch`: utilization from the store (capped), the stakers active in
     epochs `epoch-6 .. epoch` with their stake at the snapshot from the chain, and the tree."""
     snapshot = snapshot_time(epoch)
@@ -338,7 +338,7 @@ class SendOptions:
 
 def post_reports(
     system: System,
-    store: UsageStore,
+    store: UsageReader,
     sender: object,
     *,
     reports_dir: Path | None = None,
@@ -468,6 +468,18 @@ def run_oracle(
     return outcomes
 
 
+def open_store(url: str, *, create: bool, dry_run: bool, echo: Callable[[str], None] = print) -> UsageStore:
+    """The usage store at `url`. `create` makes a missing one, except in a dry run, which writes
+    nothing: a dry run of a store that does not exist yet reads an empty one in memory."""
+    try:
+        return UsageStore(url, create=create and not dry_run)
+    except StoreMissing:
+        if not (create and dry_run):
+            raise
+    echo(f"usage store {mask_url(url)} does not exist yet: the dry run reads an empty one (nothing is created)")
+    return UsageStore("sqlite://", create=True)
+
+
 def _import_line(result: ImportResult, path: Path, *, dry_run: bool) -> str:
     verb = "would import" if dry_run else "imported"
     line = f"{verb} {result.added} new calls from {path}"
@@ -484,6 +496,7 @@ __all__ = [
     "SanityError",
     "SendOptions",
     "build_report",
+    "open_store",
     "check_bounds",
     "distribute_final_epochs",
     "post_reports",

@@ -84,6 +84,10 @@ class UsageError(ValueError):
     """A usage file or record is malformed, or the usage store cannot be used."""
 
 
+class StoreMissing(UsageError):
+    """The usage store does not exist (and was not to be created)."""
+
+
 class RequestIdConflict(UsageError):
     """Calls whose request ids are stored already with other contents."""
 
@@ -477,7 +481,7 @@ class UsageStore:
             if not path.parent.is_dir():
                 raise self._fail(f"the folder {path.parent} does not exist")
             if not create and not path.exists():
-                raise UsageError(f"usage store {self.url} does not exist ({CREATE_HINT})")
+                raise StoreMissing(f"usage store {self.url} does not exist ({CREATE_HINT})")
         try:
             return create_engine(parsed)
         except NoSuchModuleError:
@@ -507,7 +511,7 @@ class UsageStore:
         if state == "current":
             return
         if state == "missing" and not create:
-            raise UsageError(f"usage store {self.url} has no usage table (api_calls) ({CREATE_HINT})")
+            raise StoreMissing(f"usage store {self.url} has no usage table (api_calls) ({CREATE_HINT})")
         with self.locked("vvv-usage-schema") as view, view._connect() as conn:  # one process at a time
             state = _schema_state(conn)
             if state == "missing":
