@@ -319,7 +319,7 @@ def test_admin_bounds(system, deployer, attacker):
     tx = o.setDisputeWindow(3_600, sender=deployer)
     assert [e.disputeWindow for e in tx.decode_logs(o.DisputeWindowUpdated)] == [3_600]
     for bad in (15 * 60 - 1, DAY + 1, 0):
-        with ape.reverts(o.InvalidParameter):
+        with ape.reverts(o.InvalidDisputeWindow, disputeWindow=bad, minimum=15 * 60, maximum=DAY):
             o.setDisputeWindow(bad, sender=deployer)
     o.setCapacityBounds(1, 10**30, 100, sender=deployer)
     assert o.capacityBounds() == (1, 10**30, 100)
@@ -331,7 +331,7 @@ def test_admin_bounds(system, deployer, attacker):
         (1, 10**30, 10_001),
         (1, 2**128, 100),
     ):
-        with ape.reverts(o.InvalidParameter):
+        with ape.reverts(o.InvalidCapacityBounds, minCapacity=bad[0], maxCapacity=bad[1], maxChangeBps=bad[2]):
             o.setCapacityBounds(*bad, sender=deployer)
     for call in (
         lambda: o.setDisputeWindow(3_600, sender=attacker),
@@ -357,10 +357,11 @@ def test_rejected_newest_report_does_not_move_capacity(system, oracle, guardian,
 
 
 def test_capacity_bounds_must_keep_last_capacity_reachable(system, deployer):
-    with ape.reverts(system.oracle.InvalidParameter):
-        system.oracle.setCapacityBounds(CAPACITY + 1, 10 * CAPACITY, 5000, sender=deployer)
-    with ape.reverts(system.oracle.InvalidParameter):
-        system.oracle.setCapacityBounds(1, CAPACITY - 1, 5000, sender=deployer)
+    o = system.oracle
+    with ape.reverts(o.LastCapacityOutOfBounds, lastCapacity=CAPACITY, minCapacity=CAPACITY + 1):
+        o.setCapacityBounds(CAPACITY + 1, 10 * CAPACITY, 5000, sender=deployer)
+    with ape.reverts(o.LastCapacityOutOfBounds, lastCapacity=CAPACITY, maxCapacity=CAPACITY - 1):
+        o.setCapacityBounds(1, CAPACITY - 1, 5000, sender=deployer)
     system.oracle.setCapacityBounds(CAPACITY, CAPACITY, 5000, sender=deployer)
 
 
@@ -371,3 +372,121 @@ def test_leaf_above_total_active_stake_gets_nothing(system, oracle, alice, bob, 
     post(system, oracle, g, 0, (g + 1) * DAY + 60, root=tree.root, total=E18, count=2)
     assert system.oracle.vcuAllocation(g + 1, alice, 100 * E18, tree.proof(0)) == 0
     assert system.oracle.vcuAllocation(g + 1, bob, 1, tree.proof(1)) == CAPACITY // E18
+
+
+# ------------------------------------------------------------------ the capacity chain (audit: capacity ratchet)
+
+UP = [272_220 * E18, 408_330 * E18, 612_495 * E18, 918_742_500 * E18 // 1_000]  # +50% each from 181,480
+
+
+@pytest.mark.parametrize("order", [(3, 2, 1, 0), (0,), (1, 0), (2, 0), (0, 3)], ids=str)
+def test_rejected_catch_up_reports_never_ratchet_capacity(
+    system, oracle, guardian, alice, bob, carol, stakers, g, order
+):
+    # Four catch-up reports at +50% each (the last is 3.375x the initial capacity), rejected by
+    # the guardian in various orders. Rejecting a report rejects the ones after it (their steps
+    # were measured from it), so whatever the order, all four end rejected, the capacity is the
+    # initial 181,480 VCU again, and the fallback allotments of the four epochs use it.
+    o = system.oracle
+    t = (g + 5) * DAY
+    for i, capacity in enumerate(UP):
+        post(system, oracle, g + i, 0, t + i, capacity=capacity)
+    assert o.lastCapacity() == UP[3]
+    for k, i in enumerate(order):
+        at(t + 10 + k)
+        if k and i >= min(order[:k]):  # already rejected with an older one
+            with ape.reverts(o.ReportAlreadyRejected, epoch=g + i):
+                o.reject(g + i, sender=guardian)
+            continue
+        tx = o.reject(g + i, sender=guardian)
+        newest_before = g + 3 if k == 0 else g + min(order[:k]) - 1
+        voided = [(e.fromEpoch, e.toEpoch) for e in tx.decode_logs(o.ReportsVoided)]
+        assert voided == ([(g + i + 1, newest_before)] if newest_before > g + i else [])
+        assert o.lastCapacity() == (CAPACITY if i == 0 else UP[i - 1])
+    assert min(order) == 0 and [o.reportStatus(g + i) for i in range(4)] == [3, 3, 3, 3]
+    assert o.lastCapacity() == CAPACITY and o.nextEpochToReport() == g
+    mine_at(t + 20)
+    # fallback: 100/1000, 300/1000, 600/1000 of 181,480 VCU, for each of the epochs g+1..g+4
+    for epoch in range(g + 1, g + 5):
+        assert [o.vcuAllocation(epoch, who, 0, []) for who in (alice, bob, carol)] == [
+            18_148 * E18,
+            54_444 * E18,
+            108_888 * E18,
+        ]
+
+
+def test_rejecting_the_older_of_two_pending_reports_rejects_both(system, oracle, guardian, g):
+    # g at +50%, g+1 at +50% of that (+125% of the initial). Rejecting only g must not leave the
+    # +125% in force: g+1 goes with it, and posting the +125% capacity again is refused.
+    o = system.oracle
+    post(system, oracle, g, 0, (g + 2) * DAY, capacity=UP[0])
+    post(system, oracle, g + 1, 0, (g + 2) * DAY + 1, capacity=UP[1])
+    at((g + 2) * DAY + 2)
+    tx = o.reject(g, sender=guardian)
+    assert [(e.epoch, e.guardian) for e in tx.decode_logs(o.ReportRejected)] == [(g, guardian)]
+    assert [(e.fromEpoch, e.toEpoch) for e in tx.decode_logs(o.ReportsVoided)] == [(g + 1, g + 1)]
+    assert [o.reportStatus(g), o.reportStatus(g + 1)] == [3, 3]
+    assert (o.lastCapacity(), o.nextEpochToReport(), o.lastReportedEpoch()) == (CAPACITY, g, g - 1)
+    at((g + 2) * DAY + 20)
+    with ape.reverts(o.ReportAlreadyRejected, epoch=g + 1):
+        o.reject(g + 1, sender=guardian)
+    with ape.reverts(o.EpochOutOfOrder, epoch=g + 1, expected=g):
+        post(system, oracle, g + 1, 0, (g + 2) * DAY + 30, capacity=UP[0])
+    with ape.reverts(o.CapacityChangeTooLarge, capacity=UP[1], lastCapacity=CAPACITY, maxChangeBps=5000):
+        post(system, oracle, g, 0, (g + 2) * DAY + 40, capacity=UP[1])
+    post(system, oracle, g, 0, (g + 2) * DAY + 50, capacity=UP[0])
+    post(system, oracle, g + 1, 0, (g + 2) * DAY + 60, capacity=UP[1])  # one step at a time again
+    assert (o.lastCapacity(), o.reportStatus(g + 1)) == (UP[1], 1)
+
+
+def test_a_report_is_never_final_before_the_one_before_it(system, deployer, oracle, guardian, g):
+    # g is posted with the 2-hour window; the admin then shortens the window to 15 minutes and g+1
+    # is posted: g+1 is final with g, not 15 minutes after its post, so rejecting g later in
+    # its window can still take g+1 down with it (a final report never changes).
+    o = system.oracle
+    post(system, oracle, g, 0, (g + 3) * DAY)
+    at((g + 3) * DAY + 1)
+    o.setDisputeWindow(15 * 60, sender=deployer)
+    post(system, oracle, g + 1, 0, (g + 3) * DAY + 2)
+    assert o.report(g + 1)[6] == (g + 3) * DAY + WINDOW  # finalAt of g, not +2 s + 15 min
+    mine_at((g + 3) * DAY + 2 + 15 * 60)
+    assert [o.reportStatus(e) for e in (g, g + 1)] == [1, 1]  # both still pending
+    at((g + 3) * DAY + WINDOW - 1)
+    o.reject(g, sender=guardian)
+    assert [o.reportStatus(e) for e in (g, g + 1)] == [3, 3]
+    # posted again: g with the new window; g+1 after g is final gets its own 15 minutes
+    post(system, oracle, g, 0, (g + 3) * DAY + WINDOW)
+    assert o.report(g)[6] == (g + 3) * DAY + WINDOW + 15 * 60
+    post(system, oracle, g + 1, 0, (g + 3) * DAY + WINDOW + 20 * 60)
+    assert o.report(g + 1)[6] == (g + 3) * DAY + WINDOW + 35 * 60
+
+
+def test_capacity_rules_hold_in_any_order_of_posts_and_rejections(system, oracle, guardian, g):
+    # A random run of posts (capacity anywhere within the step) and rejections, against a model:
+    # lastCapacity is the newest non-rejected report's capacity (or the initial), and every live
+    # report is within 50% of the live report before it.
+    import random
+
+    rnd = random.Random(13)
+    o = system.oracle
+    live: list[int] = []  # capacities of the live reports, epoch g + index
+    t = (g + 50) * DAY
+    for _ in range(40):
+        t += 10
+        pending = [i for i in range(len(live))]
+        if pending and rnd.random() < 0.35:
+            i = rnd.choice(pending)
+            at(t)
+            o.reject(g + i, sender=guardian)
+            del live[i:]
+        else:
+            last = live[-1] if live else CAPACITY
+            capacity = rnd.randint(last // 2 + 1, last * 3 // 2)
+            capacity = min(max(capacity, 1_000 * E18), 100_000_000 * E18)
+            post(system, oracle, g + len(live), 0, t, capacity=capacity)
+            live.append(capacity)
+        assert o.lastCapacity() == (live[-1] if live else CAPACITY)
+        assert o.nextEpochToReport() == g + len(live)
+        chain_ = [CAPACITY] + [o.report(g + i)[1] for i in range(len(live))]
+        assert chain_[1:] == live
+        assert all(abs(b - a) * 10_000 <= a * 5000 for a, b in zip(chain_, chain_[1:], strict=False))
