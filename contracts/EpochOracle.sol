@@ -2,20 +2,24 @@
 pragma solidity 0.8.30;
 
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
-import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {IVVVStaking, IEpochOracle} from "./interfaces/IVVV.sol";
 import {MinDelayAdminRules} from "./access/MinDelayAdminRules.sol";
+import {MerkleSumTree} from "./utils/MerkleSumTree.sol";
 
 /// @title EpochOracle
 /// @notice Daily reports of the off-chain oracle: epoch `e`'s utilization (drives its emission
 ///         split) and, for the VCU allotments of epoch `e+1`, the capacity and a Merkle root of
 ///         the API-active stakers with their stake at the snapshot `(e+1)*86400 - 1`.
-/// @dev A report is pending for `disputeWindow` after it is posted, then final. During the
-///      window the guardian can reject it, and anyone can reject it with a leaf of the root whose
-///      stake differs from the staking contract's checkpoint. Leaves are OpenZeppelin
-///      StandardMerkleTree leaves of `(address account, uint256 stake)`.
+/// @dev A report is pending for `disputeWindow` after it is posted, then final. The active set
+///      is a sorted Merkle-sum tree (`MerkleSumTree`), so that every field of the report can be
+///      proven wrong by anyone: during the window the guardian can reject a report, and anyone
+///      can reject it with a proof of a lie (`challengeStake`, `challengeTotal`,
+///      `challengeOrder`, `challengeCount`, `challengeOmission`; the last with an EIP-712
+///      activity receipt signed by a holder of `ACTIVITY_SIGNER_ROLE`).
 ///
 ///      Reports form a chain: each report's capacity is checked against the one before it. So a
 ///      rejected report takes the reports posted after it down with it (they are all still
@@ -25,11 +29,17 @@ import {MinDelayAdminRules} from "./access/MinDelayAdminRules.sol";
 ///      newest non-rejected report (or the initial one), and every non-rejected report is within
 ///      the allowed step of the non-rejected report before it. A rejected report's slot is
 ///      overwritten when its epoch is posted again; nothing else is ever overwritten.
-contract EpochOracle is MinDelayAdminRules, Pausable, IEpochOracle {
+contract EpochOracle is MinDelayAdminRules, Pausable, EIP712, IEpochOracle {
     /// @notice Posts reports.
     bytes32 public constant ORACLE_ROLE = keccak256("ORACLE_ROLE");
     /// @notice Rejects reports during their dispute window, pauses and unpauses.
     bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
+    /// @notice Signs activity receipts (the API side's key; never the oracle's).
+    bytes32 public constant ACTIVITY_SIGNER_ROLE = keccak256("ACTIVITY_SIGNER_ROLE");
+    /// @notice EIP-712 type of an activity receipt: `account` made a metered call in `epoch`.
+    bytes32 public constant ACTIVITY_TYPEHASH = keccak256("Activity(address account,uint256 epoch)");
+    /// @notice Epochs of activity that count for a report of epoch `e`: `e-6 .. e`.
+    uint256 public constant ACTIVITY_WINDOW_EPOCHS = 7;
 
     /// @notice Length of an epoch: one UTC day.
     uint256 public constant EPOCH_LENGTH = 1 days;
@@ -51,6 +61,24 @@ contract EpochOracle is MinDelayAdminRules, Pausable, IEpochOracle {
         uint64 activeCount;
         uint48 postedAt;
         uint48 finalAt;
+    }
+
+    /// @notice The lie a successful challenge proved.
+    enum Lie {
+        Stake,
+        Total,
+        Order,
+        Count,
+        Omission
+    }
+
+    /// @notice A leaf of the active-set tree and its proof: `position` and the sibling nodes
+    ///         from the leaf up (see `MerkleSumTree`).
+    struct LeafProof {
+        address account;
+        uint256 stake;
+        uint256 position;
+        MerkleSumTree.Node[] siblings;
     }
 
     /// @dev The head of the chain of reports, one slot: nextEpoch (64 bits) | lastCapacity (128)
@@ -92,10 +120,11 @@ contract EpochOracle is MinDelayAdminRules, Pausable, IEpochOracle {
     /// @notice The reports of `fromEpoch .. toEpoch` were rejected with the report before them
     ///         (their capacities were checked against it); the oracle posts them again.
     event ReportsVoided(uint256 indexed fromEpoch, uint256 toEpoch);
-    /// @notice `challenger` proved that the report of `epoch` holds `account` with `claimedStake`
-    ///         while its stake at the snapshot was `actualStake`; the report is rejected.
+    /// @notice `challenger` proved `lie` in the report of `epoch` (about `account`, at leaf
+    ///         `position` of the tree; for an omission, the omitted account and the position of
+    ///         the first bracketing leaf); the report is rejected.
     event ReportChallenged(
-        uint256 indexed epoch, address indexed challenger, address account, uint256 claimedStake, uint256 actualStake
+        uint256 indexed epoch, address indexed challenger, Lie indexed lie, address account, uint256 position
     );
     /// @notice The dispute window changed (applies to reports posted from now on).
     event DisputeWindowUpdated(uint256 disputeWindow);
@@ -124,10 +153,28 @@ contract EpochOracle is MinDelayAdminRules, Pausable, IEpochOracle {
     error ReportAlreadyRejected(uint256 epoch);
     /// @notice The report's dispute window is over.
     error DisputeWindowClosed(uint256 epoch, uint256 finalAt);
-    /// @notice The proof does not show the leaf in the report's root.
-    error InvalidProof(uint256 epoch, address account, uint256 stake);
-    /// @notice The leaf's stake matches the checkpoint: the challenge fails.
+    /// @notice The proof does not lead from the leaf at `position` to the report's root.
+    error InvalidProof(uint256 epoch, uint256 position);
+    /// @notice The leaf's stake matches the checkpoint and is not 0: the challenge fails.
     error LeafMatchesStake(uint256 epoch, address account, uint256 stake);
+    /// @notice The path's top sum equals `totalActiveStake`: the challenge fails.
+    error TotalMatches(uint256 epoch, uint256 totalActiveStake);
+    /// @notice The two leaves are not at positions `p` and `p + 1`.
+    error NotAdjacent(uint256 leftPosition, uint256 rightPosition);
+    /// @notice The two leaves are strictly ascending: the challenge fails.
+    error LeavesInOrder(uint256 epoch, address left, address right);
+    /// @notice The leaf is where `activeCount` says it may be, on a path of the right length.
+    error CountMatches(uint256 epoch, uint256 position, uint256 pathLength, uint256 activeCount);
+    /// @notice The receipt's signer does not hold ACTIVITY_SIGNER_ROLE.
+    error InvalidReceipt(address signer);
+    /// @notice The receipt's epoch is outside `epoch - 6 .. epoch`.
+    error ReceiptOutsideWindow(uint256 epoch, uint256 activityEpoch);
+    /// @notice The account had no stake at the snapshot: leaving it out is right.
+    error NoStakeAtSnapshot(uint256 epoch, address account);
+    /// @notice The leaves given do not show `account` missing from the set.
+    error NotOmitted(uint256 epoch, address account);
+    /// @notice The oracle's key cannot sign receipts, nor a receipt signer post reports.
+    error OracleAndSignerMustDiffer(address account);
     /// @notice The first epoch must be after epoch 0.
     error InvalidFirstEpoch(uint256 firstEpoch);
     /// @notice The dispute window is outside [MIN_DISPUTE_WINDOW, MAX_DISPUTE_WINDOW].
@@ -160,7 +207,7 @@ contract EpochOracle is MinDelayAdminRules, Pausable, IEpochOracle {
         uint256 maxCapacity,
         uint256 maxCapacityChangeBps,
         uint256 disputeWindow_
-    ) MinDelayAdminRules(adminDelay, admin) {
+    ) MinDelayAdminRules(adminDelay, admin) EIP712("VVV Activity", "1") {
         if (address(staking_) == address(0) || oracle == address(0) || guardian == address(0)) revert ZeroAddress();
         if (firstEpoch_ == 0) revert InvalidFirstEpoch(firstEpoch_);
         staking = staking_;
@@ -260,21 +307,143 @@ contract EpochOracle is MinDelayAdminRules, Pausable, IEpochOracle {
         _rejectFrom(epoch);
     }
 
-    /// @notice Rejects a pending report by showing a leaf of its root whose stake differs from
-    ///         `stakeAt(account, snapshot)`. Anyone may call it during the dispute window.
-    /// @param epoch The report's epoch.
-    /// @param account The leaf's account.
-    /// @param stake The leaf's stake.
-    /// @param proof Merkle proof of the leaf in the report's root.
-    function challenge(uint256 epoch, address account, uint256 stake, bytes32[] calldata proof) external {
+    /// @notice Wrong stake: rejects a pending report by showing a leaf whose stake differs from
+    ///         `stakeAt(account, snapshot)`, or is 0. Anyone may call it during the window.
+    ///
+    /// Requirements:
+    /// - the report is pending (`NoReport`, `ReportAlreadyRejected`, `DisputeWindowClosed`);
+    /// - `leaf`'s path reaches the report's root (`InvalidProof`);
+    /// - its stake is 0 or differs from the checkpoint (else `LeafMatchesStake`).
+    ///
+    /// Emits {ReportChallenged} (and {ReportsVoided} when later reports go with it).
+    function challengeStake(uint256 epoch, LeafProof calldata leaf) external {
         Report storage r = _requirePending(epoch);
-        if (!MerkleProof.verifyCalldata(proof, r.activeRoot, leafHash(account, stake))) {
-            revert InvalidProof(epoch, account, stake);
+        _verifyLeaf(epoch, r, leaf);
+        uint256 actual = staking.stakeAt(leaf.account, snapshotTime(epoch));
+        if (leaf.stake == actual && actual != 0) revert LeafMatchesStake(epoch, leaf.account, leaf.stake);
+        _challenged(epoch, Lie.Stake, leaf.account, leaf.position);
+    }
+
+    /// @notice Wrong total: rejects a pending report by showing a leaf whose path adds up to a
+    ///         top sum other than `totalActiveStake`.
+    ///
+    /// Requirements: pending report; `leaf`'s path reaches the root (`InvalidProof`); its top
+    /// sum differs from `totalActiveStake` (else `TotalMatches`).
+    ///
+    /// Emits {ReportChallenged}.
+    function challengeTotal(uint256 epoch, LeafProof calldata leaf) external {
+        Report storage r = _requirePending(epoch);
+        uint256 topSum = _verifyLeaf(epoch, r, leaf);
+        if (topSum == r.totalActiveStake) revert TotalMatches(epoch, topSum);
+        _challenged(epoch, Lie.Total, leaf.account, leaf.position);
+    }
+
+    /// @notice Wrong order or duplicate: rejects a pending report by showing the leaves at
+    ///         positions `p` and `p + 1` whose accounts are not strictly ascending.
+    ///
+    /// Requirements: pending report; both paths reach the root (`InvalidProof`); positions
+    /// `p`, `p + 1` on paths of the same length (`NotAdjacent`); `left.account >=
+    /// right.account` (else `LeavesInOrder`).
+    ///
+    /// Emits {ReportChallenged}.
+    function challengeOrder(uint256 epoch, LeafProof calldata left, LeafProof calldata right) external {
+        Report storage r = _requirePending(epoch);
+        _verifyLeaf(epoch, r, left);
+        _verifyLeaf(epoch, r, right);
+        if (right.position != left.position + 1 || left.siblings.length != right.siblings.length) {
+            revert NotAdjacent(left.position, right.position);
         }
-        uint256 actual = staking.stakeAt(account, snapshotTime(epoch));
-        if (actual == stake) revert LeafMatchesStake(epoch, account, stake);
-        emit ReportChallenged(epoch, msg.sender, account, stake, actual);
-        _rejectFrom(epoch);
+        if (left.account < right.account) revert LeavesInOrder(epoch, left.account, right.account);
+        _challenged(epoch, Lie.Order, right.account, left.position);
+    }
+
+    /// @notice Wrong count, with a real leaf: rejects a pending report by showing a leaf at a
+    ///         position `>= activeCount`, or on a path whose length is not the depth that
+    ///         `activeCount` implies.
+    ///
+    /// Requirements: pending report; the path reaches the root (`InvalidProof`); the position
+    /// or the length is wrong (else `CountMatches`).
+    ///
+    /// Emits {ReportChallenged}.
+    function challengeCount(uint256 epoch, LeafProof calldata leaf) external {
+        Report storage r = _requirePending(epoch);
+        _verifyLeaf(epoch, r, leaf);
+        uint256 count = r.activeCount;
+        uint256 length = leaf.siblings.length;
+        if (leaf.position < count && length == MerkleSumTree.depth(count)) {
+            revert CountMatches(epoch, leaf.position, length, count);
+        }
+        _challenged(epoch, Lie.Count, leaf.account, leaf.position);
+    }
+
+    /// @notice Wrong count, with an empty leaf: rejects a pending report by showing an empty
+    ///         leaf (hash 0, sum 0) at a position `< activeCount` (every position below the
+    ///         count holds a real leaf), or on a path whose length is not the implied depth.
+    ///
+    /// Requirements: pending report; the path reaches the root (`InvalidProof`); the position
+    /// or the length is wrong (else `CountMatches`).
+    ///
+    /// Emits {ReportChallenged}.
+    function challengeEmptyLeaf(uint256 epoch, uint256 position, MerkleSumTree.Node[] calldata siblings) external {
+        Report storage r = _requirePending(epoch);
+        (bool ok, bytes32 topHash,) = MerkleSumTree.top(0, 0, position, siblings);
+        if (!ok || topHash != r.activeRoot) revert InvalidProof(epoch, position);
+        uint256 count = r.activeCount;
+        if (position >= count && siblings.length == MerkleSumTree.depth(count)) {
+            revert CountMatches(epoch, position, siblings.length, count);
+        }
+        _challenged(epoch, Lie.Count, address(0), position);
+    }
+
+    /// @notice Omission: rejects a pending report of epoch `e` by showing that `account` made a
+    ///         metered call in `e-6 .. e` (an activity receipt), had a stake at the snapshot, and
+    ///         is not in the set: `bracket` holds the leaves at `p` and `p + 1` with
+    ///         `a_p < account < a_{p+1}`, or the first leaf (position 0) above it, or the last
+    ///         leaf (position `activeCount - 1`) below it, or nothing for an empty set.
+    ///
+    /// Requirements:
+    /// - pending report;
+    /// - `signature` is an EIP-712 `Activity(account, activityEpoch)` signed by a holder of
+    ///   `ACTIVITY_SIGNER_ROLE` (`InvalidReceipt`), `e - 6 <= activityEpoch <= e`
+    ///   (`ReceiptOutsideWindow`);
+    /// - `stakeAt(account, snapshot) > 0` (`NoStakeAtSnapshot`);
+    /// - the bracket's paths reach the root with the implied depth (`InvalidProof`) and show the
+    ///   account missing (`NotOmitted`).
+    ///
+    /// Emits {ReportChallenged}.
+    function challengeOmission(
+        uint256 epoch,
+        address account,
+        uint256 activityEpoch,
+        bytes calldata signature,
+        LeafProof[] calldata bracket
+    ) external {
+        Report storage r = _requirePending(epoch);
+        if (activityEpoch > epoch || activityEpoch + ACTIVITY_WINDOW_EPOCHS <= epoch) {
+            revert ReceiptOutsideWindow(epoch, activityEpoch);
+        }
+        address signer = ECDSA.recover(activityDigest(account, activityEpoch), signature);
+        if (!hasRole(ACTIVITY_SIGNER_ROLE, signer)) revert InvalidReceipt(signer);
+        if (staking.stakeAt(account, snapshotTime(epoch)) == 0) revert NoStakeAtSnapshot(epoch, account);
+        uint256 count = r.activeCount;
+        uint256 depth_ = MerkleSumTree.depth(count);
+        for (uint256 i = 0; i < bracket.length; ++i) {
+            _verifyLeaf(epoch, r, bracket[i]);
+            if (bracket[i].siblings.length != depth_) revert InvalidProof(epoch, bracket[i].position);
+        }
+        bool omitted = false;
+        if (bracket.length == 0) {
+            omitted = count == 0;
+        } else if (bracket.length == 1) {
+            LeafProof calldata only = bracket[0];
+            omitted = (only.position == 0 && account < only.account)
+                || (only.position + 1 == count && only.account < account);
+        } else if (bracket.length == 2) {
+            omitted = bracket[1].position == bracket[0].position + 1 && bracket[0].account < account
+                && account < bracket[1].account;
+        }
+        if (!omitted) revert NotOmitted(epoch, account);
+        _challenged(epoch, Lie.Omission, account, bracket.length == 0 ? 0 : bracket[0].position);
     }
 
     /// @notice Stops new reports.
@@ -400,34 +569,52 @@ contract EpochOracle is MinDelayAdminRules, Pausable, IEpochOracle {
         return (epoch + 1) * EPOCH_LENGTH - 1;
     }
 
-    /// @notice The StandardMerkleTree leaf of `(account, stake)`.
+    /// @notice Hash of the active-set leaf of `(account, stake)` (see `MerkleSumTree`).
     function leafHash(address account, uint256 stake) public pure returns (bytes32) {
-        return keccak256(bytes.concat(keccak256(abi.encode(account, stake))));
+        return MerkleSumTree.leafHash(account, stake);
+    }
+
+    /// @notice Depth of the active-set tree of a report with `activeCount` leaves.
+    function treeDepth(uint256 activeCount) external pure returns (uint256) {
+        return MerkleSumTree.depth(activeCount);
+    }
+
+    /// @notice The EIP-712 digest an activity signer signs for `Activity(account, epoch)`
+    ///         (domain: "VVV Activity", version "1", this chain, this contract).
+    function activityDigest(address account, uint256 epoch) public view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(ACTIVITY_TYPEHASH, account, epoch)));
     }
 
     /// @notice VCU of `account` for epoch `epoch`, from the report of `epoch - 1` (pending or
     ///         final, not rejected): `stake * capacity / totalActiveStake` when the proof shows
-    ///         `(account, stake)` in its root, else 0. With no valid report for `epoch - 1`,
+    ///         the leaf `(account, stake)` at `position < activeCount` in its tree, with the
+    ///         implied depth and a top sum equal to `totalActiveStake`, else 0. With no valid report for `epoch - 1`,
     ///         every staker counts: `stakeAt(account, snapshot) * lastCapacity / totalStakedAt(snapshot)`.
     ///         (Then the report of `epoch - 1` is missing or rejected, so `lastCapacity` is that
     ///         of the newest non-rejected report before it, or the initial capacity.)
     /// @param epoch The epoch whose allotment is asked.
     /// @param account The staker.
     /// @param stake The stake in the account's leaf.
-    /// @param proof The leaf's Merkle proof.
-    function vcuAllocation(uint256 epoch, address account, uint256 stake, bytes32[] calldata proof)
-        external
-        view
-        returns (uint256)
-    {
+    /// @param position The leaf's position in the tree (0-based, sorted by account).
+    /// @param siblings The sibling nodes (hash, sum) from the leaf up to the root.
+    function vcuAllocation(
+        uint256 epoch,
+        address account,
+        uint256 stake,
+        uint256 position,
+        MerkleSumTree.Node[] calldata siblings
+    ) external view returns (uint256) {
         if (epoch == 0) return 0;
         Report storage r = _reports[epoch - 1];
         if (epoch - 1 < _head.nextEpoch && r.postedAt != 0) {
+            uint256 count = r.activeCount;
+            if (stake == 0 || position >= count || siblings.length != MerkleSumTree.depth(count)) return 0;
+            (bool ok, bytes32 topHash, uint256 topSum) =
+                MerkleSumTree.top(MerkleSumTree.leafHash(account, stake), stake, position, siblings);
+            // every leaf that can be shown adds up to at most the top sum, so the allotments of
+            // the epoch add up to at most the capacity
             uint256 totalActive = r.totalActiveStake;
-            // a leaf above the total cannot be right: it would exceed the capacity alone
-            if (stake > totalActive || !MerkleProof.verifyCalldata(proof, r.activeRoot, leafHash(account, stake))) {
-                return 0;
-            }
+            if (!ok || topHash != r.activeRoot || topSum != totalActive) return 0;
             return Math.mulDiv(stake, r.capacity, totalActive);
         }
         uint256 snapshot = snapshotTime(epoch - 1);
@@ -438,6 +625,31 @@ contract EpochOracle is MinDelayAdminRules, Pausable, IEpochOracle {
     }
 
     // ---------------------------------------------------------------- internals
+
+    /// @dev The oracle's key and a receipt signer's must differ: a receipt signed by the oracle
+    ///      could not hold it to account for an omission.
+    function _grantRole(bytes32 role, address account) internal override returns (bool) {
+        if (
+            (role == ACTIVITY_SIGNER_ROLE && hasRole(ORACLE_ROLE, account))
+                || (role == ORACLE_ROLE && hasRole(ACTIVITY_SIGNER_ROLE, account))
+        ) revert OracleAndSignerMustDiffer(account);
+        return super._grantRole(role, account);
+    }
+
+    /// @dev Checks that `leaf`'s path reaches the root of the report of `epoch`; its top sum.
+    function _verifyLeaf(uint256 epoch, Report storage r, LeafProof calldata leaf) private view returns (uint256) {
+        (bool ok, bytes32 topHash, uint256 topSum) = MerkleSumTree.top(
+            MerkleSumTree.leafHash(leaf.account, leaf.stake), leaf.stake, leaf.position, leaf.siblings
+        );
+        if (!ok || topHash != r.activeRoot) revert InvalidProof(epoch, leaf.position);
+        return topSum;
+    }
+
+    /// @dev A successful challenge: the report and those after it are rejected.
+    function _challenged(uint256 epoch, Lie lie, address account, uint256 position) private {
+        emit ReportChallenged(epoch, msg.sender, lie, account, position);
+        _rejectFrom(epoch);
+    }
 
     /// @dev Rejects the (pending) report of `epoch` and every report after it: the head goes
     ///      back to `epoch`, with the capacity and finality time of the report before it. All

@@ -1,41 +1,41 @@
-"""EpochOracle: report rules, dispute window (reject, challenge), VCU allotments, and roots and
-proofs from @openzeppelin/merkle-tree (run with node) accepted on-chain."""
+"""EpochOracle: report rules, dispute window (reject, wrong-stake challenge), VCU allotments,
+the chain of reports (the capacity ratchet). The Merkle-sum tree and every challenge:
+test_sum_tree.py."""
 
-import json
-import subprocess
 from fractions import Fraction
-from pathlib import Path
 
 import ape
 import pytest
 
+from tests.contracts import test_sum_tree
+from tests.contracts.test_sum_tree import SumTree
 from tests.helpers import CAPACITY, DAY, E18, ZERO_ROOT, at, mine_at, post
-from vvv.oracle.merkle import StandardMerkleTree
 
-ROOT = Path(__file__).resolve().parents[2]
 WINDOW = 2 * 3_600
+# the fixtures `g` (genesis epoch) and `stakers` (alice 100, bob 300, carol 600 VVV) of the sum-tree tests
+g = test_sum_tree.g
+stakers = test_sum_tree.stakers
 
 
-@pytest.fixture
-def g(system):
-    return system.emissions.genesisEpoch()
+class tree_of:  # noqa: N801 (reads as the function it replaces)
+    """The honest sum tree of `entries` ((account, stake) pairs); `proof(i)` and `leaf(i)` are of
+    the i-th entry as given (the tree itself is sorted by account)."""
 
+    def __init__(self, entries):
+        self.entries = [(who.address, amount) for who, amount in entries]
+        self.tree = SumTree.honest(dict(self.entries))
+        self.root = self.tree.root
 
-@pytest.fixture
-def stakers(system, deployer, alice, bob, carol, g):
-    """alice 100, bob 300, carol 600 VVV staked before genesis (total 1,000 VVV)."""
-    for i, (who, amount) in enumerate(((alice, 100), (bob, 300), (carol, 600))):
-        at(g * DAY - 100 + 3 * i)
-        system.token.transfer(who, amount * E18, sender=deployer)
-        at(g * DAY - 99 + 3 * i)
-        system.token.approve(system.staking, amount * E18, sender=who)
-        at(g * DAY - 98 + 3 * i)
-        system.staking.stake(amount * E18, sender=who)
-    return {alice: 100 * E18, bob: 300 * E18, carol: 600 * E18}
+    def position(self, i: int) -> int:
+        return self.tree.leaves.index(self.entries[i])
 
+    def proof(self, i: int) -> tuple:
+        """(position, siblings) for vcuAllocation."""
+        return self.position(i), self.tree.siblings(self.position(i))
 
-def tree_of(entries):
-    return StandardMerkleTree.of([(who.address, amount) for who, amount in entries])
+    def leaf(self, i: int) -> tuple:
+        """LeafProof for the challenges."""
+        return self.tree.proof(self.position(i))
 
 
 # ------------------------------------------------------------------ posting rules
@@ -158,14 +158,14 @@ def test_challenge_with_wrong_stake_rejects(system, oracle, alice, bob, attacker
     at((g + 1) * DAY + 100)
     # a true leaf cannot reject it
     with ape.reverts(o.LeafMatchesStake, epoch=g, account=alice, stake=100 * E18):
-        o.challenge(g, alice, 100 * E18, tree.proof(0), sender=attacker)
+        o.challengeStake(g, tree.leaf(0), sender=attacker)
     # a leaf that is not in the root cannot either
-    with ape.reverts(o.InvalidProof, epoch=g, account=bob, stake=300 * E18):
-        o.challenge(g, bob, 300 * E18, tree.proof(1), sender=attacker)
-    tx = o.challenge(g, bob, 301 * E18, tree.proof(1), sender=attacker)
-    assert [
-        (e.epoch, e.challenger, e.account, e.claimedStake, e.actualStake) for e in tx.decode_logs(o.ReportChallenged)
-    ] == [(g, attacker, bob, 301 * E18, 300 * E18)]
+    with ape.reverts(o.InvalidProof, epoch=g, position=tree.position(1)):
+        o.challengeStake(g, (bob.address, 300 * E18, *tree.proof(1)), sender=attacker)
+    tx = o.challengeStake(g, tree.leaf(1), sender=attacker)
+    assert [(e.epoch, e.challenger, e.lie, e.account, e.position) for e in tx.decode_logs(o.ReportChallenged)] == [
+        (g, attacker, 0, bob, tree.position(1))
+    ]
     assert o.reportStatus(g) == 3
 
 
@@ -174,7 +174,7 @@ def test_challenge_after_window_fails(system, oracle, alice, bob, attacker, stak
     post(system, oracle, g, 0, (g + 1) * DAY + 60, root=tree.root, total=401 * E18, count=2)
     at((g + 1) * DAY + 60 + WINDOW)
     with ape.reverts(system.oracle.DisputeWindowClosed, epoch=g, finalAt=(g + 1) * DAY + 60 + WINDOW):
-        system.oracle.challenge(g, bob, 301 * E18, tree.proof(1), sender=attacker)
+        system.oracle.challengeStake(g, tree.leaf(1), sender=attacker)
     assert system.oracle.isFinal(g)
 
 
@@ -186,7 +186,7 @@ def test_challenge_sees_stake_at_snapshot_not_now(system, oracle, alice, bob, at
     post(system, oracle, g, 0, (g + 1) * DAY + 60, root=tree.root, total=400 * E18, count=2)
     at((g + 1) * DAY + 100)
     with ape.reverts(system.oracle.LeafMatchesStake, epoch=g, account=bob, stake=300 * E18):
-        system.oracle.challenge(g, bob, 300 * E18, tree.proof(1), sender=attacker)
+        system.oracle.challengeStake(g, tree.leaf(1), sender=attacker)
 
 
 # ------------------------------------------------------------------ allotments
@@ -199,13 +199,13 @@ def test_three_stakers_two_active(system, oracle, alice, bob, carol, stakers, g)
     tree = tree_of([(alice, 100 * E18), (bob, 300 * E18)])
     post(system, oracle, g, 0, (g + 1) * DAY + 60, root=tree.root, total=400 * E18, count=2)
     o = system.oracle
-    alice_vcu = o.vcuAllocation(g + 1, alice, 100 * E18, tree.proof(0))
-    bob_vcu = o.vcuAllocation(g + 1, bob, 300 * E18, tree.proof(1))
+    alice_vcu = o.vcuAllocation(g + 1, alice, 100 * E18, *tree.proof(0))
+    bob_vcu = o.vcuAllocation(g + 1, bob, 300 * E18, *tree.proof(1))
     assert alice_vcu == 45_370 * E18
     assert bob_vcu == 136_110 * E18
-    assert o.vcuAllocation(g + 1, carol, 600 * E18, tree.proof(0)) == 0
-    assert o.vcuAllocation(g + 1, carol, 600 * E18, []) == 0
-    assert o.vcuAllocation(g + 1, alice, 101 * E18, tree.proof(0)) == 0  # wrong stake
+    assert o.vcuAllocation(g + 1, carol, 600 * E18, *tree.proof(0)) == 0
+    assert o.vcuAllocation(g + 1, carol, 600 * E18, 0, []) == 0
+    assert o.vcuAllocation(g + 1, alice, 101 * E18, *tree.proof(0)) == 0  # wrong stake
     assert alice_vcu + bob_vcu <= CAPACITY
 
 
@@ -225,7 +225,7 @@ def test_allotments_floor_and_sum_below_capacity(system, oracle, deployer, alice
     tree = tree_of(list(amounts.items()))
     post(system, oracle, g, 0, (g + 1) * DAY + 60, root=tree.root, total=total, count=3)
     got = [
-        system.oracle.vcuAllocation(g + 1, who, amount, tree.proof(i))
+        system.oracle.vcuAllocation(g + 1, who, amount, *tree.proof(i))
         for i, (who, amount) in enumerate(amounts.items())
     ]
     for (_who, amount), vcu in zip(amounts.items(), got, strict=True):
@@ -240,75 +240,38 @@ def test_fallback_when_report_missing_or_rejected(system, oracle, guardian, alic
     mine_at((g + 1) * DAY + 10)
     expected = {alice: 18_148 * E18, bob: 54_444 * E18, carol: 108_888 * E18}
     for who, vcu in expected.items():
-        assert o.vcuAllocation(g + 1, who, 0, []) == vcu
+        assert o.vcuAllocation(g + 1, who, 0, 0, []) == vcu
     assert sum(expected.values()) == CAPACITY
     # a report whose root leaves carol out, then rejected: the fallback applies again
     tree = tree_of([(alice, 100 * E18), (bob, 300 * E18)])
     post(system, oracle, g, 0, (g + 1) * DAY + 60, root=tree.root, total=400 * E18, count=2)
-    assert o.vcuAllocation(g + 1, carol, 0, []) == 0
+    assert o.vcuAllocation(g + 1, carol, 0, 0, []) == 0
     at((g + 1) * DAY + 70)
     o.reject(g, sender=guardian)
     for who, vcu in expected.items():
-        assert o.vcuAllocation(g + 1, who, 0, []) == vcu
+        assert o.vcuAllocation(g + 1, who, 0, 0, []) == vcu
 
 
 def test_empty_active_set_gives_nobody_vcu(system, oracle, alice, stakers, g):
     post(system, oracle, g, 0, (g + 1) * DAY + 60)
-    assert system.oracle.vcuAllocation(g + 1, alice, 100 * E18, []) == 0
-    assert system.oracle.vcuAllocation(g + 1, alice, 0, []) == 0
+    assert system.oracle.vcuAllocation(g + 1, alice, 100 * E18, 0, []) == 0
+    assert system.oracle.vcuAllocation(g + 1, alice, 0, 0, []) == 0
 
 
-# ------------------------------------------------------------------ cross-implementation
-
-
-def oz_tree(entries):
-    """Root and proofs from @openzeppelin/merkle-tree, run with node."""
-    values = [[who.address, str(amount)] for who, amount in entries]
-    out = subprocess.run(
-        ["node", str(ROOT / "tools" / "oz_merkle.js")],
-        input=json.dumps({"values": values}),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(out.stdout)
-
-
-def test_openzeppelin_js_tree_accepted_by_vcu_allocation_and_challenge(
-    system, oracle, alice, bob, carol, attacker, stakers, g
-):
-    good = oz_tree([(alice, 100 * E18), (bob, 300 * E18), (carol, 600 * E18)])
-    assert good["root"] == StandardMerkleTree.of([(a.address, s) for a, s in stakers.items()]).root_hex
-    post(system, oracle, g, 0, (g + 1) * DAY + 60, root=good["root"], total=1_000 * E18, count=3)
-    o = system.oracle
-    # all active: 100/1000, 300/1000, 600/1000 of 181,480 VCU
-    assert o.vcuAllocation(g + 1, alice, 100 * E18, good["proofs"][0]) == 18_148 * E18
-    assert o.vcuAllocation(g + 1, bob, 300 * E18, good["proofs"][1]) == 54_444 * E18
-    assert o.vcuAllocation(g + 1, carol, 600 * E18, good["proofs"][2]) == 108_888 * E18
-
-    bad = oz_tree([(alice, 100 * E18), (bob, 300 * E18), (carol, 599 * E18)])
-    post(system, oracle, g + 1, 0, (g + 2) * DAY + 60, root=bad["root"], total=999 * E18, count=3)
-    at((g + 2) * DAY + 100)
-    with ape.reverts(o.LeafMatchesStake, epoch=g + 1, account=alice, stake=100 * E18):
-        o.challenge(g + 1, alice, 100 * E18, bad["proofs"][0], sender=attacker)
-    o.challenge(g + 1, carol, 599 * E18, bad["proofs"][2], sender=attacker)
-    assert o.reportStatus(g + 1) == 3
+# ------------------------------------------------------------------ proofs
 
 
 def test_inner_node_as_leaf_is_not_accepted(system, oracle, alice, bob, carol, attacker, stakers, g):
-    # The second-preimage trick: present an inner node's two children (64 bytes) as if they were
-    # (account, stake). The double-hashed leaf makes the proof fail.
+    # An inner node is not a leaf: started one level up (a path of the wrong length), it gives no
+    # allotment, and it cannot be opened as a leaf for a challenge.
     tree = tree_of([(alice, 100 * E18), (bob, 300 * E18), (carol, 600 * E18)])
     post(system, oracle, g, 0, (g + 1) * DAY + 60, root=tree.root, total=1_000 * E18, count=3)
-    # tree = [root, n1, leafA, leafB, leafC]: node 1 has children 3 and 4
-    left, right = sorted([tree.tree[3], tree.tree[4]])
-    fake_account = "0x" + left[12:].hex()
-    fake_stake = int.from_bytes(right, "big")
-    proof = [tree.tree[2]]
-    assert system.oracle.vcuAllocation(g + 1, fake_account, fake_stake, proof) == 0
+    inner, sibling = tree.tree.levels[1][0], tree.tree.levels[1][1]
+    fake_account = "0x" + inner[0][12:].hex()
+    assert system.oracle.vcuAllocation(g + 1, fake_account, inner[1], 0, [sibling]) == 0
     at((g + 1) * DAY + 100)
-    with ape.reverts(system.oracle.InvalidProof):
-        system.oracle.challenge(g, fake_account, fake_stake, proof, sender=attacker)
+    with ape.reverts(system.oracle.InvalidProof, epoch=g, position=0):
+        system.oracle.challengeStake(g, (fake_account, inner[1], 0, [sibling]), sender=attacker)
 
 
 # ------------------------------------------------------------------ admin bounds
@@ -366,12 +329,13 @@ def test_capacity_bounds_must_keep_last_capacity_reachable(system, deployer):
 
 
 def test_leaf_above_total_active_stake_gets_nothing(system, oracle, alice, bob, stakers, g):
-    # A faulty report: total 1 VVV but a leaf of 100 VVV. That leaf would get 100x the capacity;
-    # it gets 0 instead.
+    # A faulty report: total 1 VVV but leaves of 100 VVV and 1 wei. The leaves' paths add up to
+    # 100 VVV + 1 wei, not the report's total, so no leaf gets anything (and the lie is provable
+    # by challengeTotal).
     tree = tree_of([(alice, 100 * E18), (bob, 1)])
     post(system, oracle, g, 0, (g + 1) * DAY + 60, root=tree.root, total=E18, count=2)
-    assert system.oracle.vcuAllocation(g + 1, alice, 100 * E18, tree.proof(0)) == 0
-    assert system.oracle.vcuAllocation(g + 1, bob, 1, tree.proof(1)) == CAPACITY // E18
+    assert system.oracle.vcuAllocation(g + 1, alice, 100 * E18, *tree.proof(0)) == 0
+    assert system.oracle.vcuAllocation(g + 1, bob, 1, *tree.proof(1)) == 0
 
 
 # ------------------------------------------------------------------ the capacity chain (audit: capacity ratchet)
@@ -408,7 +372,7 @@ def test_rejected_catch_up_reports_never_ratchet_capacity(
     mine_at(t + 20)
     # fallback: 100/1000, 300/1000, 600/1000 of 181,480 VCU, for each of the epochs g+1..g+4
     for epoch in range(g + 1, g + 5):
-        assert [o.vcuAllocation(epoch, who, 0, []) for who in (alice, bob, carol)] == [
+        assert [o.vcuAllocation(epoch, who, 0, 0, []) for who in (alice, bob, carol)] == [
             18_148 * E18,
             54_444 * E18,
             108_888 * E18,

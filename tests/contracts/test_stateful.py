@@ -32,8 +32,8 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from tests.contracts.test_sum_tree import SumTree
 from tests.helpers import CAPACITY, DAY, E18, EPOCH_EMISSION, WEEK, at
-from vvv.oracle.merkle import StandardMerkleTree
 
 PROFILES = {
     "ci": {"max_examples": 10, "stateful_step_count": 30},
@@ -131,6 +131,10 @@ class System(RuleBasedStateMachine):
 
     def insufficient(self, payer, amount) -> bool:
         return amount > self.sys.token.balanceOf(payer)
+
+    def stake_at(self, account, epoch: int) -> int:
+        """The account's stake at the snapshot of the report of `epoch`."""
+        return self.sys.staking.stakeAt(account, (epoch + 1) * DAY - 1)
 
     def pending_of(self, who) -> int:
         return sum(r["amount"] for r in self.requests.values() if r["owner"] == who and not r["settled"])
@@ -357,7 +361,8 @@ class System(RuleBasedStateMachine):
             return None, []
         if wrong:  # one wei too many for the first; the last left out, so the total can still pass
             leaves = [(leaves[0][0], leaves[0][1] + 1)] + leaves[1:-1]
-        return StandardMerkleTree.of(leaves), leaves
+        tree = SumTree.honest(dict(leaves))  # sorted by account
+        return tree, tree.leaves
 
     def last_capacity(self) -> int:
         """The model's capacity of the newest non-rejected report (the initial one before any)."""
@@ -382,6 +387,7 @@ class System(RuleBasedStateMachine):
         tree, leaves = self.active_tree(wrong)
         total = sum(s for _, s in leaves)
         root, count = (tree.root, len(leaves)) if tree else (ZERO, 0)
+        wrong = wrong and any(s != self.sys.staking.stakeAt(a, (epoch + 1) * DAY - 1) for a, s in leaves)
         if not self.oracle_paused and epoch + 1 < self.epoch():  # two closed epochs wait: the later first
             self.tick()
             with ape.reverts(o.EpochOutOfOrder, epoch=epoch + 1, expected=epoch):
@@ -476,20 +482,23 @@ class System(RuleBasedStateMachine):
             return
         epoch = epochs[pick % len(epochs)]
         report = self.reports[epoch]
-        account, stake = report["leaves"][0]
-        proof = report["tree"].proof(0)
+        tree = report["tree"]
+        # the wrong leaf, or the first one of an honest tree
+        p = next((i for i, (a, s) in enumerate(tree.leaves) if s != self.stake_at(a, epoch)), 0)
+        account, stake = tree.leaves[p]
+        proof = tree.proof(p)
         self.tick()
         if report["status"] == "rejected":
             with ape.reverts(o.ReportAlreadyRejected, epoch=epoch):
-                o.challenge(epoch, account, stake, proof, sender=self.attacker)
+                o.challengeStake(epoch, proof, sender=self.attacker)
         elif self.now >= report["finalAt"]:
             with ape.reverts(o.DisputeWindowClosed, epoch=epoch, finalAt=report["finalAt"]):
-                o.challenge(epoch, account, stake, proof, sender=self.attacker)
+                o.challengeStake(epoch, proof, sender=self.attacker)
         elif not report["wrong"]:
             with ape.reverts(o.LeafMatchesStake, epoch=epoch, account=account, stake=stake):
-                o.challenge(epoch, account, stake, proof, sender=self.attacker)
+                o.challengeStake(epoch, proof, sender=self.attacker)
         else:
-            o.challenge(epoch, account, stake, proof, sender=self.attacker)
+            o.challengeStake(epoch, proof, sender=self.attacker)
             self.reject_from(epoch)
 
     @precondition(lambda self: self.next_epoch < self.epoch() and not self.oracle_paused)
@@ -639,10 +648,10 @@ class System(RuleBasedStateMachine):
         if report is not None and report["status"] == "posted" and report["tree"] is not None:
             tree = report["tree"]
             total = sum(
-                o.vcuAllocation(epoch, acc, st_, tree.proof(i)) for i, (acc, st_) in enumerate(report["leaves"])
+                o.vcuAllocation(epoch, acc, st_, i, tree.siblings(i)) for i, (acc, st_) in enumerate(report["leaves"])
             )
         else:
-            total = sum(o.vcuAllocation(epoch, a, 0, []) for a in self.stakers)
+            total = sum(o.vcuAllocation(epoch, a, 0, 0, []) for a in self.holders)
         live = report is not None and report["status"] == "posted"
         assert total <= (report["capacity"] if live else o.lastCapacity())
 
