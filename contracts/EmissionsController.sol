@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {AccessControlDefaultAdminRules} from
-    "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {BitMaps} from "@openzeppelin/contracts/utils/structs/BitMaps.sol";
 import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {IVVVMintable, IVVVStaking, IEpochOracle} from "./interfaces/IVVV.sol";
+import {MinDelayAdminRules} from "./access/MinDelayAdminRules.sol";
 
 /// @title EmissionsController
 /// @notice Mints each UTC day's VVV emission once, and splits it between the stakers (streamed
@@ -17,7 +16,7 @@ import {IVVVMintable, IVVVStaking, IEpochOracle} from "./interfaces/IVVV.sol";
 ///      to the magnitude of the change (so 8000 - 6000*u/5000 and 2000 + 6000*(u-5000)/5000 for
 ///      the default curve, as the seed writes them). A new curve applies from the next epoch
 ///      on, never to an epoch that has started, so closed epochs keep the curve they ran under.
-contract EmissionsController is AccessControlDefaultAdminRules {
+contract EmissionsController is MinDelayAdminRules {
     using BitMaps for BitMaps.BitMap;
     using Checkpoints for Checkpoints.Trace208;
 
@@ -31,8 +30,6 @@ contract EmissionsController is AccessControlDefaultAdminRules {
     uint256 public constant BPS = 10_000;
     /// @notice Full epochs after an epoch's end with no final report before the fallback applies.
     uint256 public constant FALLBACK_DELAY_EPOCHS = 2;
-    /// @notice Smallest delay of a default admin transfer.
-    uint256 public constant MIN_ADMIN_DELAY = 1 days;
 
     /// @notice The VVV token (this contract is its only minter).
     IVVVMintable public immutable token;
@@ -76,16 +73,15 @@ contract EmissionsController is AccessControlDefaultAdminRules {
     error AlreadyDistributed(uint256 epoch);
     /// @notice The epoch's report is missing or not final, and the fallback time has not come.
     error ReportNotFinal(uint256 epoch, uint256 fallbackTime);
+    /// @notice The fallback time has come but the epoch's report is pending: its dispute window
+    ///         (until `finalAt`) decides, final or rejected, never the fallback.
+    error ReportPending(uint256 epoch, uint256 finalAt);
     /// @notice Utilization above 10,000 bps.
     error InvalidUtilization(uint256 utilizationBps);
     /// @notice The curve's points are not a valid curve.
     error InvalidCurve(uint256 y0, uint256 x1, uint256 y1, uint256 y2);
-    /// @notice An address is zero.
-    error ZeroAddress();
     /// @notice The genesis epoch is not in the future.
     error InvalidGenesisEpoch(uint256 genesisEpoch, uint256 currentEpoch);
-    /// @notice The admin transfer delay is below MIN_ADMIN_DELAY.
-    error AdminDelayTooShort(uint256 adminDelay);
 
     /// @param token_ The VVV token.
     /// @param staking_ The staking contract.
@@ -102,7 +98,7 @@ contract EmissionsController is AccessControlDefaultAdminRules {
         address admin,
         uint48 adminDelay,
         uint256 genesisEpoch_
-    ) AccessControlDefaultAdminRules(adminDelay, admin) {
+    ) MinDelayAdminRules(adminDelay, admin) {
         if (
             address(token_) == address(0) || address(staking_) == address(0) || address(oracle_) == address(0)
                 || treasury_ == address(0)
@@ -110,7 +106,6 @@ contract EmissionsController is AccessControlDefaultAdminRules {
         if (genesisEpoch_ <= block.timestamp / EPOCH_LENGTH) {
             revert InvalidGenesisEpoch(genesisEpoch_, block.timestamp / EPOCH_LENGTH);
         }
-        if (adminDelay < MIN_ADMIN_DELAY) revert AdminDelayTooShort(adminDelay);
         token = token_;
         staking = staking_;
         oracle = oracle_;
@@ -122,7 +117,17 @@ contract EmissionsController is AccessControlDefaultAdminRules {
     /// @notice Mints epoch `epoch`'s emission and splits it by the epoch's final utilization.
     ///         Anyone may call it, once per closed epoch at or after genesis, in any order.
     ///         With no final report `FALLBACK_DELAY_EPOCHS` full epochs after the epoch ended,
-    ///         utilization 0 is used (stakers get the most).
+    ///         utilization 0 is used (stakers get the most), unless a report of the epoch is
+    ///         pending then: its window decides (final: its utilization; rejected: the fallback).
+    ///
+    /// Requirements:
+    /// - `epoch` is at or after `genesisEpoch()` (`EpochBeforeGenesis`), closed (`EpochNotClosed`)
+    ///   and not distributed yet (`AlreadyDistributed`);
+    /// - its report is final, or the fallback time `(epoch + 3) * 86400` has come
+    ///   (`ReportNotFinal`) and no report of the epoch is pending (`ReportPending`).
+    ///
+    /// Emits a {Distributed} event (and the token's {Transfer}s, the staking contract's
+    /// {RewardsNotified}).
     /// @param epoch The epoch (UTC day number).
     function distribute(uint256 epoch) external {
         if (epoch < _genesisEpoch) revert EpochBeforeGenesis(epoch, _genesisEpoch);
@@ -130,11 +135,12 @@ contract EmissionsController is AccessControlDefaultAdminRules {
         if (epoch >= current) revert EpochNotClosed(epoch, current);
         if (_distributed.get(epoch)) revert AlreadyDistributed(epoch);
 
-        (bool isFinal, uint256 utilizationBps) = oracle.finalUtilization(epoch);
+        (IEpochOracle.Status status, uint256 utilizationBps, uint256 finalAt) = oracle.utilizationOf(epoch);
         bool fallbackUsed = false;
-        if (!isFinal) {
+        if (status != IEpochOracle.Status.Final) {
             uint256 fallbackTime = (epoch + 1 + FALLBACK_DELAY_EPOCHS) * EPOCH_LENGTH;
             if (block.timestamp < fallbackTime) revert ReportNotFinal(epoch, fallbackTime);
+            if (status == IEpochOracle.Status.Pending) revert ReportPending(epoch, finalAt);
             utilizationBps = 0;
             fallbackUsed = true;
         }
@@ -155,6 +161,12 @@ contract EmissionsController is AccessControlDefaultAdminRules {
     /// @notice Sets the split curve from the next epoch on: stakers' share y0 at 0%, y1 at x1,
     ///         y2 at 100% utilization. Each share <= 10,000 bps and 0 < x1 < 10,000. Epochs that
     ///         have started keep their curve, distributed or not.
+    ///
+    /// Requirements:
+    /// - the caller holds `DEFAULT_ADMIN_ROLE`;
+    /// - the points make a valid curve (`InvalidCurve`).
+    ///
+    /// Emits a {CurveUpdated} event.
     /// @param y0 Stakers' share (bps) at 0% utilization.
     /// @param x1 Utilization (bps) of the middle point.
     /// @param y1 Stakers' share (bps) at x1.

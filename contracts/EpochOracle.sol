@@ -1,28 +1,45 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {AccessControlDefaultAdminRules} from
-    "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
-import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
+import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
+import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {IVVVStaking, IEpochOracle} from "./interfaces/IVVV.sol";
+import {MinDelayAdminRules} from "./access/MinDelayAdminRules.sol";
+import {MerkleSumTree} from "./utils/MerkleSumTree.sol";
 
 /// @title EpochOracle
 /// @notice Daily reports of the off-chain oracle: epoch `e`'s utilization (drives its emission
 ///         split) and, for the VCU allotments of epoch `e+1`, the capacity and a Merkle root of
 ///         the API-active stakers with their stake at the snapshot `(e+1)*86400 - 1`.
-/// @dev A report is pending for `disputeWindow` after it is posted, then final. During the
-///      window the guardian can reject it, and anyone can reject it with a leaf of the root whose
-///      stake differs from the staking contract's checkpoint. A rejected report can be posted
-///      again, corrected; nothing else is ever overwritten. Leaves are OpenZeppelin
-///      StandardMerkleTree leaves of `(address account, uint256 stake)`.
-contract EpochOracle is AccessControlDefaultAdminRules, Pausable, IEpochOracle {
+/// @dev A report is pending for `disputeWindow` after it is posted, then final. The active set
+///      is a sorted Merkle-sum tree (`MerkleSumTree`), so that every field of the report can be
+///      proven wrong by anyone: during the window the guardian can reject a report, and anyone
+///      can reject it with a proof of a lie (`challengeStake`, `challengeTotal`,
+///      `challengeOrder`, `challengeCount`, `challengeOmission`; the last with an EIP-712
+///      activity receipt signed by a holder of `ACTIVITY_SIGNER_ROLE`).
+///
+///      Reports form a chain: each report's capacity is checked against the one before it. So a
+///      rejected report takes the reports posted after it down with it (they are all still
+///      pending: a report never becomes final before the one before it), the chain's head goes
+///      back to the rejected epoch, and the oracle posts from there again. This keeps two rules
+///      whatever order reports are posted and rejected in: `lastCapacity` is the capacity of the
+///      newest non-rejected report (or the initial one), and every non-rejected report is within
+///      the allowed step of the non-rejected report before it. A rejected report's slot is
+///      overwritten when its epoch is posted again; nothing else is ever overwritten.
+contract EpochOracle is MinDelayAdminRules, Pausable, EIP712, IEpochOracle {
     /// @notice Posts reports.
     bytes32 public constant ORACLE_ROLE = keccak256("ORACLE_ROLE");
     /// @notice Rejects reports during their dispute window, pauses and unpauses.
     bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
+    /// @notice Signs activity receipts (the API side's key; never the oracle's).
+    bytes32 public constant ACTIVITY_SIGNER_ROLE = keccak256("ACTIVITY_SIGNER_ROLE");
+    /// @notice EIP-712 type of an activity receipt: `account` made a metered call in `epoch`.
+    bytes32 public constant ACTIVITY_TYPEHASH = keccak256("Activity(address account,uint256 epoch)");
+    /// @notice Epochs of activity that count for a report of epoch `e`: `e-6 .. e`.
+    uint256 public constant ACTIVITY_WINDOW_EPOCHS = 7;
 
     /// @notice Length of an epoch: one UTC day.
     uint256 public constant EPOCH_LENGTH = 1 days;
@@ -33,16 +50,9 @@ contract EpochOracle is AccessControlDefaultAdminRules, Pausable, IEpochOracle {
     uint256 public constant MAX_DISPUTE_WINDOW = 1 days;
     /// @notice Largest allowed per-report capacity change bound (bps of the last capacity).
     uint256 public constant MAX_CAPACITY_CHANGE_LIMIT_BPS = 10_000;
-    /// @notice Smallest delay of a default admin transfer.
-    uint256 public constant MIN_ADMIN_DELAY = 1 days;
 
-    enum Status {
-        None,
-        Pending,
-        Final,
-        Rejected
-    }
-
+    /// @dev A report in three slots. It is rejected when its epoch is at or after the head's
+    ///      `nextEpoch` (see the contract's notes), so it needs no flag of its own.
     struct Report {
         bytes32 activeRoot;
         uint128 capacity;
@@ -51,7 +61,33 @@ contract EpochOracle is AccessControlDefaultAdminRules, Pausable, IEpochOracle {
         uint64 activeCount;
         uint48 postedAt;
         uint48 finalAt;
-        bool rejected;
+    }
+
+    /// @notice The lie a successful challenge proved.
+    enum Lie {
+        Stake,
+        Total,
+        Order,
+        Count,
+        Omission
+    }
+
+    /// @notice A leaf of the active-set tree and its proof: `position` and the sibling nodes
+    ///         from the leaf up (see `MerkleSumTree`).
+    struct LeafProof {
+        address account;
+        uint256 stake;
+        uint256 position;
+        MerkleSumTree.Node[] siblings;
+    }
+
+    /// @dev The head of the chain of reports, one slot: nextEpoch (64 bits) | lastCapacity (128)
+    ///      | lastFinalAt (48). `lastCapacity` and `lastFinalAt` are those of the report of
+    ///      `nextEpoch - 1` (the initial capacity and 0 before any report).
+    struct Head {
+        uint64 nextEpoch;
+        uint128 lastCapacity;
+        uint48 lastFinalAt;
     }
 
     /// @notice The staking contract whose checkpoints the reports commit to.
@@ -59,11 +95,11 @@ contract EpochOracle is AccessControlDefaultAdminRules, Pausable, IEpochOracle {
     /// @notice First epoch that can be reported.
     uint256 public immutable firstEpoch;
 
+    /// @notice Capacity before any report.
+    uint256 public immutable initialCapacity;
+
     mapping(uint256 epoch => Report) private _reports;
-    uint256 private _nextEpoch;
-    uint256 private _lastCapacity;
-    /// @dev Capacity before the newest report, restored if that report is rejected.
-    uint256 private _previousCapacity;
+    Head private _head;
     uint256 private _disputeWindow;
     uint256 private _minCapacity;
     uint256 private _maxCapacity;
@@ -81,10 +117,14 @@ contract EpochOracle is AccessControlDefaultAdminRules, Pausable, IEpochOracle {
     );
     /// @notice The guardian rejected the report of `epoch`.
     event ReportRejected(uint256 indexed epoch, address indexed guardian);
-    /// @notice `challenger` proved that the report of `epoch` holds `account` with `claimedStake`
-    ///         while its stake at the snapshot was `actualStake`; the report is rejected.
+    /// @notice The reports of `fromEpoch .. toEpoch` were rejected with the report before them
+    ///         (their capacities were checked against it); the oracle posts them again.
+    event ReportsVoided(uint256 indexed fromEpoch, uint256 toEpoch);
+    /// @notice `challenger` proved `lie` in the report of `epoch` (about `account`, at leaf
+    ///         `position` of the tree; for an omission, the omitted account and the position of
+    ///         the first bracketing leaf); the report is rejected.
     event ReportChallenged(
-        uint256 indexed epoch, address indexed challenger, address account, uint256 claimedStake, uint256 actualStake
+        uint256 indexed epoch, address indexed challenger, Lie indexed lie, address account, uint256 position
     );
     /// @notice The dispute window changed (applies to reports posted from now on).
     event DisputeWindowUpdated(uint256 disputeWindow);
@@ -113,14 +153,36 @@ contract EpochOracle is AccessControlDefaultAdminRules, Pausable, IEpochOracle {
     error ReportAlreadyRejected(uint256 epoch);
     /// @notice The report's dispute window is over.
     error DisputeWindowClosed(uint256 epoch, uint256 finalAt);
-    /// @notice The proof does not show the leaf in the report's root.
-    error InvalidProof(uint256 epoch, address account, uint256 stake);
-    /// @notice The leaf's stake matches the checkpoint: the challenge fails.
+    /// @notice The proof does not lead from the leaf at `position` to the report's root.
+    error InvalidProof(uint256 epoch, uint256 position);
+    /// @notice The leaf's stake matches the checkpoint and is not 0: the challenge fails.
     error LeafMatchesStake(uint256 epoch, address account, uint256 stake);
-    /// @notice A parameter is outside its bounds.
-    error InvalidParameter();
-    /// @notice An address is zero.
-    error ZeroAddress();
+    /// @notice The path's top sum equals `totalActiveStake`: the challenge fails.
+    error TotalMatches(uint256 epoch, uint256 totalActiveStake);
+    /// @notice The two leaves are not at positions `p` and `p + 1`.
+    error NotAdjacent(uint256 leftPosition, uint256 rightPosition);
+    /// @notice The two leaves are strictly ascending: the challenge fails.
+    error LeavesInOrder(uint256 epoch, address left, address right);
+    /// @notice The leaf is where `activeCount` says it may be, on a path of the right length.
+    error CountMatches(uint256 epoch, uint256 position, uint256 pathLength, uint256 activeCount);
+    /// @notice The receipt's signer does not hold ACTIVITY_SIGNER_ROLE.
+    error InvalidReceipt(address signer);
+    /// @notice The receipt's epoch is outside `epoch - 6 .. epoch`.
+    error ReceiptOutsideWindow(uint256 epoch, uint256 activityEpoch);
+    /// @notice The account had no stake at the snapshot: leaving it out is right.
+    error NoStakeAtSnapshot(uint256 epoch, address account);
+    /// @notice The leaves given do not show `account` missing from the set.
+    error NotOmitted(uint256 epoch, address account);
+    /// @notice The oracle's key cannot sign receipts, nor a receipt signer post reports.
+    error OracleAndSignerMustDiffer(address account);
+    /// @notice The first epoch must be after epoch 0.
+    error InvalidFirstEpoch(uint256 firstEpoch);
+    /// @notice The dispute window is outside [MIN_DISPUTE_WINDOW, MAX_DISPUTE_WINDOW].
+    error InvalidDisputeWindow(uint256 disputeWindow, uint256 minimum, uint256 maximum);
+    /// @notice Capacity bounds need 0 < min <= max < 2^128 and 0 < maxChangeBps <= 10,000.
+    error InvalidCapacityBounds(uint256 minCapacity, uint256 maxCapacity, uint256 maxChangeBps);
+    /// @notice New capacity bounds must keep the last capacity reachable.
+    error LastCapacityOutOfBounds(uint256 lastCapacity, uint256 minCapacity, uint256 maxCapacity);
 
     /// @param staking_ The staking contract.
     /// @param admin The default admin.
@@ -128,7 +190,7 @@ contract EpochOracle is AccessControlDefaultAdminRules, Pausable, IEpochOracle {
     /// @param oracle Holder of ORACLE_ROLE.
     /// @param guardian Holder of GUARDIAN_ROLE.
     /// @param firstEpoch_ First epoch that can be reported (the emissions' genesis epoch).
-    /// @param initialCapacity Capacity (VCU, 18 decimals) before any report; also the fallback's.
+    /// @param initialCapacity_ Capacity (VCU, 18 decimals) before any report; also the fallback's.
     /// @param minCapacity Lowest capacity a report may carry.
     /// @param maxCapacity Highest capacity a report may carry.
     /// @param maxCapacityChangeBps Largest change of capacity from one report to the next (bps).
@@ -140,32 +202,45 @@ contract EpochOracle is AccessControlDefaultAdminRules, Pausable, IEpochOracle {
         address oracle,
         address guardian,
         uint256 firstEpoch_,
-        uint256 initialCapacity,
+        uint256 initialCapacity_,
         uint256 minCapacity,
         uint256 maxCapacity,
         uint256 maxCapacityChangeBps,
         uint256 disputeWindow_
-    ) AccessControlDefaultAdminRules(adminDelay, admin) {
+    ) MinDelayAdminRules(adminDelay, admin) EIP712("VVV Activity", "1") {
         if (address(staking_) == address(0) || oracle == address(0) || guardian == address(0)) revert ZeroAddress();
-        if (firstEpoch_ == 0 || adminDelay < MIN_ADMIN_DELAY) revert InvalidParameter();
+        if (firstEpoch_ == 0) revert InvalidFirstEpoch(firstEpoch_);
         staking = staking_;
         firstEpoch = firstEpoch_;
-        _nextEpoch = firstEpoch_;
         _grantRole(ORACLE_ROLE, oracle);
         _grantRole(GUARDIAN_ROLE, guardian);
         _setCapacityBounds(minCapacity, maxCapacity, maxCapacityChangeBps);
-        if (initialCapacity < minCapacity || initialCapacity > maxCapacity) {
-            revert CapacityOutOfBounds(initialCapacity, minCapacity, maxCapacity);
+        if (initialCapacity_ < minCapacity || initialCapacity_ > maxCapacity) {
+            revert CapacityOutOfBounds(initialCapacity_, minCapacity, maxCapacity);
         }
-        _lastCapacity = initialCapacity;
-        _previousCapacity = initialCapacity;
+        initialCapacity = initialCapacity_;
+        _head = Head({nextEpoch: SafeCast.toUint64(firstEpoch_), lastCapacity: uint128(initialCapacity_), lastFinalAt: 0});
         _setDisputeWindow(disputeWindow_);
     }
 
     // ---------------------------------------------------------------- oracle
 
-    /// @notice Posts the report of closed epoch `epoch`: the next unreported epoch, or a
-    ///         rejected one again (corrected). Checks every bound that can be checked on-chain.
+    /// @notice Posts the report of closed epoch `epoch`: the next epoch of the chain (after a
+    ///         rejection, the rejected epoch again, corrected). Checks every bound that can be
+    ///         checked on-chain. The report is final at `max(now + disputeWindow, finalAt of the
+    ///         report before it)`: never before the report before it.
+    ///
+    /// Requirements:
+    /// - the caller holds `ORACLE_ROLE`, and the oracle is not paused (`EnforcedPause`);
+    /// - `epoch` is closed (`EpochNotClosed`) and is `nextEpochToReport()` (`ReportExists` for an
+    ///   epoch with a live report, else `EpochOutOfOrder`);
+    /// - `utilizationBps <= 10000` (`InvalidUtilization`);
+    /// - root, total and count all zero or all non-zero (`InconsistentActiveSet`);
+    /// - `capacity` within the admin's bounds (`CapacityOutOfBounds`) and within
+    ///   `maxCapacityChangeBps` of `lastCapacity()` (`CapacityChangeTooLarge`);
+    /// - `totalActiveStake <= totalStakedAt(snapshotTime(epoch))` (`ActiveStakeTooHigh`).
+    ///
+    /// Emits a {ReportPosted} event.
     /// @param epoch The reported epoch.
     /// @param utilizationBps Epoch `epoch`'s VCU consumed / capacity, in bps (<= 10,000).
     /// @param capacity VCU capacity (18 decimals) of epoch `epoch + 1`.
@@ -182,22 +257,21 @@ contract EpochOracle is AccessControlDefaultAdminRules, Pausable, IEpochOracle {
     ) external onlyRole(ORACLE_ROLE) whenNotPaused {
         uint256 current = block.timestamp / EPOCH_LENGTH;
         if (epoch >= current) revert EpochNotClosed(epoch, current);
-        Report storage slot = _reports[epoch];
-        uint256 next = _nextEpoch;
-        if (slot.postedAt != 0) {
-            if (!slot.rejected) revert ReportExists(epoch);
-        } else if (epoch != next) {
+        Head memory head = _head;
+        uint256 next = head.nextEpoch;
+        if (epoch != next) {
+            if (epoch < next && _reports[epoch].postedAt != 0) revert ReportExists(epoch);
             revert EpochOutOfOrder(epoch, next);
         }
         if (utilizationBps > BPS) revert InvalidUtilization(utilizationBps);
         if ((activeRoot == bytes32(0)) != (totalActiveStake == 0) || (totalActiveStake == 0) != (activeCount == 0)) {
             revert InconsistentActiveSet(activeRoot, totalActiveStake, activeCount);
         }
-        _checkCapacity(capacity);
+        _checkCapacity(capacity, head.lastCapacity);
         uint256 staked = staking.totalStakedAt(snapshotTime(epoch));
         if (totalActiveStake > staked) revert ActiveStakeTooHigh(totalActiveStake, staked);
 
-        uint256 finalAt = block.timestamp + _disputeWindow;
+        uint256 finalAt = Math.max(block.timestamp + _disputeWindow, head.lastFinalAt);
         _reports[epoch] = Report({
             activeRoot: activeRoot,
             capacity: SafeCast.toUint128(capacity),
@@ -205,45 +279,171 @@ contract EpochOracle is AccessControlDefaultAdminRules, Pausable, IEpochOracle {
             utilizationBps: uint16(utilizationBps),
             activeCount: SafeCast.toUint64(activeCount),
             postedAt: SafeCast.toUint48(block.timestamp),
-            finalAt: SafeCast.toUint48(finalAt),
-            rejected: false
+            finalAt: SafeCast.toUint48(finalAt)
         });
-        if (epoch == next) {
-            _nextEpoch = next + 1;
-            _previousCapacity = _lastCapacity;
-            _lastCapacity = capacity;
-        } else if (epoch + 1 == next) {
-            _lastCapacity = capacity; // the newest report, posted again
-        }
+        _head = Head({
+            nextEpoch: SafeCast.toUint64(next + 1),
+            lastCapacity: uint128(capacity),
+            lastFinalAt: uint48(finalAt)
+        });
         emit ReportPosted(epoch, utilizationBps, capacity, activeRoot, totalActiveStake, activeCount, finalAt);
     }
 
     // ---------------------------------------------------------------- disputes
 
-    /// @notice Rejects a pending report (guardian, during its dispute window).
+    /// @notice Rejects a pending report (guardian, during its dispute window), and with it the
+    ///         reports posted after it.
+    ///
+    /// Requirements:
+    /// - the caller holds `GUARDIAN_ROLE`;
+    /// - the report is pending: posted (`NoReport`), not rejected (`ReportAlreadyRejected`), in
+    ///   its window (`DisputeWindowClosed`).
+    ///
+    /// Emits a {ReportRejected} event, and {ReportsVoided} when later reports go with it.
     /// @param epoch The report's epoch.
     function reject(uint256 epoch) external onlyRole(GUARDIAN_ROLE) {
-        _requirePending(epoch).rejected = true;
-        _restoreCapacity(epoch);
+        _requirePending(epoch);
         emit ReportRejected(epoch, msg.sender);
+        _rejectFrom(epoch);
     }
 
-    /// @notice Rejects a pending report by showing a leaf of its root whose stake differs from
-    ///         `stakeAt(account, snapshot)`. Anyone may call it during the dispute window.
-    /// @param epoch The report's epoch.
-    /// @param account The leaf's account.
-    /// @param stake The leaf's stake.
-    /// @param proof Merkle proof of the leaf in the report's root.
-    function challenge(uint256 epoch, address account, uint256 stake, bytes32[] calldata proof) external {
+    /// @notice Wrong stake: rejects a pending report by showing a leaf whose stake differs from
+    ///         `stakeAt(account, snapshot)`, or is 0. Anyone may call it during the window.
+    ///
+    /// Requirements:
+    /// - the report is pending (`NoReport`, `ReportAlreadyRejected`, `DisputeWindowClosed`);
+    /// - `leaf`'s path reaches the report's root (`InvalidProof`);
+    /// - its stake is 0 or differs from the checkpoint (else `LeafMatchesStake`).
+    ///
+    /// Emits {ReportChallenged} (and {ReportsVoided} when later reports go with it).
+    function challengeStake(uint256 epoch, LeafProof calldata leaf) external {
         Report storage r = _requirePending(epoch);
-        if (!MerkleProof.verifyCalldata(proof, r.activeRoot, leafHash(account, stake))) {
-            revert InvalidProof(epoch, account, stake);
+        _verifyLeaf(epoch, r, leaf);
+        uint256 actual = staking.stakeAt(leaf.account, snapshotTime(epoch));
+        if (leaf.stake == actual && actual != 0) revert LeafMatchesStake(epoch, leaf.account, leaf.stake);
+        _challenged(epoch, Lie.Stake, leaf.account, leaf.position);
+    }
+
+    /// @notice Wrong total: rejects a pending report by showing a leaf whose path adds up to a
+    ///         top sum other than `totalActiveStake`.
+    ///
+    /// Requirements: pending report; `leaf`'s path reaches the root (`InvalidProof`); its top
+    /// sum differs from `totalActiveStake` (else `TotalMatches`).
+    ///
+    /// Emits {ReportChallenged}.
+    function challengeTotal(uint256 epoch, LeafProof calldata leaf) external {
+        Report storage r = _requirePending(epoch);
+        uint256 topSum = _verifyLeaf(epoch, r, leaf);
+        if (topSum == r.totalActiveStake) revert TotalMatches(epoch, topSum);
+        _challenged(epoch, Lie.Total, leaf.account, leaf.position);
+    }
+
+    /// @notice Wrong order or duplicate: rejects a pending report by showing the leaves at
+    ///         positions `p` and `p + 1` whose accounts are not strictly ascending.
+    ///
+    /// Requirements: pending report; both paths reach the root (`InvalidProof`); positions
+    /// `p`, `p + 1` on paths of the same length (`NotAdjacent`); `left.account >=
+    /// right.account` (else `LeavesInOrder`).
+    ///
+    /// Emits {ReportChallenged}.
+    function challengeOrder(uint256 epoch, LeafProof calldata left, LeafProof calldata right) external {
+        Report storage r = _requirePending(epoch);
+        _verifyLeaf(epoch, r, left);
+        _verifyLeaf(epoch, r, right);
+        if (right.position != left.position + 1 || left.siblings.length != right.siblings.length) {
+            revert NotAdjacent(left.position, right.position);
         }
-        uint256 actual = staking.stakeAt(account, snapshotTime(epoch));
-        if (actual == stake) revert LeafMatchesStake(epoch, account, stake);
-        r.rejected = true;
-        _restoreCapacity(epoch);
-        emit ReportChallenged(epoch, msg.sender, account, stake, actual);
+        if (left.account < right.account) revert LeavesInOrder(epoch, left.account, right.account);
+        _challenged(epoch, Lie.Order, right.account, left.position);
+    }
+
+    /// @notice Wrong count, with a real leaf: rejects a pending report by showing a leaf at a
+    ///         position `>= activeCount`, or on a path whose length is not the depth that
+    ///         `activeCount` implies.
+    ///
+    /// Requirements: pending report; the path reaches the root (`InvalidProof`); the position
+    /// or the length is wrong (else `CountMatches`).
+    ///
+    /// Emits {ReportChallenged}.
+    function challengeCount(uint256 epoch, LeafProof calldata leaf) external {
+        Report storage r = _requirePending(epoch);
+        _verifyLeaf(epoch, r, leaf);
+        uint256 count = r.activeCount;
+        uint256 length = leaf.siblings.length;
+        if (leaf.position < count && length == MerkleSumTree.depth(count)) {
+            revert CountMatches(epoch, leaf.position, length, count);
+        }
+        _challenged(epoch, Lie.Count, leaf.account, leaf.position);
+    }
+
+    /// @notice Wrong count, with an empty leaf: rejects a pending report by showing an empty
+    ///         leaf (hash 0, sum 0) at a position `< activeCount` (every position below the
+    ///         count holds a real leaf), or on a path whose length is not the implied depth.
+    ///
+    /// Requirements: pending report; the path reaches the root (`InvalidProof`); the position
+    /// or the length is wrong (else `CountMatches`).
+    ///
+    /// Emits {ReportChallenged}.
+    function challengeEmptyLeaf(uint256 epoch, uint256 position, MerkleSumTree.Node[] calldata siblings) external {
+        Report storage r = _requirePending(epoch);
+        (bool ok, bytes32 topHash,) = MerkleSumTree.top(0, 0, position, siblings);
+        if (!ok || topHash != r.activeRoot) revert InvalidProof(epoch, position);
+        uint256 count = r.activeCount;
+        if (position >= count && siblings.length == MerkleSumTree.depth(count)) {
+            revert CountMatches(epoch, position, siblings.length, count);
+        }
+        _challenged(epoch, Lie.Count, address(0), position);
+    }
+
+    /// @notice Omission: rejects a pending report of epoch `e` by showing that `account` made a
+    ///         metered call in `e-6 .. e` (an activity receipt), had a stake at the snapshot, and
+    ///         is not in the set: `bracket` holds the leaves at `p` and `p + 1` with
+    ///         `a_p < account < a_{p+1}`, or the first leaf (position 0) above it, or the last
+    ///         leaf (position `activeCount - 1`) below it, or nothing for an empty set.
+    ///
+    /// Requirements:
+    /// - pending report;
+    /// - `signature` is an EIP-712 `Activity(account, activityEpoch)` signed by a holder of
+    ///   `ACTIVITY_SIGNER_ROLE` (`InvalidReceipt`), `e - 6 <= activityEpoch <= e`
+    ///   (`ReceiptOutsideWindow`);
+    /// - `stakeAt(account, snapshot) > 0` (`NoStakeAtSnapshot`);
+    /// - the bracket's paths reach the root with the implied depth (`InvalidProof`) and show the
+    ///   account missing (`NotOmitted`).
+    ///
+    /// Emits {ReportChallenged}.
+    function challengeOmission(
+        uint256 epoch,
+        address account,
+        uint256 activityEpoch,
+        bytes calldata signature,
+        LeafProof[] calldata bracket
+    ) external {
+        Report storage r = _requirePending(epoch);
+        if (activityEpoch > epoch || activityEpoch + ACTIVITY_WINDOW_EPOCHS <= epoch) {
+            revert ReceiptOutsideWindow(epoch, activityEpoch);
+        }
+        address signer = ECDSA.recover(activityDigest(account, activityEpoch), signature);
+        if (!hasRole(ACTIVITY_SIGNER_ROLE, signer)) revert InvalidReceipt(signer);
+        if (staking.stakeAt(account, snapshotTime(epoch)) == 0) revert NoStakeAtSnapshot(epoch, account);
+        uint256 count = r.activeCount;
+        uint256 depth_ = MerkleSumTree.depth(count);
+        for (uint256 i = 0; i < bracket.length; ++i) {
+            _verifyLeaf(epoch, r, bracket[i]);
+            if (bracket[i].siblings.length != depth_) revert InvalidProof(epoch, bracket[i].position);
+        }
+        bool omitted = false;
+        if (bracket.length == 0) {
+            omitted = count == 0;
+        } else if (bracket.length == 1) {
+            LeafProof calldata only = bracket[0];
+            omitted = (only.position == 0 && account < only.account)
+                || (only.position + 1 == count && only.account < account);
+        } else if (bracket.length == 2) {
+            omitted = bracket[1].position == bracket[0].position + 1 && bracket[0].account < account
+                && account < bracket[1].account;
+        }
+        if (!omitted) revert NotOmitted(epoch, account);
+        _challenged(epoch, Lie.Omission, account, bracket.length == 0 ? 0 : bracket[0].position);
     }
 
     /// @notice Stops new reports.
@@ -259,12 +459,22 @@ contract EpochOracle is AccessControlDefaultAdminRules, Pausable, IEpochOracle {
     // ---------------------------------------------------------------- admin
 
     /// @notice Sets the dispute window of reports posted from now on.
+    ///
+    /// Requirements: the caller holds `DEFAULT_ADMIN_ROLE`; the window is within bounds
+    /// (`InvalidDisputeWindow`).
+    ///
+    /// Emits a {DisputeWindowUpdated} event.
     /// @param disputeWindow_ Seconds, within [MIN_DISPUTE_WINDOW, MAX_DISPUTE_WINDOW].
     function setDisputeWindow(uint256 disputeWindow_) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _setDisputeWindow(disputeWindow_);
     }
 
     /// @notice Sets the capacity bounds of reports.
+    ///
+    /// Requirements: the caller holds `DEFAULT_ADMIN_ROLE`; valid bounds
+    /// (`InvalidCapacityBounds`) that keep `lastCapacity()` reachable (`LastCapacityOutOfBounds`).
+    ///
+    /// Emits a {CapacityBoundsUpdated} event.
     /// @param minCapacity Lowest capacity (> 0).
     /// @param maxCapacity Highest capacity (>= minCapacity).
     /// @param maxCapacityChangeBps Largest change from one report to the next, in bps (1..10,000).
@@ -272,9 +482,10 @@ contract EpochOracle is AccessControlDefaultAdminRules, Pausable, IEpochOracle {
         external
         onlyRole(DEFAULT_ADMIN_ROLE)
     {
-        // the last capacity must stay reachable, or no report could ever be posted again
-        if (_lastCapacity < minCapacity || _lastCapacity > maxCapacity) revert InvalidParameter();
         _setCapacityBounds(minCapacity, maxCapacity, maxCapacityChangeBps);
+        // the last capacity must stay reachable, or no report could ever be posted again
+        uint256 last = _head.lastCapacity;
+        if (last < minCapacity || last > maxCapacity) revert LastCapacityOutOfBounds(last, minCapacity, maxCapacity);
     }
 
     // ---------------------------------------------------------------- views
@@ -294,49 +505,53 @@ contract EpochOracle is AccessControlDefaultAdminRules, Pausable, IEpochOracle {
             Status status
         )
     {
-        Report memory r = _reports[epoch];
-        return (
-            r.utilizationBps,
-            r.capacity,
-            r.activeRoot,
-            r.totalActiveStake,
-            r.activeCount,
-            r.postedAt,
-            r.finalAt,
-            _status(r)
-        );
+        Report storage r = _reports[epoch];
+        (postedAt, finalAt) = (r.postedAt, r.finalAt);
+        status = _status(epoch, postedAt, finalAt);
+        (utilizationBps, capacity, activeRoot) = (r.utilizationBps, r.capacity, r.activeRoot);
+        (totalActiveStake, activeCount) = (r.totalActiveStake, r.activeCount);
     }
 
     /// @notice Status of the report of `epoch`.
     function reportStatus(uint256 epoch) external view returns (Status) {
-        return _status(_reports[epoch]);
+        Report storage r = _reports[epoch];
+        return _status(epoch, r.postedAt, r.finalAt);
     }
 
     /// @notice Whether the report of `epoch` is final (posted, not rejected, window over).
     function isFinal(uint256 epoch) public view returns (bool) {
-        return _status(_reports[epoch]) == Status.Final;
+        Report storage r = _reports[epoch];
+        return _status(epoch, r.postedAt, r.finalAt) == Status.Final;
     }
 
     /// @inheritdoc IEpochOracle
     function finalUtilization(uint256 epoch) external view returns (bool isFinal_, uint256 utilizationBps) {
-        Report memory r = _reports[epoch];
-        if (_status(r) != Status.Final) return (false, 0);
+        Report storage r = _reports[epoch];
+        if (_status(epoch, r.postedAt, r.finalAt) != Status.Final) return (false, 0);
         return (true, r.utilizationBps);
     }
 
-    /// @notice Last epoch with a posted report (`firstEpoch - 1` before any).
+    /// @inheritdoc IEpochOracle
+    function utilizationOf(uint256 epoch) external view returns (Status status, uint256 utilizationBps, uint256 finalAt) {
+        Report storage r = _reports[epoch];
+        finalAt = r.finalAt;
+        status = _status(epoch, r.postedAt, finalAt);
+        if (status == Status.Final) utilizationBps = r.utilizationBps;
+    }
+
+    /// @notice Last epoch with a live (pending or final) report (`firstEpoch - 1` before any).
     function lastReportedEpoch() external view returns (uint256) {
-        return _nextEpoch - 1;
+        return uint256(_head.nextEpoch) - 1;
     }
 
-    /// @notice Next epoch to report.
+    /// @notice Next epoch to report: the one after the newest live report.
     function nextEpochToReport() external view returns (uint256) {
-        return _nextEpoch;
+        return _head.nextEpoch;
     }
 
-    /// @notice Capacity of the newest posted, not rejected report (the initial capacity before any).
+    /// @notice Capacity of the newest non-rejected report (the initial capacity before any).
     function lastCapacity() external view returns (uint256) {
-        return _lastCapacity;
+        return _head.lastCapacity;
     }
 
     /// @notice Dispute window of new reports, in seconds.
@@ -354,46 +569,100 @@ contract EpochOracle is AccessControlDefaultAdminRules, Pausable, IEpochOracle {
         return (epoch + 1) * EPOCH_LENGTH - 1;
     }
 
-    /// @notice The StandardMerkleTree leaf of `(account, stake)`.
+    /// @notice Hash of the active-set leaf of `(account, stake)` (see `MerkleSumTree`).
     function leafHash(address account, uint256 stake) public pure returns (bytes32) {
-        return keccak256(bytes.concat(keccak256(abi.encode(account, stake))));
+        return MerkleSumTree.leafHash(account, stake);
+    }
+
+    /// @notice Depth of the active-set tree of a report with `activeCount` leaves.
+    function treeDepth(uint256 activeCount) external pure returns (uint256) {
+        return MerkleSumTree.depth(activeCount);
+    }
+
+    /// @notice The EIP-712 digest an activity signer signs for `Activity(account, epoch)`
+    ///         (domain: "VVV Activity", version "1", this chain, this contract).
+    function activityDigest(address account, uint256 epoch) public view returns (bytes32) {
+        return _hashTypedDataV4(keccak256(abi.encode(ACTIVITY_TYPEHASH, account, epoch)));
     }
 
     /// @notice VCU of `account` for epoch `epoch`, from the report of `epoch - 1` (pending or
     ///         final, not rejected): `stake * capacity / totalActiveStake` when the proof shows
-    ///         `(account, stake)` in its root, else 0. With no valid report for `epoch - 1`,
+    ///         the leaf `(account, stake)` at `position < activeCount` in its tree, with the
+    ///         implied depth and a top sum equal to `totalActiveStake`, else 0. With no valid report for `epoch - 1`,
     ///         every staker counts: `stakeAt(account, snapshot) * lastCapacity / totalStakedAt(snapshot)`.
+    ///         (Then the report of `epoch - 1` is missing or rejected, so `lastCapacity` is that
+    ///         of the newest non-rejected report before it, or the initial capacity.)
     /// @param epoch The epoch whose allotment is asked.
     /// @param account The staker.
     /// @param stake The stake in the account's leaf.
-    /// @param proof The leaf's Merkle proof.
-    function vcuAllocation(uint256 epoch, address account, uint256 stake, bytes32[] calldata proof)
-        external
-        view
-        returns (uint256)
-    {
+    /// @param position The leaf's position in the tree (0-based, sorted by account).
+    /// @param siblings The sibling nodes (hash, sum) from the leaf up to the root.
+    function vcuAllocation(
+        uint256 epoch,
+        address account,
+        uint256 stake,
+        uint256 position,
+        MerkleSumTree.Node[] calldata siblings
+    ) external view returns (uint256) {
         if (epoch == 0) return 0;
         Report storage r = _reports[epoch - 1];
-        if (r.postedAt != 0 && !r.rejected) {
+        if (epoch - 1 < _head.nextEpoch && r.postedAt != 0) {
+            uint256 count = r.activeCount;
+            if (stake == 0 || position >= count || siblings.length != MerkleSumTree.depth(count)) return 0;
+            (bool ok, bytes32 topHash, uint256 topSum) =
+                MerkleSumTree.top(MerkleSumTree.leafHash(account, stake), stake, position, siblings);
+            // every leaf that can be shown adds up to at most the top sum, so the allotments of
+            // the epoch add up to at most the capacity
             uint256 totalActive = r.totalActiveStake;
-            // a leaf above the total cannot be right: it would exceed the capacity alone
-            if (stake > totalActive || !MerkleProof.verifyCalldata(proof, r.activeRoot, leafHash(account, stake))) {
-                return 0;
-            }
+            if (!ok || topHash != r.activeRoot || topSum != totalActive) return 0;
             return Math.mulDiv(stake, r.capacity, totalActive);
         }
         uint256 snapshot = snapshotTime(epoch - 1);
         if (snapshot >= block.timestamp) return 0; // the stakes of that snapshot are not known yet
         uint256 total = staking.totalStakedAt(snapshot);
         if (total == 0) return 0;
-        return Math.mulDiv(staking.stakeAt(account, snapshot), _lastCapacity, total);
+        return Math.mulDiv(staking.stakeAt(account, snapshot), _head.lastCapacity, total);
     }
 
     // ---------------------------------------------------------------- internals
 
-    /// @dev A rejected newest report's capacity no longer counts: back to the one before it.
-    function _restoreCapacity(uint256 epoch) private {
-        if (epoch + 1 == _nextEpoch) _lastCapacity = _previousCapacity;
+    /// @dev The oracle's key and a receipt signer's must differ: a receipt signed by the oracle
+    ///      could not hold it to account for an omission.
+    function _grantRole(bytes32 role, address account) internal override returns (bool) {
+        if (
+            (role == ACTIVITY_SIGNER_ROLE && hasRole(ORACLE_ROLE, account))
+                || (role == ORACLE_ROLE && hasRole(ACTIVITY_SIGNER_ROLE, account))
+        ) revert OracleAndSignerMustDiffer(account);
+        return super._grantRole(role, account);
+    }
+
+    /// @dev Checks that `leaf`'s path reaches the root of the report of `epoch`; its top sum.
+    function _verifyLeaf(uint256 epoch, Report storage r, LeafProof calldata leaf) private view returns (uint256) {
+        (bool ok, bytes32 topHash, uint256 topSum) = MerkleSumTree.top(
+            MerkleSumTree.leafHash(leaf.account, leaf.stake), leaf.stake, leaf.position, leaf.siblings
+        );
+        if (!ok || topHash != r.activeRoot) revert InvalidProof(epoch, leaf.position);
+        return topSum;
+    }
+
+    /// @dev A successful challenge: the report and those after it are rejected.
+    function _challenged(uint256 epoch, Lie lie, address account, uint256 position) private {
+        emit ReportChallenged(epoch, msg.sender, lie, account, position);
+        _rejectFrom(epoch);
+    }
+
+    /// @dev Rejects the (pending) report of `epoch` and every report after it: the head goes
+    ///      back to `epoch`, with the capacity and finality time of the report before it. All
+    ///      of the later reports are pending too (none is final before the report before it).
+    function _rejectFrom(uint256 epoch) private {
+        uint256 newest = uint256(_head.nextEpoch) - 1;
+        (uint256 capacity, uint256 finalAt) = (initialCapacity, 0);
+        if (epoch > firstEpoch) {
+            Report storage previous = _reports[epoch - 1];
+            (capacity, finalAt) = (previous.capacity, previous.finalAt);
+        }
+        _head = Head({nextEpoch: uint64(epoch), lastCapacity: uint128(capacity), lastFinalAt: uint48(finalAt)});
+        if (newest > epoch) emit ReportsVoided(epoch + 1, newest);
     }
 
     /// @dev The report of `epoch`, which must be pending (posted, not rejected, in its window).
@@ -401,21 +670,21 @@ contract EpochOracle is AccessControlDefaultAdminRules, Pausable, IEpochOracle {
         r = _reports[epoch];
         uint256 finalAt = r.finalAt;
         if (r.postedAt == 0) revert NoReport(epoch);
-        if (r.rejected) revert ReportAlreadyRejected(epoch);
+        if (epoch >= _head.nextEpoch) revert ReportAlreadyRejected(epoch);
         if (block.timestamp >= finalAt) revert DisputeWindowClosed(epoch, finalAt);
     }
 
-    function _status(Report memory r) private view returns (Status) {
-        if (r.postedAt == 0) return Status.None;
-        if (r.rejected) return Status.Rejected;
-        return block.timestamp >= r.finalAt ? Status.Final : Status.Pending;
+    /// @dev A posted report is rejected when its epoch is at or after the chain's head.
+    function _status(uint256 epoch, uint256 postedAt, uint256 finalAt) private view returns (Status) {
+        if (postedAt == 0) return Status.None;
+        if (epoch >= _head.nextEpoch) return Status.Rejected;
+        return block.timestamp >= finalAt ? Status.Final : Status.Pending;
     }
 
-    function _checkCapacity(uint256 capacity) private view {
+    function _checkCapacity(uint256 capacity, uint256 last) private view {
         if (capacity < _minCapacity || capacity > _maxCapacity) {
             revert CapacityOutOfBounds(capacity, _minCapacity, _maxCapacity);
         }
-        uint256 last = _lastCapacity;
         uint256 change = capacity > last ? capacity - last : last - capacity;
         if (change * BPS > last * _maxCapacityChangeBps) {
             revert CapacityChangeTooLarge(capacity, last, _maxCapacityChangeBps);
@@ -423,14 +692,18 @@ contract EpochOracle is AccessControlDefaultAdminRules, Pausable, IEpochOracle {
     }
 
     function _setDisputeWindow(uint256 disputeWindow_) private {
-        if (disputeWindow_ < MIN_DISPUTE_WINDOW || disputeWindow_ > MAX_DISPUTE_WINDOW) revert InvalidParameter();
+        if (disputeWindow_ < MIN_DISPUTE_WINDOW || disputeWindow_ > MAX_DISPUTE_WINDOW) {
+            revert InvalidDisputeWindow(disputeWindow_, MIN_DISPUTE_WINDOW, MAX_DISPUTE_WINDOW);
+        }
         _disputeWindow = disputeWindow_;
         emit DisputeWindowUpdated(disputeWindow_);
     }
 
     function _setCapacityBounds(uint256 minCapacity, uint256 maxCapacity, uint256 maxChangeBps) private {
-        if (minCapacity == 0 || maxCapacity < minCapacity || maxCapacity > type(uint128).max) revert InvalidParameter();
-        if (maxChangeBps == 0 || maxChangeBps > MAX_CAPACITY_CHANGE_LIMIT_BPS) revert InvalidParameter();
+        if (
+            minCapacity == 0 || maxCapacity < minCapacity || maxCapacity > type(uint128).max || maxChangeBps == 0
+                || maxChangeBps > MAX_CAPACITY_CHANGE_LIMIT_BPS
+        ) revert InvalidCapacityBounds(minCapacity, maxCapacity, maxChangeBps);
         _minCapacity = minCapacity;
         _maxCapacity = maxCapacity;
         _maxCapacityChangeBps = maxChangeBps;

@@ -4,13 +4,12 @@ pragma solidity 0.8.30;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
-import {AccessControlDefaultAdminRules} from
-    "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {MinDelayAdminRules} from "./access/MinDelayAdminRules.sol";
 
 /// @title VVVStaking
 /// @notice Stake VVV, earn the stakers' part of the daily emission, leave through a 7-day
@@ -26,9 +25,16 @@ import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 ///          account trace: value = field << 96 | stake, where field is, for stake > 0, the signed
 ///                         reward-per-token origin `o` with earned = stake * (rpt - o) / PRECISION,
 ///                         and for stake == 0 the earned amount itself;
-///      - every non-zero stake is at least `MIN_STAKE`, which bounds the accumulator (< 2^111).
-///      The accumulator and re-basing `o` floor; the dust is bounded in docs/staking.md.
-contract VVVStaking is AccessControlDefaultAdminRules, Pausable, ReentrancyGuardTransient {
+///      - every non-zero stake is at least `MIN_STAKE`, which bounds the accumulator (< 2^111);
+///        with stakes < 2^96 and the accumulator < 2^112, `stake * rpt` and `earned * PRECISION`
+///        fit in 256 bits, so plain checked arithmetic replaces `mulDiv`;
+///      - the three stake functions carry no reentrancy guard: their only external calls go to
+///        the immutable VVV token (OpenZeppelin ERC20, no hooks), after every state change;
+///      - the pause flag lives in the stream's slot (OpenZeppelin's `Pausable` with `paused`,
+///        `_pause` and `_unpause` overridden), which every stake reads anyway: one cold storage
+///        read less per stake.
+///      The accumulator and re-basing `o` floor; the dust is bounded in docs/security.md.
+contract VVVStaking is MinDelayAdminRules, Pausable, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
     using Checkpoints for Checkpoints.Trace208;
 
@@ -47,8 +53,6 @@ contract VVVStaking is AccessControlDefaultAdminRules, Pausable, ReentrancyGuard
     uint256 public constant PRECISION = 1e18;
     /// @notice Smallest non-zero stake of an account (0.001 VVV), and smallest partial unstake.
     uint256 public constant MIN_STAKE = 1e15;
-    /// @notice Smallest delay of a default admin transfer.
-    uint256 public constant MIN_ADMIN_DELAY = 1 days;
 
     uint256 private constant LOW_BITS = 96;
     uint256 private constant LOW_MASK = (1 << LOW_BITS) - 1;
@@ -56,9 +60,11 @@ contract VVVStaking is AccessControlDefaultAdminRules, Pausable, ReentrancyGuard
     /// @notice The staked and rewarded token (VVV).
     IERC20 public immutable token;
 
+    /// @dev One slot: rewardsEnd (48 bits) | rateScaled (200) | paused (8).
     struct Stream {
         uint48 rewardsEnd;
-        uint208 rateScaled; // reward wei per second x PRECISION
+        uint200 rateScaled; // reward wei per second x PRECISION
+        bool paused; // Pausable's flag, here because every stake reads this slot
     }
 
     struct UnstakeRequest {
@@ -105,12 +111,8 @@ contract VVVStaking is AccessControlDefaultAdminRules, Pausable, ReentrancyGuard
 
     /// @notice An amount is zero.
     error ZeroAmount();
-    /// @notice An address is zero.
-    error ZeroAddress();
     /// @notice The account cannot hold a stake (the staking contract itself).
     error InvalidAccount(address account);
-    /// @notice The admin transfer delay is below MIN_ADMIN_DELAY.
-    error AdminDelayTooShort(uint256 adminDelay);
     /// @notice Unstaking more than the stake.
     error InsufficientStake(uint256 requested, uint256 staked);
     /// @notice A stake would be non-zero but below `minimum`, or a partial unstake below it.
@@ -132,12 +134,11 @@ contract VVVStaking is AccessControlDefaultAdminRules, Pausable, ReentrancyGuard
     /// @param guardian Holder of GUARDIAN_ROLE.
     /// @param notifier Holder of NOTIFIER_ROLE (the EmissionsController), fixed for ever.
     constructor(IERC20 token_, address admin, uint48 adminDelay, address guardian, address notifier)
-        AccessControlDefaultAdminRules(adminDelay, admin)
+        MinDelayAdminRules(adminDelay, admin)
     {
         if (address(token_) == address(0) || guardian == address(0) || notifier == address(0)) {
             revert ZeroAddress();
         }
-        if (adminDelay < MIN_ADMIN_DELAY) revert AdminDelayTooShort(adminDelay);
         token = token_;
         _grantRole(GUARDIAN_ROLE, guardian);
         _grantRole(NOTIFIER_ROLE, notifier);
@@ -155,14 +156,14 @@ contract VVVStaking is AccessControlDefaultAdminRules, Pausable, ReentrancyGuard
 
     /// @notice Stakes `amount` VVV of the caller (needs an allowance).
     /// @param amount Amount in wei.
-    function stake(uint256 amount) external nonReentrant whenNotPaused {
+    function stake(uint256 amount) external whenNotPaused {
         _stake(msg.sender, msg.sender, amount);
     }
 
     /// @notice Stakes `amount` VVV of the caller for `account`.
     /// @param account Receiver of the stake.
     /// @param amount Amount in wei.
-    function stakeFor(address account, uint256 amount) external nonReentrant whenNotPaused {
+    function stakeFor(address account, uint256 amount) external whenNotPaused {
         _stake(msg.sender, account, amount);
     }
 
@@ -175,7 +176,6 @@ contract VVVStaking is AccessControlDefaultAdminRules, Pausable, ReentrancyGuard
     /// @param s Permit signature.
     function stakeWithPermit(uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
         external
-        nonReentrant
         whenNotPaused
     {
         try IERC20Permit(address(token)).permit(msg.sender, address(this), amount, deadline, v, r, s) {} catch {}
@@ -189,11 +189,11 @@ contract VVVStaking is AccessControlDefaultAdminRules, Pausable, ReentrancyGuard
     /// @return requestId Id of the new request (ids start at 1).
     function requestUnstake(uint256 amount) external nonReentrant whenNotPaused returns (uint256 requestId) {
         if (amount == 0) revert ZeroAmount();
-        (uint256 rpt, uint256 total) = _moveAccumulator();
-        (uint256 staked, uint256 earnedSoFar) = _account(msg.sender, rpt);
+        (uint256 rpt, uint256 total, uint48 totalKey) = _moveAccumulator();
+        (uint256 staked, uint256 earnedSoFar, uint48 accountKey) = _account(msg.sender, rpt);
         if (amount > staked) revert InsufficientStake(amount, staked);
         if (amount != staked && amount < MIN_STAKE) revert BelowMinimumStake(amount, MIN_STAKE);
-        _write(msg.sender, staked - amount, earnedSoFar, rpt, total - amount);
+        _write(msg.sender, accountKey, staked - amount, earnedSoFar, rpt, totalKey, total - amount);
         Queue memory queue = _queue;
         requestId = uint256(queue.lastRequestId) + 1;
         uint256 unlockTime = block.timestamp + UNBONDING_PERIOD;
@@ -215,9 +215,9 @@ contract VVVStaking is AccessControlDefaultAdminRules, Pausable, ReentrancyGuard
         uint256 amount = request.amount;
         request.unlockTime = 0;
         _queue.totalUnbonding -= uint120(amount);
-        (uint256 rpt, uint256 total) = _moveAccumulator();
-        (uint256 staked, uint256 earnedSoFar) = _account(msg.sender, rpt);
-        _write(msg.sender, staked + amount, earnedSoFar, rpt, total + amount);
+        (uint256 rpt, uint256 total, uint48 totalKey) = _moveAccumulator();
+        (uint256 staked, uint256 earnedSoFar, uint48 accountKey) = _account(msg.sender, rpt);
+        _write(msg.sender, accountKey, staked + amount, earnedSoFar, rpt, totalKey, total + amount);
         emit UnstakeCancelled(msg.sender, requestId, amount);
     }
 
@@ -243,7 +243,7 @@ contract VVVStaking is AccessControlDefaultAdminRules, Pausable, ReentrancyGuard
         // update computes the same (or a larger) reward per token from the stored point.
         (uint256 rpt,,) = _accumulator();
         uint256 staked;
-        (staked, amount) = _account(msg.sender, rpt);
+        (staked, amount,) = _account(msg.sender, rpt);
         if (amount == 0) revert NoRewards();
         _stakes[msg.sender].push(SafeCast.toUint48(block.timestamp), _accountValue(staked, 0, rpt));
         emit RewardsClaimed(msg.sender, amount);
@@ -253,11 +253,12 @@ contract VVVStaking is AccessControlDefaultAdminRules, Pausable, ReentrancyGuard
     /// @notice Adds everything the caller has earned so far to its stake (no token moves).
     /// @return amount Rewards restaked, in wei.
     function restakeRewards() external nonReentrant whenNotPaused returns (uint256 amount) {
-        (uint256 rpt, uint256 total) = _moveAccumulator();
+        (uint256 rpt, uint256 total, uint48 totalKey) = _moveAccumulator();
         uint256 staked;
-        (staked, amount) = _account(msg.sender, rpt);
+        uint48 accountKey;
+        (staked, amount, accountKey) = _account(msg.sender, rpt);
         if (amount == 0) revert NoRewards();
-        _write(msg.sender, staked + amount, 0, rpt, total + amount);
+        _write(msg.sender, accountKey, staked + amount, 0, rpt, totalKey, total + amount);
         emit RewardsRestaked(msg.sender, amount);
     }
 
@@ -276,7 +277,7 @@ contract VVVStaking is AccessControlDefaultAdminRules, Pausable, ReentrancyGuard
         uint256 rate = scaled / REWARDS_DURATION;
         uint256 carry = scaled - rate * REWARDS_DURATION;
         uint256 end = block.timestamp + REWARDS_DURATION;
-        _stream = Stream({rewardsEnd: SafeCast.toUint48(end), rateScaled: SafeCast.toUint208(rate)});
+        _stream = Stream({rewardsEnd: SafeCast.toUint48(end), rateScaled: SafeCast.toUint200(rate), paused: stream.paused});
         _carryScaled = carry;
         _totals.push(SafeCast.toUint48(block.timestamp), _totalValue(rpt, total));
         emit RewardsNotified(amount, rate, end, carry);
@@ -293,6 +294,23 @@ contract VVVStaking is AccessControlDefaultAdminRules, Pausable, ReentrancyGuard
     /// @notice Lifts the pause.
     function unpause() external onlyRole(GUARDIAN_ROLE) {
         _unpause();
+    }
+
+    /// @inheritdoc Pausable
+    function paused() public view override returns (bool) {
+        return _stream.paused;
+    }
+
+    /// @dev Pausable's `_pause`, on the flag in the stream's slot.
+    function _pause() internal override whenNotPaused {
+        _stream.paused = true;
+        emit Paused(msg.sender);
+    }
+
+    /// @dev Pausable's `_unpause`, on the flag in the stream's slot.
+    function _unpause() internal override whenPaused {
+        _stream.paused = false;
+        emit Unpaused(msg.sender);
     }
 
     // ---------------------------------------------------------------- views
@@ -326,7 +344,7 @@ contract VVVStaking is AccessControlDefaultAdminRules, Pausable, ReentrancyGuard
     /// @notice Rewards earned by `account` and not yet claimed or restaked, in wei.
     function earned(address account) external view returns (uint256 amount) {
         (uint256 rpt,,) = _accumulator();
-        (, amount) = _account(account, rpt);
+        (, amount,) = _account(account, rpt);
     }
 
     /// @notice Accumulated reward per staked wei, scaled by PRECISION.
@@ -390,28 +408,46 @@ contract VVVStaking is AccessControlDefaultAdminRules, Pausable, ReentrancyGuard
         if (amount == 0) revert ZeroAmount();
         if (account == address(0)) revert ZeroAddress();
         if (account == address(this)) revert InvalidAccount(account);
-        (uint256 rpt, uint256 total) = _moveAccumulator();
-        (uint256 staked, uint256 earnedSoFar) = _account(account, rpt);
-        _write(account, staked + amount, earnedSoFar, rpt, total + amount);
+        (uint256 rpt, uint256 total, uint48 totalKey) = _moveAccumulator();
+        (uint256 staked, uint256 earnedSoFar, uint48 accountKey) = _account(account, rpt);
+        _write(account, accountKey, staked + amount, earnedSoFar, rpt, totalKey, total + amount);
         emit Staked(payer, account, amount);
         token.safeTransferFrom(payer, address(this), amount);
     }
 
-    /// @dev Writes the new stake and rewards of `account` and the new total, both at now.
-    function _write(address account, uint256 stakeAfter, uint256 earnedAfter, uint256 rpt, uint256 totalAfter)
-        private
-    {
+    /// @dev Writes the new stake and rewards of `account` and the new total, both at now;
+    ///      `accountKey` and `totalKey` are the keys of the traces' last checkpoints.
+    function _write(
+        address account,
+        uint48 accountKey,
+        uint256 stakeAfter,
+        uint256 earnedAfter,
+        uint256 rpt,
+        uint48 totalKey,
+        uint256 totalAfter
+    ) private {
         if (stakeAfter != 0 && stakeAfter < MIN_STAKE) revert BelowMinimumStake(stakeAfter, MIN_STAKE);
+        _record(_stakes[account], accountKey, _accountValue(stakeAfter, earnedAfter, rpt));
+        _record(_totals, totalKey, _totalValue(rpt, totalAfter));
+    }
+
+    /// @dev `Checkpoints.push(trace, now, value)` for a caller that has just read the trace's last
+    ///      key (`lastKey`, 0 for an empty trace): appends a checkpoint, or replaces the last one
+    ///      when it is of this block. OpenZeppelin's `push` reads the last checkpoint again to
+    ///      learn its key. Keys are block timestamps, so they never decrease.
+    function _record(Checkpoints.Trace208 storage trace, uint48 lastKey, uint208 value) private {
+        Checkpoints.Checkpoint208[] storage points = trace._checkpoints;
         uint48 now_ = SafeCast.toUint48(block.timestamp);
-        _stakes[account].push(now_, _accountValue(stakeAfter, earnedAfter, rpt));
-        _totals.push(now_, _totalValue(rpt, totalAfter));
+        if (lastKey == now_) points[points.length - 1]._value = value;
+        else points.push(Checkpoints.Checkpoint208({_key: now_, _value: value}));
     }
 
     /// @dev The accumulator brought to now, for an operation that then writes the total trace
     ///      at now: what streamed while nothing was staked goes to the carry.
-    function _moveAccumulator() private returns (uint256 rpt, uint256 total) {
+    ///      `lastUpdate` is the key of the total trace's last checkpoint.
+    function _moveAccumulator() private returns (uint256 rpt, uint256 total, uint48 lastUpdate) {
         uint256 unstaked;
-        (rpt, total, unstaked) = _accumulator();
+        (rpt, total, unstaked, lastUpdate) = _accumulatorFrom();
         if (unstaked != 0) {
             _carryScaled += unstaked;
             emit UnstakedRewardsCarried(unstaked);
@@ -421,7 +457,17 @@ contract VVVStaking is AccessControlDefaultAdminRules, Pausable, ReentrancyGuard
     /// @dev The accumulator brought to now (not written): reward per token, total stake, and
     ///      the scaled rewards that streamed since the last update while nothing was staked.
     function _accumulator() private view returns (uint256 rpt, uint256 total, uint256 unstaked) {
-        (, uint48 lastUpdate, uint208 packed) = _totals.latestCheckpoint();
+        (rpt, total, unstaked,) = _accumulatorFrom();
+    }
+
+    /// @dev `_accumulator`, and the key of the total trace's last checkpoint (the last update).
+    function _accumulatorFrom()
+        private
+        view
+        returns (uint256 rpt, uint256 total, uint256 unstaked, uint48 lastUpdate)
+    {
+        uint208 packed;
+        (, lastUpdate, packed) = _totals.latestCheckpoint();
         total = packed & LOW_MASK;
         rpt = packed >> LOW_BITS;
         Stream memory stream = _stream;
@@ -433,14 +479,20 @@ contract VVVStaking is AccessControlDefaultAdminRules, Pausable, ReentrancyGuard
         }
     }
 
-    /// @dev Stake of `account` and what it has earned up to reward-per-token `rpt`.
-    function _account(address account, uint256 rpt) private view returns (uint256 staked, uint256 amount) {
-        uint256 packed = _stakes[account].latest();
+    /// @dev Stake of `account`, what it has earned up to reward-per-token `rpt`, and the key of
+    ///      its trace's last checkpoint (0 if none).
+    function _account(address account, uint256 rpt)
+        private
+        view
+        returns (uint256 staked, uint256 amount, uint48 key)
+    {
+        uint256 packed;
+        (, key, packed) = _stakes[account].latestCheckpoint();
         staked = packed & LOW_MASK;
         uint256 field = packed >> LOW_BITS;
-        if (staked == 0) return (0, field);
+        if (staked == 0) return (0, field, key);
         int256 origin = int256(int112(uint112(field)));
-        amount = Math.mulDiv(staked, uint256(int256(rpt) - origin), PRECISION);
+        amount = staked * uint256(int256(rpt) - origin) / PRECISION; // < 2^96 x 2^113: no overflow
     }
 
     /// @dev Account checkpoint value holding `staked` and `earnedAmount` at reward-per-token `rpt`.
@@ -448,7 +500,7 @@ contract VVVStaking is AccessControlDefaultAdminRules, Pausable, ReentrancyGuard
     ///      most 1 + staked / PRECISION wei.
     function _accountValue(uint256 staked, uint256 earnedAmount, uint256 rpt) private pure returns (uint208) {
         if (staked == 0) return uint208(uint256(SafeCast.toUint112(earnedAmount)) << LOW_BITS);
-        int256 origin = int256(rpt) - int256(Math.mulDiv(earnedAmount, PRECISION, staked));
+        int256 origin = int256(rpt) - int256(earnedAmount * PRECISION / staked); // earned < 2^112
         uint256 field = uint112(SafeCast.toInt112(origin));
         return uint208((field << LOW_BITS) | SafeCast.toUint96(staked));
     }

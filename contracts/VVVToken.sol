@@ -3,12 +3,13 @@ pragma solidity 0.8.30;
 
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {ERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Permit.sol";
+import {IVVVErrors} from "./interfaces/IVVVErrors.sol";
 
 /// @title VVVToken
 /// @notice The Venice Token: a fixed genesis supply minted once at deployment, and new supply
 ///         only through the EmissionsController, which is fixed at construction and can never
 ///         be changed.
-contract VVVToken is ERC20, ERC20Permit {
+contract VVVToken is ERC20, ERC20Permit, IVVVErrors {
     /// @notice The genesis supply, minted once to the genesis holder: 100,000,000 VVV.
     uint256 public constant GENESIS_SUPPLY = 100_000_000e18;
 
@@ -17,8 +18,6 @@ contract VVVToken is ERC20, ERC20Permit {
 
     /// @notice The caller of `mint` is not the minter.
     error NotMinter(address caller);
-    /// @notice A constructor argument that must be an address is zero.
-    error ZeroAddress();
 
     /// @param genesisHolder Receives the genesis supply.
     /// @param minter_ The EmissionsController (its address is known before it is deployed).
@@ -29,6 +28,11 @@ contract VVVToken is ERC20, ERC20Permit {
     }
 
     /// @notice Mints new VVV. Only the EmissionsController can call it.
+    ///
+    /// Requirements:
+    /// - the caller is `minter`, else `NotMinter`.
+    ///
+    /// Emits a {Transfer} event from the zero address.
     /// @param to Receiver of the new tokens.
     /// @param amount Amount in wei.
     function mint(address to, uint256 amount) external {

@@ -2,15 +2,19 @@
 
     .venv/bin/python tools/mutation_check.py [NAME ...]
 
-Each mutation edits one contract in place, runs tests/contracts/test_stateful.py on the
-in-process chain, and restores the file (also on Ctrl-C). Prints one line per mutation:
-CAUGHT (the stateful test failed) or MISSED. Exit code 1 if any was missed."""
+Each mutation edits one contract in place, runs its tests (tests/contracts/test_stateful.py, or
+for a challenge's check tests/contracts/test_sum_tree.py) on the in-process chain, and restores
+the file (also on Ctrl-C). Prints one line per mutation: CAUGHT (the tests failed) or MISSED.
+Exit code 1 if any was missed."""
 
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+STATEFUL = "tests/contracts/test_stateful.py"
+SUM_TREE = "tests/contracts/test_sum_tree.py"
+ORACLE = "contracts/EpochOracle.sol"
 
 MUTATIONS = {
     "no-carry-of-unstaked-rewards": (
@@ -37,13 +41,13 @@ MUTATIONS = {
     ),
     "rejected-report-counts-as-final": (
         "contracts/EpochOracle.sol",
-        "        if (r.rejected) return Status.Rejected;\n        return block.timestamp",
+        "        if (epoch >= _head.nextEpoch) return Status.Rejected;\n        return block.timestamp",
         "        return block.timestamp",
     ),
     "reports-out-of-order": (
         "contracts/EpochOracle.sol",
-        "        } else if (epoch != next) {\n            revert EpochOutOfOrder(epoch, next);\n        }\n",
-        "        }\n",
+        "            revert EpochOutOfOrder(epoch, next);\n",
+        "",
     ),
     "active-stake-unchecked": (
         "contracts/EpochOracle.sol",
@@ -52,14 +56,96 @@ MUTATIONS = {
     ),
     "rewards-not-settled-on-stake-change": (
         "contracts/VVVStaking.sol",
-        "        _write(account, staked + amount, earnedSoFar, rpt, total + amount);\n        emit Staked",
-        "        _write(account, staked + amount, 0, rpt, total + amount);\n        emit Staked",
+        "        _write(account, accountKey, staked + amount, earnedSoFar, rpt, totalKey, total + amount);\n"
+        "        emit Staked",
+        "        _write(account, accountKey, staked + amount, 0, rpt, totalKey, total + amount);\n        emit Staked",
+    ),
+    # one per challenge check (test_sum_tree.py)
+    "challenge-stake-accepts-a-true-leaf": (
+        ORACLE,
+        "        if (leaf.stake == actual && actual != 0) revert LeafMatchesStake(epoch, leaf.account, leaf.stake);\n",
+        "",
+        SUM_TREE,
+    ),
+    "challenge-stake-accepts-a-zero-leaf": (
+        ORACLE,
+        "if (leaf.stake == actual && actual != 0) revert",
+        "if (leaf.stake == actual) revert",
+        SUM_TREE,
+    ),
+    "challenge-leaf-proof-unchecked": (
+        ORACLE,
+        "        if (!ok || topHash != r.activeRoot) revert InvalidProof(epoch, leaf.position);\n",
+        "",
+        SUM_TREE,
+    ),
+    "challenge-total-accepts-a-true-total": (
+        ORACLE,
+        "        if (topSum == r.totalActiveStake) revert TotalMatches(epoch, topSum);\n",
+        "",
+        SUM_TREE,
+    ),
+    "challenge-order-accepts-ordered-leaves": (
+        ORACLE,
+        "        if (left.account < right.account) revert LeavesInOrder(epoch, left.account, right.account);\n",
+        "",
+        SUM_TREE,
+    ),
+    "challenge-order-accepts-distant-leaves": (
+        ORACLE,
+        "        if (right.position != left.position + 1 || left.siblings.length != right.siblings.length) {\n"
+        "            revert NotAdjacent(left.position, right.position);\n        }\n",
+        "",
+        SUM_TREE,
+    ),
+    "challenge-count-accepts-a-true-count": (
+        ORACLE,
+        "        if (leaf.position < count && length == MerkleSumTree.depth(count)) {",
+        "        if (false) {",
+        SUM_TREE,
+    ),
+    "challenge-empty-leaf-accepts-padding": (
+        ORACLE,
+        "        if (position >= count && siblings.length == MerkleSumTree.depth(count)) {",
+        "        if (false) {",
+        SUM_TREE,
+    ),
+    "challenge-omission-any-signer": (
+        ORACLE,
+        "        if (!hasRole(ACTIVITY_SIGNER_ROLE, signer)) revert InvalidReceipt(signer);\n",
+        "",
+        SUM_TREE,
+    ),
+    "challenge-omission-any-epoch": (
+        ORACLE,
+        "        if (activityEpoch > epoch || activityEpoch + ACTIVITY_WINDOW_EPOCHS <= epoch) {",
+        "        if (false) {",
+        SUM_TREE,
+    ),
+    "challenge-omission-unstaked-account": (
+        ORACLE,
+        "        if (staking.stakeAt(account, snapshotTime(epoch)) == 0) revert NoStakeAtSnapshot(epoch, account);\n",
+        "",
+        SUM_TREE,
+    ),
+    "challenge-omission-bracket-unchecked": (
+        ORACLE,
+        "        if (!omitted) revert NotOmitted(epoch, account);\n",
+        "",
+        SUM_TREE,
+    ),
+    "vcu-allocation-ignores-the-total": (
+        ORACLE,
+        "if (!ok || topHash != r.activeRoot || topSum != totalActive) return 0;",
+        "if (!ok || topHash != r.activeRoot) return 0;",
+        SUM_TREE,
     ),
 }
 
 
 def run(name: str) -> bool:
-    path, old, new = MUTATIONS[name]
+    path, old, new, *tests = MUTATIONS[name]
+    target = tests[0] if tests else STATEFUL
     file = ROOT / path
     original = file.read_text()
     if original.count(old) != 1:
@@ -71,7 +157,7 @@ def run(name: str) -> bool:
         # the last compile, and the test must run the mutated code
         subprocess.run([ape, "compile", "--force"], cwd=ROOT, capture_output=True, check=True)
         result = subprocess.run(
-            [ape, "test", "tests/contracts/test_stateful.py", "-x", "-q"] + ["-p", "no:cacheprovider"],
+            [ape, "test", target, "-x", "-q"] + ["-p", "no:cacheprovider"],
             cwd=ROOT,
             capture_output=True,
             text=True,

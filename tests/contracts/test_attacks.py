@@ -200,6 +200,27 @@ def test_whole_supply_staked_streamed_and_withdrawn(system, deployer, attacker, 
     assert token.totalSupply() == everything + 3 * EPOCH_EMISSION
 
 
+# ------------------------------------------------------------------ admin delay (audit)
+
+
+@pytest.mark.parametrize("contract_name", ["staking", "oracle", "emissions"])
+def test_admin_delay_can_never_go_below_one_day(system, deployer, attacker, contract_name):
+    # OpenZeppelin's changeDefaultAdminDelay accepts any delay; ours refuses less than a day, so
+    # a stolen admin key can never hand the role over without a day's notice.
+    contract = getattr(system, contract_name)
+    at(system.emissions.genesisEpoch() * DAY - 500)
+    for bad in (0, 1, DAY - 1):
+        with ape.reverts(contract.AdminDelayTooShort, adminDelay=bad, minimum=DAY):
+            contract.changeDefaultAdminDelay(bad, sender=deployer)
+    assert contract.pendingDefaultAdminDelay()[1] == 0  # nothing scheduled
+    with ape.reverts(contract.AccessControlUnauthorizedAccount):
+        contract.changeDefaultAdminDelay(DAY, sender=attacker)
+    tx = contract.changeDefaultAdminDelay(DAY, sender=deployer)  # down from 3 days to exactly 1
+    (event,) = tx.decode_logs(contract.DefaultAdminDelayChangeScheduled)
+    assert event.newDelay == DAY
+    assert contract.MIN_ADMIN_DELAY() == DAY
+
+
 # ------------------------------------------------------------------ every role x every restricted function
 
 

@@ -107,6 +107,45 @@ def test_rejected_report_is_never_distributed(system, oracle, guardian, treasury
     assert system.token.balanceOf(treasury) == EPOCH_EMISSION - EPOCH_EMISSION * 8000 // 10_000
 
 
+def test_pending_report_blocks_the_fallback_until_its_window_ends(system, oracle, treasury, attacker, g):
+    # The oracle posts epoch g's 50% report (stakers 20%) late, 10 s before the fallback time.
+    # At the fallback time anyone tries to force utilization 0: refused while the report is
+    # pending; at the end of its window the report decides.
+    o, em = system.oracle, system.emissions
+    fallback = (g + 3) * DAY
+    post(system, oracle, g, 5000, fallback - 10)
+    final_at = fallback - 10 + WINDOW
+    at(fallback)
+    with ape.reverts(em.ReportPending, epoch=g, finalAt=final_at):
+        em.distribute(g, sender=attacker)
+    at(final_at - 1)
+    with ape.reverts(em.ReportPending, epoch=g, finalAt=final_at):
+        em.distribute(g, sender=attacker)
+    assert o.utilizationOf(g) == (1, 0, final_at)  # pending: no utilization yet
+    at(final_at)
+    tx = em.distribute(g, sender=attacker)
+    (event,) = tx.decode_logs(em.Distributed)
+    assert (event.utilizationBps, event.stakerBps, event.fallbackUsed) == (5000, 2000, False)
+    assert system.token.balanceOf(treasury) == EPOCH_EMISSION - EPOCH_EMISSION * 2000 // 10_000
+
+
+def test_pending_report_rejected_after_the_fallback_time_gives_the_fallback(
+    system, oracle, guardian, treasury, attacker, g
+):
+    # Pending at the fallback time, then rejected in its window: the fallback applies at once.
+    o, em = system.oracle, system.emissions
+    fallback = (g + 3) * DAY
+    post(system, oracle, g, 5000, fallback - 10)
+    at(fallback + 5)
+    o.reject(g, sender=guardian)
+    assert o.utilizationOf(g) == (3, 0, fallback - 10 + WINDOW)
+    at(fallback + 6)
+    tx = em.distribute(g, sender=attacker)
+    (event,) = tx.decode_logs(em.Distributed)
+    assert (event.utilizationBps, event.stakerBps, event.fallbackUsed) == (0, 8000, True)
+    assert system.token.balanceOf(treasury) == EPOCH_EMISSION - EPOCH_EMISSION * 8000 // 10_000
+
+
 def test_supply_after_n_days_in_any_order(system, oracle, attacker, g):
     # Five epochs reported at 25% each (stakers 5000 bps), distributed in the order 3,0,4,1,2.
     n = 5

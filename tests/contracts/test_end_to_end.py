@@ -3,8 +3,8 @@ every account's balance at the end against a table worked out by hand."""
 
 from fractions import Fraction
 
+from tests.contracts.test_sum_tree import SumTree
 from tests.helpers import CAPACITY, DAY, E18, EPOCH_EMISSION, WEEK, at, mine_at
-from vvv.oracle.merkle import StandardMerkleTree
 
 WINDOW = 2 * 3_600
 
@@ -42,7 +42,8 @@ def test_three_days_end_to_end(system, deployer, alice, bob, carol, oracle, trea
             call()
 
     # Both are API-active every day: each report's root holds (alice, 100), (bob, 300).
-    tree = StandardMerkleTree.of([(alice.address, 100 * E18), (bob.address, 300 * E18)])
+    tree = SumTree.honest({alice.address: 100 * E18, bob.address: 300 * E18})
+    pos = {account: i for i, (account, _) in enumerate(tree.leaves)}
     for day, utilization in enumerate((0, 5_000, 10_000)):
         epoch = g + day
         at((epoch + 1) * DAY + 60)
@@ -50,9 +51,10 @@ def test_three_days_end_to_end(system, deployer, alice, bob, carol, oracle, trea
         at((epoch + 1) * DAY + 60 + WINDOW)
         emissions.distribute(epoch, sender=attacker)
         # VCU of the next day: 100/400 and 300/400 of 181,480 = 45,370 and 136,110; carol 0
-        assert epoch_oracle.vcuAllocation(epoch + 1, alice, 100 * E18, tree.proof(0)) == 45_370 * E18
-        assert epoch_oracle.vcuAllocation(epoch + 1, bob, 300 * E18, tree.proof(1)) == 136_110 * E18
-        assert epoch_oracle.vcuAllocation(epoch + 1, carol, 0, []) == 0
+        for who, stake, vcu in ((alice, 100 * E18, 45_370 * E18), (bob, 300 * E18, 136_110 * E18)):
+            p = pos[who.address]
+            assert epoch_oracle.vcuAllocation(epoch + 1, who, stake, p, tree.siblings(p)) == vcu
+        assert epoch_oracle.vcuAllocation(epoch + 1, carol, 0, 0, []) == 0
 
     # Each stream starts when the previous one ends (distributions 86,400 s apart).
     last_stream_end = (g + 3) * DAY + 60 + WINDOW + DAY

@@ -1,41 +1,41 @@
-"""EpochOracle: report rules, dispute window (reject, challenge), VCU allotments, and roots and
-proofs from @openzeppelin/merkle-tree (run with node) accepted on-chain."""
+"""EpochOracle: report rules, dispute window (reject, wrong-stake challenge), VCU allotments,
+the chain of reports (the capacity ratchet). The Merkle-sum tree and every challenge:
+test_sum_tree.py."""
 
-import json
-import subprocess
 from fractions import Fraction
-from pathlib import Path
 
 import ape
 import pytest
 
+from tests.contracts import test_sum_tree
+from tests.contracts.test_sum_tree import SumTree
 from tests.helpers import CAPACITY, DAY, E18, ZERO_ROOT, at, mine_at, post
-from vvv.oracle.merkle import StandardMerkleTree
 
-ROOT = Path(__file__).resolve().parents[2]
 WINDOW = 2 * 3_600
+# the fixtures `g` (genesis epoch) and `stakers` (alice 100, bob 300, carol 600 VVV) of the sum-tree tests
+g = test_sum_tree.g
+stakers = test_sum_tree.stakers
 
 
-@pytest.fixture
-def g(system):
-    return system.emissions.genesisEpoch()
+class tree_of:  # noqa: N801 (reads as the function it replaces)
+    """The honest sum tree of `entries` ((account, stake) pairs); `proof(i)` and `leaf(i)` are of
+    the i-th entry as given (the tree itself is sorted by account)."""
 
+    def __init__(self, entries):
+        self.entries = [(who.address, amount) for who, amount in entries]
+        self.tree = SumTree.honest(dict(self.entries))
+        self.root = self.tree.root
 
-@pytest.fixture
-def stakers(system, deployer, alice, bob, carol, g):
-    """alice 100, bob 300, carol 600 VVV staked before genesis (total 1,000 VVV)."""
-    for i, (who, amount) in enumerate(((alice, 100), (bob, 300), (carol, 600))):
-        at(g * DAY - 100 + 3 * i)
-        system.token.transfer(who, amount * E18, sender=deployer)
-        at(g * DAY - 99 + 3 * i)
-        system.token.approve(system.staking, amount * E18, sender=who)
-        at(g * DAY - 98 + 3 * i)
-        system.staking.stake(amount * E18, sender=who)
-    return {alice: 100 * E18, bob: 300 * E18, carol: 600 * E18}
+    def position(self, i: int) -> int:
+        return self.tree.leaves.index(self.entries[i])
 
+    def proof(self, i: int) -> tuple:
+        """(position, siblings) for vcuAllocation."""
+        return self.position(i), self.tree.siblings(self.position(i))
 
-def tree_of(entries):
-    return StandardMerkleTree.of([(who.address, amount) for who, amount in entries])
+    def leaf(self, i: int) -> tuple:
+        """LeafProof for the challenges."""
+        return self.tree.proof(self.position(i))
 
 
 # ------------------------------------------------------------------ posting rules
@@ -158,14 +158,14 @@ def test_challenge_with_wrong_stake_rejects(system, oracle, alice, bob, attacker
     at((g + 1) * DAY + 100)
     # a true leaf cannot reject it
     with ape.reverts(o.LeafMatchesStake, epoch=g, account=alice, stake=100 * E18):
-        o.challenge(g, alice, 100 * E18, tree.proof(0), sender=attacker)
+        o.challengeStake(g, tree.leaf(0), sender=attacker)
     # a leaf that is not in the root cannot either
-    with ape.reverts(o.InvalidProof, epoch=g, account=bob, stake=300 * E18):
-        o.challenge(g, bob, 300 * E18, tree.proof(1), sender=attacker)
-    tx = o.challenge(g, bob, 301 * E18, tree.proof(1), sender=attacker)
-    assert [
-        (e.epoch, e.challenger, e.account, e.claimedStake, e.actualStake) for e in tx.decode_logs(o.ReportChallenged)
-    ] == [(g, attacker, bob, 301 * E18, 300 * E18)]
+    with ape.reverts(o.InvalidProof, epoch=g, position=tree.position(1)):
+        o.challengeStake(g, (bob.address, 300 * E18, *tree.proof(1)), sender=attacker)
+    tx = o.challengeStake(g, tree.leaf(1), sender=attacker)
+    assert [(e.epoch, e.challenger, e.lie, e.account, e.position) for e in tx.decode_logs(o.ReportChallenged)] == [
+        (g, attacker, 0, bob, tree.position(1))
+    ]
     assert o.reportStatus(g) == 3
 
 
@@ -174,7 +174,7 @@ def test_challenge_after_window_fails(system, oracle, alice, bob, attacker, stak
     post(system, oracle, g, 0, (g + 1) * DAY + 60, root=tree.root, total=401 * E18, count=2)
     at((g + 1) * DAY + 60 + WINDOW)
     with ape.reverts(system.oracle.DisputeWindowClosed, epoch=g, finalAt=(g + 1) * DAY + 60 + WINDOW):
-        system.oracle.challenge(g, bob, 301 * E18, tree.proof(1), sender=attacker)
+        system.oracle.challengeStake(g, tree.leaf(1), sender=attacker)
     assert system.oracle.isFinal(g)
 
 
@@ -186,7 +186,7 @@ def test_challenge_sees_stake_at_snapshot_not_now(system, oracle, alice, bob, at
     post(system, oracle, g, 0, (g + 1) * DAY + 60, root=tree.root, total=400 * E18, count=2)
     at((g + 1) * DAY + 100)
     with ape.reverts(system.oracle.LeafMatchesStake, epoch=g, account=bob, stake=300 * E18):
-        system.oracle.challenge(g, bob, 300 * E18, tree.proof(1), sender=attacker)
+        system.oracle.challengeStake(g, tree.leaf(1), sender=attacker)
 
 
 # ------------------------------------------------------------------ allotments
@@ -199,13 +199,13 @@ def test_three_stakers_two_active(system, oracle, alice, bob, carol, stakers, g)
     tree = tree_of([(alice, 100 * E18), (bob, 300 * E18)])
     post(system, oracle, g, 0, (g + 1) * DAY + 60, root=tree.root, total=400 * E18, count=2)
     o = system.oracle
-    alice_vcu = o.vcuAllocation(g + 1, alice, 100 * E18, tree.proof(0))
-    bob_vcu = o.vcuAllocation(g + 1, bob, 300 * E18, tree.proof(1))
+    alice_vcu = o.vcuAllocation(g + 1, alice, 100 * E18, *tree.proof(0))
+    bob_vcu = o.vcuAllocation(g + 1, bob, 300 * E18, *tree.proof(1))
     assert alice_vcu == 45_370 * E18
     assert bob_vcu == 136_110 * E18
-    assert o.vcuAllocation(g + 1, carol, 600 * E18, tree.proof(0)) == 0
-    assert o.vcuAllocation(g + 1, carol, 600 * E18, []) == 0
-    assert o.vcuAllocation(g + 1, alice, 101 * E18, tree.proof(0)) == 0  # wrong stake
+    assert o.vcuAllocation(g + 1, carol, 600 * E18, *tree.proof(0)) == 0
+    assert o.vcuAllocation(g + 1, carol, 600 * E18, 0, []) == 0
+    assert o.vcuAllocation(g + 1, alice, 101 * E18, *tree.proof(0)) == 0  # wrong stake
     assert alice_vcu + bob_vcu <= CAPACITY
 
 
@@ -225,7 +225,7 @@ def test_allotments_floor_and_sum_below_capacity(system, oracle, deployer, alice
     tree = tree_of(list(amounts.items()))
     post(system, oracle, g, 0, (g + 1) * DAY + 60, root=tree.root, total=total, count=3)
     got = [
-        system.oracle.vcuAllocation(g + 1, who, amount, tree.proof(i))
+        system.oracle.vcuAllocation(g + 1, who, amount, *tree.proof(i))
         for i, (who, amount) in enumerate(amounts.items())
     ]
     for (_who, amount), vcu in zip(amounts.items(), got, strict=True):
@@ -240,75 +240,38 @@ def test_fallback_when_report_missing_or_rejected(system, oracle, guardian, alic
     mine_at((g + 1) * DAY + 10)
     expected = {alice: 18_148 * E18, bob: 54_444 * E18, carol: 108_888 * E18}
     for who, vcu in expected.items():
-        assert o.vcuAllocation(g + 1, who, 0, []) == vcu
+        assert o.vcuAllocation(g + 1, who, 0, 0, []) == vcu
     assert sum(expected.values()) == CAPACITY
     # a report whose root leaves carol out, then rejected: the fallback applies again
     tree = tree_of([(alice, 100 * E18), (bob, 300 * E18)])
     post(system, oracle, g, 0, (g + 1) * DAY + 60, root=tree.root, total=400 * E18, count=2)
-    assert o.vcuAllocation(g + 1, carol, 0, []) == 0
+    assert o.vcuAllocation(g + 1, carol, 0, 0, []) == 0
     at((g + 1) * DAY + 70)
     o.reject(g, sender=guardian)
     for who, vcu in expected.items():
-        assert o.vcuAllocation(g + 1, who, 0, []) == vcu
+        assert o.vcuAllocation(g + 1, who, 0, 0, []) == vcu
 
 
 def test_empty_active_set_gives_nobody_vcu(system, oracle, alice, stakers, g):
     post(system, oracle, g, 0, (g + 1) * DAY + 60)
-    assert system.oracle.vcuAllocation(g + 1, alice, 100 * E18, []) == 0
-    assert system.oracle.vcuAllocation(g + 1, alice, 0, []) == 0
+    assert system.oracle.vcuAllocation(g + 1, alice, 100 * E18, 0, []) == 0
+    assert system.oracle.vcuAllocation(g + 1, alice, 0, 0, []) == 0
 
 
-# ------------------------------------------------------------------ cross-implementation
-
-
-def oz_tree(entries):
-    """Root and proofs from @openzeppelin/merkle-tree, run with node."""
-    values = [[who.address, str(amount)] for who, amount in entries]
-    out = subprocess.run(
-        ["node", str(ROOT / "tools" / "oz_merkle.js")],
-        input=json.dumps({"values": values}),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(out.stdout)
-
-
-def test_openzeppelin_js_tree_accepted_by_vcu_allocation_and_challenge(
-    system, oracle, alice, bob, carol, attacker, stakers, g
-):
-    good = oz_tree([(alice, 100 * E18), (bob, 300 * E18), (carol, 600 * E18)])
-    assert good["root"] == StandardMerkleTree.of([(a.address, s) for a, s in stakers.items()]).root_hex
-    post(system, oracle, g, 0, (g + 1) * DAY + 60, root=good["root"], total=1_000 * E18, count=3)
-    o = system.oracle
-    # all active: 100/1000, 300/1000, 600/1000 of 181,480 VCU
-    assert o.vcuAllocation(g + 1, alice, 100 * E18, good["proofs"][0]) == 18_148 * E18
-    assert o.vcuAllocation(g + 1, bob, 300 * E18, good["proofs"][1]) == 54_444 * E18
-    assert o.vcuAllocation(g + 1, carol, 600 * E18, good["proofs"][2]) == 108_888 * E18
-
-    bad = oz_tree([(alice, 100 * E18), (bob, 300 * E18), (carol, 599 * E18)])
-    post(system, oracle, g + 1, 0, (g + 2) * DAY + 60, root=bad["root"], total=999 * E18, count=3)
-    at((g + 2) * DAY + 100)
-    with ape.reverts(o.LeafMatchesStake, epoch=g + 1, account=alice, stake=100 * E18):
-        o.challenge(g + 1, alice, 100 * E18, bad["proofs"][0], sender=attacker)
-    o.challenge(g + 1, carol, 599 * E18, bad["proofs"][2], sender=attacker)
-    assert o.reportStatus(g + 1) == 3
+# ------------------------------------------------------------------ proofs
 
 
 def test_inner_node_as_leaf_is_not_accepted(system, oracle, alice, bob, carol, attacker, stakers, g):
-    # The second-preimage trick: present an inner node's two children (64 bytes) as if they were
-    # (account, stake). The double-hashed leaf makes the proof fail.
+    # An inner node is not a leaf: started one level up (a path of the wrong length), it gives no
+    # allotment, and it cannot be opened as a leaf for a challenge.
     tree = tree_of([(alice, 100 * E18), (bob, 300 * E18), (carol, 600 * E18)])
     post(system, oracle, g, 0, (g + 1) * DAY + 60, root=tree.root, total=1_000 * E18, count=3)
-    # tree = [root, n1, leafA, leafB, leafC]: node 1 has children 3 and 4
-    left, right = sorted([tree.tree[3], tree.tree[4]])
-    fake_account = "0x" + left[12:].hex()
-    fake_stake = int.from_bytes(right, "big")
-    proof = [tree.tree[2]]
-    assert system.oracle.vcuAllocation(g + 1, fake_account, fake_stake, proof) == 0
+    inner, sibling = tree.tree.levels[1][0], tree.tree.levels[1][1]
+    fake_account = "0x" + inner[0][12:].hex()
+    assert system.oracle.vcuAllocation(g + 1, fake_account, inner[1], 0, [sibling]) == 0
     at((g + 1) * DAY + 100)
-    with ape.reverts(system.oracle.InvalidProof):
-        system.oracle.challenge(g, fake_account, fake_stake, proof, sender=attacker)
+    with ape.reverts(system.oracle.InvalidProof, epoch=g, position=0):
+        system.oracle.challengeStake(g, (fake_account, inner[1], 0, [sibling]), sender=attacker)
 
 
 # ------------------------------------------------------------------ admin bounds
@@ -319,7 +282,7 @@ def test_admin_bounds(system, deployer, attacker):
     tx = o.setDisputeWindow(3_600, sender=deployer)
     assert [e.disputeWindow for e in tx.decode_logs(o.DisputeWindowUpdated)] == [3_600]
     for bad in (15 * 60 - 1, DAY + 1, 0):
-        with ape.reverts(o.InvalidParameter):
+        with ape.reverts(o.InvalidDisputeWindow, disputeWindow=bad, minimum=15 * 60, maximum=DAY):
             o.setDisputeWindow(bad, sender=deployer)
     o.setCapacityBounds(1, 10**30, 100, sender=deployer)
     assert o.capacityBounds() == (1, 10**30, 100)
@@ -331,7 +294,7 @@ def test_admin_bounds(system, deployer, attacker):
         (1, 10**30, 10_001),
         (1, 2**128, 100),
     ):
-        with ape.reverts(o.InvalidParameter):
+        with ape.reverts(o.InvalidCapacityBounds, minCapacity=bad[0], maxCapacity=bad[1], maxChangeBps=bad[2]):
             o.setCapacityBounds(*bad, sender=deployer)
     for call in (
         lambda: o.setDisputeWindow(3_600, sender=attacker),
@@ -357,17 +320,137 @@ def test_rejected_newest_report_does_not_move_capacity(system, oracle, guardian,
 
 
 def test_capacity_bounds_must_keep_last_capacity_reachable(system, deployer):
-    with ape.reverts(system.oracle.InvalidParameter):
-        system.oracle.setCapacityBounds(CAPACITY + 1, 10 * CAPACITY, 5000, sender=deployer)
-    with ape.reverts(system.oracle.InvalidParameter):
-        system.oracle.setCapacityBounds(1, CAPACITY - 1, 5000, sender=deployer)
+    o = system.oracle
+    with ape.reverts(o.LastCapacityOutOfBounds, lastCapacity=CAPACITY, minCapacity=CAPACITY + 1):
+        o.setCapacityBounds(CAPACITY + 1, 10 * CAPACITY, 5000, sender=deployer)
+    with ape.reverts(o.LastCapacityOutOfBounds, lastCapacity=CAPACITY, maxCapacity=CAPACITY - 1):
+        o.setCapacityBounds(1, CAPACITY - 1, 5000, sender=deployer)
     system.oracle.setCapacityBounds(CAPACITY, CAPACITY, 5000, sender=deployer)
 
 
 def test_leaf_above_total_active_stake_gets_nothing(system, oracle, alice, bob, stakers, g):
-    # A faulty report: total 1 VVV but a leaf of 100 VVV. That leaf would get 100x the capacity;
-    # it gets 0 instead.
+    # A faulty report: total 1 VVV but leaves of 100 VVV and 1 wei. The leaves' paths add up to
+    # 100 VVV + 1 wei, not the report's total, so no leaf gets anything (and the lie is provable
+    # by challengeTotal).
     tree = tree_of([(alice, 100 * E18), (bob, 1)])
     post(system, oracle, g, 0, (g + 1) * DAY + 60, root=tree.root, total=E18, count=2)
-    assert system.oracle.vcuAllocation(g + 1, alice, 100 * E18, tree.proof(0)) == 0
-    assert system.oracle.vcuAllocation(g + 1, bob, 1, tree.proof(1)) == CAPACITY // E18
+    assert system.oracle.vcuAllocation(g + 1, alice, 100 * E18, *tree.proof(0)) == 0
+    assert system.oracle.vcuAllocation(g + 1, bob, 1, *tree.proof(1)) == 0
+
+
+# ------------------------------------------------------------------ the capacity chain (audit: capacity ratchet)
+
+UP = [272_220 * E18, 408_330 * E18, 612_495 * E18, 918_742_500 * E18 // 1_000]  # +50% each from 181,480
+
+
+@pytest.mark.parametrize("order", [(3, 2, 1, 0), (0,), (1, 0), (2, 0), (0, 3)], ids=str)
+def test_rejected_catch_up_reports_never_ratchet_capacity(
+    system, oracle, guardian, alice, bob, carol, stakers, g, order
+):
+    # Four catch-up reports at +50% each (the last is 3.375x the initial capacity), rejected by
+    # the guardian in various orders. Rejecting a report rejects the ones after it (their steps
+    # were measured from it), so whatever the order, all four end rejected, the capacity is the
+    # initial 181,480 VCU again, and the fallback allotments of the four epochs use it.
+    o = system.oracle
+    t = (g + 5) * DAY
+    for i, capacity in enumerate(UP):
+        post(system, oracle, g + i, 0, t + i, capacity=capacity)
+    assert o.lastCapacity() == UP[3]
+    for k, i in enumerate(order):
+        at(t + 10 + k)
+        if k and i >= min(order[:k]):  # already rejected with an older one
+            with ape.reverts(o.ReportAlreadyRejected, epoch=g + i):
+                o.reject(g + i, sender=guardian)
+            continue
+        tx = o.reject(g + i, sender=guardian)
+        newest_before = g + 3 if k == 0 else g + min(order[:k]) - 1
+        voided = [(e.fromEpoch, e.toEpoch) for e in tx.decode_logs(o.ReportsVoided)]
+        assert voided == ([(g + i + 1, newest_before)] if newest_before > g + i else [])
+        assert o.lastCapacity() == (CAPACITY if i == 0 else UP[i - 1])
+    assert min(order) == 0 and [o.reportStatus(g + i) for i in range(4)] == [3, 3, 3, 3]
+    assert o.lastCapacity() == CAPACITY and o.nextEpochToReport() == g
+    mine_at(t + 20)
+    # fallback: 100/1000, 300/1000, 600/1000 of 181,480 VCU, for each of the epochs g+1..g+4
+    for epoch in range(g + 1, g + 5):
+        assert [o.vcuAllocation(epoch, who, 0, 0, []) for who in (alice, bob, carol)] == [
+            18_148 * E18,
+            54_444 * E18,
+            108_888 * E18,
+        ]
+
+
+def test_rejecting_the_older_of_two_pending_reports_rejects_both(system, oracle, guardian, g):
+    # g at +50%, g+1 at +50% of that (+125% of the initial). Rejecting only g must not leave the
+    # +125% in force: g+1 goes with it, and posting the +125% capacity again is refused.
+    o = system.oracle
+    post(system, oracle, g, 0, (g + 2) * DAY, capacity=UP[0])
+    post(system, oracle, g + 1, 0, (g + 2) * DAY + 1, capacity=UP[1])
+    at((g + 2) * DAY + 2)
+    tx = o.reject(g, sender=guardian)
+    assert [(e.epoch, e.guardian) for e in tx.decode_logs(o.ReportRejected)] == [(g, guardian)]
+    assert [(e.fromEpoch, e.toEpoch) for e in tx.decode_logs(o.ReportsVoided)] == [(g + 1, g + 1)]
+    assert [o.reportStatus(g), o.reportStatus(g + 1)] == [3, 3]
+    assert (o.lastCapacity(), o.nextEpochToReport(), o.lastReportedEpoch()) == (CAPACITY, g, g - 1)
+    at((g + 2) * DAY + 20)
+    with ape.reverts(o.ReportAlreadyRejected, epoch=g + 1):
+        o.reject(g + 1, sender=guardian)
+    with ape.reverts(o.EpochOutOfOrder, epoch=g + 1, expected=g):
+        post(system, oracle, g + 1, 0, (g + 2) * DAY + 30, capacity=UP[0])
+    with ape.reverts(o.CapacityChangeTooLarge, capacity=UP[1], lastCapacity=CAPACITY, maxChangeBps=5000):
+        post(system, oracle, g, 0, (g + 2) * DAY + 40, capacity=UP[1])
+    post(system, oracle, g, 0, (g + 2) * DAY + 50, capacity=UP[0])
+    post(system, oracle, g + 1, 0, (g + 2) * DAY + 60, capacity=UP[1])  # one step at a time again
+    assert (o.lastCapacity(), o.reportStatus(g + 1)) == (UP[1], 1)
+
+
+def test_a_report_is_never_final_before_the_one_before_it(system, deployer, oracle, guardian, g):
+    # g is posted with the 2-hour window; the admin then shortens the window to 15 minutes and g+1
+    # is posted: g+1 is final with g, not 15 minutes after its post, so rejecting g later in
+    # its window can still take g+1 down with it (a final report never changes).
+    o = system.oracle
+    post(system, oracle, g, 0, (g + 3) * DAY)
+    at((g + 3) * DAY + 1)
+    o.setDisputeWindow(15 * 60, sender=deployer)
+    post(system, oracle, g + 1, 0, (g + 3) * DAY + 2)
+    assert o.report(g + 1)[6] == (g + 3) * DAY + WINDOW  # finalAt of g, not +2 s + 15 min
+    mine_at((g + 3) * DAY + 2 + 15 * 60)
+    assert [o.reportStatus(e) for e in (g, g + 1)] == [1, 1]  # both still pending
+    at((g + 3) * DAY + WINDOW - 1)
+    o.reject(g, sender=guardian)
+    assert [o.reportStatus(e) for e in (g, g + 1)] == [3, 3]
+    # posted again: g with the new window; g+1 after g is final gets its own 15 minutes
+    post(system, oracle, g, 0, (g + 3) * DAY + WINDOW)
+    assert o.report(g)[6] == (g + 3) * DAY + WINDOW + 15 * 60
+    post(system, oracle, g + 1, 0, (g + 3) * DAY + WINDOW + 20 * 60)
+    assert o.report(g + 1)[6] == (g + 3) * DAY + WINDOW + 35 * 60
+
+
+def test_capacity_rules_hold_in_any_order_of_posts_and_rejections(system, oracle, guardian, g):
+    # A random run of posts (capacity anywhere within the step) and rejections, against a model:
+    # lastCapacity is the newest non-rejected report's capacity (or the initial), and every live
+    # report is within 50% of the live report before it.
+    import random
+
+    rnd = random.Random(13)
+    o = system.oracle
+    live: list[int] = []  # capacities of the live reports, epoch g + index
+    t = (g + 50) * DAY
+    for _ in range(40):
+        t += 10
+        pending = [i for i in range(len(live))]
+        if pending and rnd.random() < 0.35:
+            i = rnd.choice(pending)
+            at(t)
+            o.reject(g + i, sender=guardian)
+            del live[i:]
+        else:
+            last = live[-1] if live else CAPACITY
+            capacity = rnd.randint(last // 2 + 1, last * 3 // 2)
+            capacity = min(max(capacity, 1_000 * E18), 100_000_000 * E18)
+            post(system, oracle, g + len(live), 0, t, capacity=capacity)
+            live.append(capacity)
+        assert o.lastCapacity() == (live[-1] if live else CAPACITY)
+        assert o.nextEpochToReport() == g + len(live)
+        chain_ = [CAPACITY] + [o.report(g + i)[1] for i in range(len(live))]
+        assert chain_[1:] == live
+        assert all(abs(b - a) * 10_000 <= a * 5000 for a, b in zip(chain_, chain_[1:], strict=False))

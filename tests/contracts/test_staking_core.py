@@ -365,7 +365,7 @@ def test_notifier_role_is_locked_even_for_admin(staking, deployer, notifier, att
 
 
 def test_constructor_bounds(project, token, deployer, guardian, notifier):
-    with ape.reverts(project.VVVStaking.AdminDelayTooShort, adminDelay=DAY - 1):
+    with ape.reverts(project.VVVStaking.AdminDelayTooShort, adminDelay=DAY - 1, minimum=DAY):
         project.VVVStaking.deploy(token, deployer, DAY - 1, guardian, notifier, sender=deployer)
 
 

@@ -225,3 +225,52 @@ def test_stake_change_with_pending_rewards_within_dust(token, staking, deployer,
     mine_at(t0 + DAY)
     got = staking.earned(alice)
     assert 0 <= R - got < 2 + Fraction(3 * a + 2 * b, E18)
+
+
+def test_dust_bound_holds_with_100m_staked(token, staking, deployer, notifier, alice, bob, t0):
+    # The whole genesis supply staked: the genesis holder 99,985,000 VVV, alice 10,000, bob
+    # 5,000. A 38,356 VVV stream runs and alice requests an unstake and cancels it 16 times each
+    # (odd amounts, odd times): 32 accumulator updates and settlements. The rounding loss (docs/security.md) is below
+    #   sum over updates of (total staked / 1e18 + 1)      accumulator floors
+    # + sum over settlements of (2 + stake / 1e18)         earned and origin floors
+    # + total staked / 1e18 + 1 + holders + 1              what the views floor now
+    # With 1e26 wei staked each update may lose up to 1e8 wei: far above the old fixed bound of
+    # 7e6 wei per update.
+    whale = 99_985_000 * E18
+    fund(token, deployer, alice, 10_000 * E18, spender=staking)
+    fund(token, deployer, bob, 5_000 * E18, spender=staking)
+    token.approve(staking, whale, sender=deployer)
+    at(t0 - 30)
+    staking.stake(whale, sender=deployer)
+    at(t0 - 20)
+    staking.stake(5_000 * E18, sender=bob)
+    at(t0 - 10)
+    staking.stake(10_000 * E18, sender=alice)
+    assert staking.totalStaked() == 100_000_000 * E18
+    reward = 38_356_164383561643835616
+    bound = 0
+    bound += staking.totalStaked() // E18 + 1  # the notify's accumulator update
+    notify(token, staking, notifier, reward, t0)
+    t = t0
+    for i in range(32):
+        t += 997 + 13 * i
+        total = staking.totalStaked()
+        bound += total // E18 + 1
+        at(t)
+        if i % 2:
+            staking.cancelUnstake(staking.lastRequestId(), sender=alice)
+        else:
+            staking.requestUnstake(E18 + 7 * i + 5, sender=alice)
+        bound += 2 + staking.stakeOf(alice) // E18
+    mine_at(t0 + DAY)
+    holders = (deployer, alice, bob)
+    liabilities = (
+        staking.totalStaked()
+        + staking.totalUnbonding()
+        + sum(staking.earned(a) for a in holders)
+        + staking.unstreamedRewards()
+    )
+    dust = token.balanceOf(staking) - liabilities
+    views = staking.totalStaked() // E18 + 1 + len(holders) + 1
+    assert 0 <= dust <= bound + views
+    assert bound + views < 34 * (10**8 + 10_100)  # 33 updates of 1e26 wei staked, 32 settlements

@@ -8,12 +8,17 @@ revert names the error it expects, from a Python model of the principal flows.
 
 After every step the invariants hold (see docs/security.md):
  1. VVV held by staking == total staked + total unbonding + unclaimed rewards + rewards still to
-    stream + dust, with 0 <= dust <= DUST_PER_UPDATE x accumulator updates (never insolvent);
+    stream + dust, with 0 <= dust <= the bound derived in docs/security.md, summed over the run's
+    accumulator updates and settlements (never insolvent); a whale stakes 96M VVV beside the
+    three stakers, so the bound is checked with about 99M VVV staked;
  2. supply - 100M == EPOCH_EMISSION x distributed epochs <= EPOCH_EMISSION x closed epochs since
     genesis, and each distribution's stakers' + treasury's parts == EPOCH_EMISSION;
  3. each account's wallet + stake + pending unbonding - rewards received == what it was given;
  4. no withdraw before its unlock time, no request paid twice, reports strictly sequential, a
-    rejected report never distributed, an epoch's allotments sum to <= its capacity.
+    rejected report never distributed, a pending report never replaced by the fallback, an
+    epoch's allotments sum to <= its capacity;
+ 5. `lastCapacity` is the capacity of the newest non-rejected report (or the initial one), and
+    every live report is within the allowed step of the live report before it.
 
 `make test` runs a bounded profile; `VVV_FUZZ=long make fuzz` a long one.
 """
@@ -27,8 +32,8 @@ from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from tests.contracts.test_sum_tree import SumTree
 from tests.helpers import CAPACITY, DAY, E18, EPOCH_EMISSION, WEEK, at
-from vvv.oracle.merkle import StandardMerkleTree
 
 PROFILES = {
     "ci": {"max_examples": 10, "stateful_step_count": 30},
@@ -39,10 +44,8 @@ MIN_STAKE = 10**15
 WINDOW = 2 * 3_600
 FUNDING = 1_000_000 * E18
 ZERO = b"\x00" * 32
-# Dust per accumulator update: each update floors the reward per staked wei (< total/1e18 wei
-# for all stakers together) and each settlement floors by < 1 + stake/1e18 wei. With at most
-# 3 x 1,000,000 VVV staked: < 3e6 + 3 x (1 + 1e6) wei per update.
-DUST_PER_UPDATE = 7 * 10**6
+WHALE_STAKE = 96_000_000 * E18
+MAX_CHANGE_BPS = 5000
 
 # The first (simplest) value of each strategy is one that succeeds, so that short examples
 # already move state; the edges follow.
@@ -85,7 +88,9 @@ class System(RuleBasedStateMachine):
         self.reports: dict[int, dict] = {}  # epoch -> {"status", "utilization", "finalAt", ...}
         self.next_epoch = self.g
         self.distributed: set[int] = set()
-        self.updates = 1
+        self.holders = [*self.stakers, env["whale"]]  # everyone who earns
+        # dust bound (docs/security.md): what the whale's stake and the set-up left behind
+        self.dust_bound = env["dust_bound"]
         self.staking_paused = False
         self.oracle_paused = False
         if days_in:
@@ -93,9 +98,9 @@ class System(RuleBasedStateMachine):
             ape.chain.mine(timestamp=self.now)
         if live_stream and days_in >= 3:
             self.tick()
+            self.accumulator_update()
             self.sys.emissions.distribute(self.g, sender=self.attacker)
             self.distributed.add(self.g)
-            self.updates += 1
             self.tick()
             with ape.reverts(self.sys.emissions.AlreadyDistributed, epoch=self.g):
                 self.sys.emissions.distribute(self.g, sender=self.attacker)
@@ -127,8 +132,22 @@ class System(RuleBasedStateMachine):
     def insufficient(self, payer, amount) -> bool:
         return amount > self.sys.token.balanceOf(payer)
 
+    def stake_at(self, account, epoch: int) -> int:
+        """The account's stake at the snapshot of the report of `epoch`."""
+        return self.sys.staking.stakeAt(account, (epoch + 1) * DAY - 1)
+
     def pending_of(self, who) -> int:
         return sum(r["amount"] for r in self.requests.values() if r["owner"] == who and not r["settled"])
+
+    def accumulator_update(self) -> None:
+        """Call before an operation that moves the reward accumulator: its floor loses less than
+        total staked / 1e18 wei (docs/security.md)."""
+        self.dust_bound += self.sys.staking.totalStaked() // E18 + 1
+
+    def settlement(self, who) -> None:
+        """Call after an operation that settles `who`'s rewards into its checkpoint: the floors of
+        `earned` and of folding it into the origin lose at most 1 + stake / 1e18 wei."""
+        self.dust_bound += 1 + self.stake_of(who) // E18 + 1
 
     # ------------------------------------------------------------------ staking rules
 
@@ -147,8 +166,9 @@ class System(RuleBasedStateMachine):
                 staking.stake(amount, sender=who)
         else:
             earned_before = staking.earned(who)
+            self.accumulator_update()
             staking.stake(amount, sender=who)
-            self.updates += 1
+            self.settlement(who)
             # earnings settled, never reset, by a stake: folding them into the new stake's origin
             # floors by at most 1 + stake / 1e18 wei (docs/staking.md)
             assert staking.earned(who) >= earned_before - 1 - self.stake_of(who) // E18
@@ -168,8 +188,9 @@ class System(RuleBasedStateMachine):
                 staking.stakeFor(account, amount, sender=payer)
         else:
             earned_before = staking.earned(account)
+            self.accumulator_update()
             staking.stakeFor(account, amount, sender=payer)
-            self.updates += 1
+            self.settlement(account)
             assert staking.earned(account) >= earned_before - 1 - self.stake_of(account) // E18
             self.paid_for_others[payer] += amount
             self.via_stake_for[account] += amount
@@ -194,8 +215,9 @@ class System(RuleBasedStateMachine):
             with ape.reverts(staking.BelowMinimumStake):
                 staking.requestUnstake(amount, sender=who)
         else:
+            self.accumulator_update()
             staking.requestUnstake(amount, sender=who)
-            self.updates += 1
+            self.settlement(who)
             request_id = staking.lastRequestId()
             assert request_id == len(self.requests) + 1
             self.requests[request_id] = {
@@ -237,8 +259,9 @@ class System(RuleBasedStateMachine):
             with ape.reverts(error[0], **error[1]):
                 staking.cancelUnstake(request_id, sender=who)
         else:
+            self.accumulator_update()
             staking.cancelUnstake(request_id, sender=who)  # works while paused too
-            self.updates += 1
+            self.settlement(who)
             request["settled"] = True
 
     @rule(i=st.integers(0, 2), pick=st.integers(0, 10**6))
@@ -298,7 +321,7 @@ class System(RuleBasedStateMachine):
         got = token.balanceOf(who) - before
         assert got >= owed
         self.received[who] += got
-        self.updates += 1
+        self.settlement(who)
 
     @rule(i=st.integers(0, 2))
     def restake(self, i):
@@ -309,13 +332,14 @@ class System(RuleBasedStateMachine):
                 staking.restakeRewards(sender=who)
             return
         stake_before = self.stake_of(who)
+        self.accumulator_update()  # counted also when it reverts: a bound, not an exact figure
         try:
             staking.restakeRewards(sender=who)
         except ContractLogicError as err:
             assert type(err).__name__ in ("NoRewards", "BelowMinimumStake"), err
             return
         self.received[who] += self.stake_of(who) - stake_before
-        self.updates += 1
+        self.settlement(who)
 
     # ------------------------------------------------------------------ time
 
@@ -337,15 +361,33 @@ class System(RuleBasedStateMachine):
             return None, []
         if wrong:  # one wei too many for the first; the last left out, so the total can still pass
             leaves = [(leaves[0][0], leaves[0][1] + 1)] + leaves[1:-1]
-        return StandardMerkleTree.of(leaves), leaves
+        tree = SumTree.honest(dict(leaves))  # sorted by account
+        return tree, tree.leaves
+
+    def last_capacity(self) -> int:
+        """The model's capacity of the newest non-rejected report (the initial one before any)."""
+        live = [e for e, r in self.reports.items() if r["status"] != "rejected"]
+        return self.reports[max(live)]["capacity"] if live else CAPACITY
+
+    def reject_from(self, epoch: int) -> None:
+        """A rejected report takes the reports after it down with it (docs/emissions-and-oracle.md)."""
+        for e, r in self.reports.items():
+            if e >= epoch:
+                r["status"] = "rejected"
+        self.next_epoch = epoch
 
     @precondition(lambda self: self.next_epoch < self.epoch())
-    @rule(utilization=st.integers(0, 10_000), wrong=st.booleans())
-    def post_report(self, utilization, wrong):
+    @rule(utilization=st.integers(0, 10_000), wrong=st.booleans(), step=st.sampled_from([0, 5000, -5000, 2500, 5001]))
+    def post_report(self, utilization, wrong, step=0):
+        """Post the next report, its capacity `step` bps away from the last capacity (5001: one
+        bps too far, refused)."""
         o, epoch = self.sys.oracle, self.next_epoch
+        last = self.last_capacity()
+        capacity = last + last * step // 10_000
         tree, leaves = self.active_tree(wrong)
         total = sum(s for _, s in leaves)
         root, count = (tree.root, len(leaves)) if tree else (ZERO, 0)
+        wrong = wrong and any(s != self.sys.staking.stakeAt(a, (epoch + 1) * DAY - 1) for a, s in leaves)
         if not self.oracle_paused and epoch + 1 < self.epoch():  # two closed epochs wait: the later first
             self.tick()
             with ape.reverts(o.EpochOutOfOrder, epoch=epoch + 1, expected=epoch):
@@ -354,20 +396,28 @@ class System(RuleBasedStateMachine):
         if not self.oracle_paused and tree is not None:  # more active stake than was staked at all
             self.tick()
             with ape.reverts(o.ActiveStakeTooHigh, totalActiveStake=staked_then + 1, totalStaked=staked_then):
-                o.postReport(epoch, utilization, CAPACITY, root, staked_then + 1, count, sender=self.oracle_acct)
+                o.postReport(epoch, utilization, last, root, staked_then + 1, count, sender=self.oracle_acct)
         self.tick()
         if self.oracle_paused:
             with ape.reverts(o.EnforcedPause):
-                o.postReport(epoch, utilization, CAPACITY, root, total, count, sender=self.oracle_acct)
+                o.postReport(epoch, utilization, capacity, root, total, count, sender=self.oracle_acct)
+            return
+        if not 1_000 * E18 <= capacity <= 100_000_000 * E18:
+            with ape.reverts(o.CapacityOutOfBounds, capacity=capacity):
+                o.postReport(epoch, utilization, capacity, root, total, count, sender=self.oracle_acct)
+            return
+        if abs(capacity - last) * 10_000 > last * MAX_CHANGE_BPS:
+            with ape.reverts(o.CapacityChangeTooLarge, capacity=capacity, lastCapacity=last):
+                o.postReport(epoch, utilization, capacity, root, total, count, sender=self.oracle_acct)
             return
         if total > self.sys.staking.totalStakedAt((epoch + 1) * DAY - 1):
             with ape.reverts(o.ActiveStakeTooHigh):
-                o.postReport(epoch, utilization, CAPACITY, root, total, count, sender=self.oracle_acct)
+                o.postReport(epoch, utilization, capacity, root, total, count, sender=self.oracle_acct)
             return
-        o.postReport(epoch, utilization, CAPACITY, root, total, count, sender=self.oracle_acct)
+        o.postReport(epoch, utilization, capacity, root, total, count, sender=self.oracle_acct)
         assert o.lastReportedEpoch() == epoch
         self.reports[epoch] = {"status": "posted", "utilization": utilization, "finalAt": self.now + WINDOW,
-                               "tree": tree, "leaves": leaves, "wrong": wrong}  # fmt: skip
+                               "tree": tree, "leaves": leaves, "wrong": wrong, "capacity": capacity}  # fmt: skip
         self.next_epoch += 1
 
     @rule(kind=st.sampled_from(["gap", "current", "utilization", "inconsistent", "duplicate", "attacker"]))
@@ -422,7 +472,7 @@ class System(RuleBasedStateMachine):
                 o.reject(epoch, sender=self.guardian)
         else:
             o.reject(epoch, sender=self.guardian)
-            report["status"] = "rejected"
+            self.reject_from(epoch)
 
     @rule(pick=st.integers(0, 100))
     def challenge(self, pick):
@@ -432,21 +482,24 @@ class System(RuleBasedStateMachine):
             return
         epoch = epochs[pick % len(epochs)]
         report = self.reports[epoch]
-        account, stake = report["leaves"][0]
-        proof = report["tree"].proof(0)
+        tree = report["tree"]
+        # the wrong leaf, or the first one of an honest tree
+        p = next((i for i, (a, s) in enumerate(tree.leaves) if s != self.stake_at(a, epoch)), 0)
+        account, stake = tree.leaves[p]
+        proof = tree.proof(p)
         self.tick()
         if report["status"] == "rejected":
             with ape.reverts(o.ReportAlreadyRejected, epoch=epoch):
-                o.challenge(epoch, account, stake, proof, sender=self.attacker)
+                o.challengeStake(epoch, proof, sender=self.attacker)
         elif self.now >= report["finalAt"]:
             with ape.reverts(o.DisputeWindowClosed, epoch=epoch, finalAt=report["finalAt"]):
-                o.challenge(epoch, account, stake, proof, sender=self.attacker)
+                o.challengeStake(epoch, proof, sender=self.attacker)
         elif not report["wrong"]:
             with ape.reverts(o.LeafMatchesStake, epoch=epoch, account=account, stake=stake):
-                o.challenge(epoch, account, stake, proof, sender=self.attacker)
+                o.challengeStake(epoch, proof, sender=self.attacker)
         else:
-            o.challenge(epoch, account, stake, proof, sender=self.attacker)
-            report["status"] = "rejected"
+            o.challengeStake(epoch, proof, sender=self.attacker)
+            self.reject_from(epoch)
 
     @precondition(lambda self: self.next_epoch < self.epoch() and not self.oracle_paused)
     @rule(utilization=st.integers(0, 10_000))
@@ -480,6 +533,7 @@ class System(RuleBasedStateMachine):
         self.tick()
         report = self.reports.get(epoch)
         is_final = report is not None and report["status"] == "posted" and self.now >= report["finalAt"]
+        is_pending = report is not None and report["status"] == "posted" and self.now < report["finalAt"]
         if epoch < self.g:
             error = em.EpochBeforeGenesis
         elif epoch >= self.epoch():
@@ -488,12 +542,15 @@ class System(RuleBasedStateMachine):
             error = em.AlreadyDistributed
         elif not is_final and self.now < (epoch + 3) * DAY:
             error = em.ReportNotFinal
+        elif is_pending:  # past the fallback time, but the report's window decides
+            error = em.ReportPending
         else:
             error = None
         if error is not None:
             with ape.reverts(error):
                 em.distribute(epoch, sender=self.attacker)
             return
+        self.accumulator_update()
         tx = em.distribute(epoch, sender=self.attacker)
         (event,) = tx.decode_logs(em.Distributed)
         expected_utilization = report["utilization"] if is_final else 0
@@ -501,7 +558,6 @@ class System(RuleBasedStateMachine):
         assert event.fallbackUsed == (not is_final)  # a rejected report is never used
         assert event.stakerAmount + event.treasuryAmount == EPOCH_EMISSION
         self.distributed.add(epoch)
-        self.updates += 1
         self.tick()  # once only: the same epoch again, right away
         with ape.reverts(em.AlreadyDistributed, epoch=epoch):
             em.distribute(epoch, sender=self.attacker)
@@ -551,11 +607,14 @@ class System(RuleBasedStateMachine):
         liabilities = (
             s.staking.totalStaked()
             + s.staking.totalUnbonding()
-            + sum(s.staking.earned(a) for a in self.stakers)
+            + sum(s.staking.earned(a) for a in self.holders)
             + s.staking.unstreamedRewards()
         )
         dust = s.token.balanceOf(s.staking) - liabilities
-        assert 0 <= dust <= DUST_PER_UPDATE * self.updates, dust
+        # what the views floor now: the open interval's accumulator floor (< total / 1e18 wei),
+        # one wei per holder's `earned` and one for `unstreamedRewards`
+        views = s.staking.totalStaked() // E18 + 1 + len(self.holders) + 1
+        assert 0 <= dust <= self.dust_bound + views, (dust, self.dust_bound + views)
 
     @invariant()
     def supply_matches_distributions(self):
@@ -589,11 +648,25 @@ class System(RuleBasedStateMachine):
         if report is not None and report["status"] == "posted" and report["tree"] is not None:
             tree = report["tree"]
             total = sum(
-                o.vcuAllocation(epoch, acc, st_, tree.proof(i)) for i, (acc, st_) in enumerate(report["leaves"])
+                o.vcuAllocation(epoch, acc, st_, i, tree.siblings(i)) for i, (acc, st_) in enumerate(report["leaves"])
             )
         else:
-            total = sum(o.vcuAllocation(epoch, a, 0, []) for a in self.stakers)
-        assert total <= CAPACITY
+            total = sum(o.vcuAllocation(epoch, a, 0, 0, []) for a in self.holders)
+        live = report is not None and report["status"] == "posted"
+        assert total <= (report["capacity"] if live else o.lastCapacity())
+
+    @invariant()
+    def capacity_is_the_newest_live_reports(self):
+        if not hasattr(self, "sys"):
+            return
+        o = self.sys.oracle
+        assert o.lastCapacity() == self.last_capacity()
+        chain_ = [CAPACITY] + [r["capacity"] for e, r in sorted(self.reports.items()) if r["status"] != "rejected"]
+        assert all(abs(b - a) * 10_000 <= a * MAX_CHANGE_BPS for a, b in zip(chain_, chain_[1:], strict=False))
+        head = ape.chain.blocks.head.timestamp
+        for e, r in self.reports.items():
+            expected = 3 if r["status"] == "rejected" else (2 if head >= r["finalAt"] else 1)
+            assert o.reportStatus(e) == expected, (e, r["status"])
 
 
 @pytest.fixture(scope="module")
@@ -601,6 +674,12 @@ def fuzz_env(system, deployer, alice, bob, carol, attacker, oracle, guardian, tr
     stakers = [alice, bob, carol]
     g = system.emissions.genesisEpoch()
     t = g * DAY - 2_000
+    # the whale: 96M of the genesis holder's VVV staked from the start (no rewards stream yet,
+    # so nothing is floored)
+    at(t - 2)
+    system.token.approve(system.staking, WHALE_STAKE, sender=deployer)
+    at(t - 1)
+    system.staking.stake(WHALE_STAKE, sender=deployer)
     for who in stakers:
         at(t)
         system.token.transfer(who, FUNDING, sender=deployer)
@@ -608,7 +687,8 @@ def fuzz_env(system, deployer, alice, bob, carol, attacker, oracle, guardian, tr
         system.token.approve(system.staking, 2**256 - 1, sender=who)
         t += 2
     return {"system": system, "stakers": stakers, "attacker": attacker, "oracle": oracle,
-            "guardian": guardian, "treasury": treasury, "start": t}  # fmt: skip
+            "guardian": guardian, "treasury": treasury, "start": t, "whale": deployer,
+            "dust_bound": 1 + WHALE_STAKE // E18 + 1}  # fmt: skip
 
 
 def test_system_invariants_hold_under_random_actions(fuzz_env):
