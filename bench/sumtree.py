@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from merkle import ROOT, measure  # noqa: E402 (bench/merkle.py: the same values and timer)
+from common import ROOT, measure  # noqa: E402 (bench/common.py: the same values and timer)
 
 SPEED_UP = 10
 PEAK_BYTES = 700 * 10**6
@@ -29,7 +29,7 @@ PEAK_BYTES = 700 * 10**6
 BUILD = """
 import sys
 sys.path.insert(0, "bench")
-from merkle import make_values
+from common import make_values
 from vvv.oracle.sumtree import SumTree, write_proofs_file
 tree = SumTree.from_stakes(dict(make_values(int(sys.argv[1]))))
 report = {"chain_id": 1, "oracle": "0x" + "00" * 20, "epoch": 1, "snapshot": 172799, "utilization_bps": 0,
@@ -43,7 +43,7 @@ VALUES = """
 import sys
 from pathlib import Path
 sys.path.insert(0, "bench")
-from merkle import values_file
+from common import values_file
 values_file(int(sys.argv[1]), Path(sys.argv[2]))
 """
 

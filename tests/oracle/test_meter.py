@@ -3,10 +3,11 @@ The tests that charge run on SQLite and on Postgres (`usage_url`)."""
 
 import pytest
 
-from vvv.oracle.merkle import StandardMerkleTree
+from tests.sumtree_reference import ref_proof_args, ref_root
 from vvv.oracle.meter import Meter, Refused, allotments_from_proofs, fallback_allotments
 from vvv.oracle.pricing import load_prices
 from vvv.oracle.proofs import ProofsFile, ReportData, read_proofs, write_proofs
+from vvv.oracle.sumtree import SumTree
 from vvv.oracle.usage import ApiCall, UsageStore
 
 E18 = 10**18
@@ -15,15 +16,16 @@ B = "0x" + "bb" * 20
 C = "0x" + "cc" * 20
 EPOCH = 20_000  # the report's epoch; the allotments are for EPOCH + 1
 DAY = 86_400
+LEAVES = [(A, 100 * E18), (B, 300 * E18)]
 
 
 @pytest.fixture
 def proofs():
     # A has 100 VVV, B 300 VVV active; capacity 181,480 VCU -> A 45,370, B 136,110 VCU.
-    tree = StandardMerkleTree.of([(A, 100 * E18), (B, 300 * E18)])
+    tree = SumTree.from_stakes({A: 100 * E18, B: 300 * E18})
     report = ReportData(chain_id=1337, oracle="0x" + "11" * 20, epoch=EPOCH, snapshot=(EPOCH + 1) * DAY - 1,
                         utilization_bps=0, consumed_vcu=0, capacity_of_epoch=181_480 * E18,
-                        capacity=181_480 * E18, active_root=tree.root_hex, total_active_stake=400 * E18,
+                        capacity=181_480 * E18, active_root=ref_root(LEAVES), total_active_stake=400 * E18,
                         active_count=2)  # fmt: skip
     return ProofsFile(report, tree)
 
@@ -103,5 +105,6 @@ def test_proofs_file_round_trip(proofs, tmp_path):
     assert path == tmp_path / "1337" / f"{EPOCH}.json"
     loaded = read_proofs(path)
     assert loaded.report == proofs.report
-    assert loaded.proof(B) == (300 * E18, proofs.tree.proof_hex(1))
-    assert loaded.proof(C) == (0, [])
+    assert loaded.proof(B) == ref_proof_args(LEAVES, B)
+    assert loaded.proof(B)[:2] == (300 * E18, 1)
+    assert loaded.proof(C) == (0, 0, [])

@@ -10,7 +10,7 @@ import pytest
 from ape import chain
 
 from tests.helpers import CAPACITY, DAY, E18, mine_at
-from vvv.oracle.merkle import StandardMerkleTree
+from tests.sumtree_reference import ref_root
 from vvv.oracle.proofs import proofs_path, read_proofs
 from vvv.oracle.report import OracleBusy, distribute_final_epochs, post_reports, run_lock, run_oracle
 from vvv.oracle.usage import ApiCall, UsageError
@@ -24,9 +24,9 @@ class Crash(Exception):
 
 
 def expected_roots(alice, bob):
-    only_alice = StandardMerkleTree.of([(alice.address, 100 * E18)])
-    both = StandardMerkleTree.of([(alice.address, 100 * E18), (bob.address, 300 * E18)])
-    return [only_alice.root_hex, both.root_hex, both.root_hex]
+    only_alice = ref_root([(alice.address, 100 * E18)])
+    both = ref_root([(alice.address, 100 * E18), (bob.address, 300 * E18)])
+    return [only_alice, both, both]
 
 
 def quiet(_: str) -> None:
@@ -52,8 +52,9 @@ def test_catch_up_three_days_in_order(system, oracle, alice, bob, world, g):
         assert proofs.report.active_root == root
     # allotments of g+1 from the file and from the chain agree: alice alone gets all 181,480 VCU
     proofs = read_proofs(proofs_path(ape_chain_id(), g, world["reports"]))
-    stake, proof = proofs.proof(alice.address)
-    assert system.oracle.vcuAllocation(g + 1, alice, stake, proof) == CAPACITY
+    stake, position, siblings = proofs.proof(alice.address)
+    assert (stake, position, siblings) == (100 * E18, 0, [])  # one leaf: depth 0
+    assert system.oracle.vcuAllocation(g + 1, alice, stake, position, siblings) == CAPACITY
     # nothing left to do on a second run (the newest report's file is checked against the chain)
     again = post_reports(system, world["store"], oracle, reports_dir=world["reports"], echo=quiet)
     assert [(o.epoch, o.action) for o in again] == [(g + 2, "already on chain")]

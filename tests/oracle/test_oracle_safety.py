@@ -15,7 +15,7 @@ from ape import chain
 
 from tests.helpers import DAY, E18, EPOCH_EMISSION, at, mine_at
 from tests.rpc_proxy import DyingRpcProxy
-from vvv.oracle.merkle import StandardMerkleTree
+from tests.sumtree_reference import ref_root
 from vvv.oracle.proofs import proofs_path, sent_path
 from vvv.oracle.report import (
     OracleError,
@@ -223,7 +223,7 @@ def test_report_lines_show_units(system, oracle, alice, world, g):
     mine_at((g + 1) * DAY + 300)
     lines = []
     post_reports(system, world["store"], oracle, reports_dir=world["reports"], echo=lines.append)
-    root = StandardMerkleTree.of([(alice.address, 100 * E18)]).root_hex
+    root = ref_root([(alice.address, 100 * E18)])
     assert lines[-1] == (
         f"epoch {g}: utilization 1,000 bps (18,148 VCU of 181,480 VCU), 1 active stakers with 100 VVV, next capacity "
         f"181,480 VCU, root {root}: posted"

@@ -1,6 +1,7 @@
 """The sorted Merkle-sum tree (vvv.oracle.sumtree) and its JS verifier (web/src/sumtree.mjs).
 
-Expected hashes come from SPEC's words through eth_abi + eth_utils.keccak (`ref_*` below), an
+Expected hashes come from SPEC's words through eth_abi + eth_utils.keccak (`ref_*`, in
+tests/sumtree_reference.py), an
 implementation independent of the code under test: it builds the full padded tree as lists of
 `(hash, sum)` pairs. The hypothesis test checks that the Python builder, this reference and the
 JS verifier (one node process for the whole module) agree on random trees."""
@@ -10,11 +11,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from eth_abi import encode
 from eth_utils import keccak
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.sumtree_reference import E, Z, ref_leaf, ref_levels, ref_node, ref_proof, ref_verify
 from vvv.oracle.sumtree import (
     SumProof,
     SumTree,
@@ -26,55 +27,10 @@ from vvv.oracle.sumtree import (
 
 ROOT = Path(__file__).resolve().parents[2]
 JS_MODULE = ROOT / "web" / "src" / "sumtree.mjs"
-Z = b"\x00" * 32
-E = (Z, 0)  # an empty leaf
 
 
 # ---------------------------------------------------------------------------------------------
 # The reference: SPEC's words, with eth_abi
-
-
-def ref_leaf(account, stake):
-    return keccak(keccak(encode(["address", "uint256"], [account, stake])))
-
-
-def ref_node(left, right):
-    """(hash, sum) of the inner node over two (hash, sum) children."""
-    return keccak(encode(["bytes32", "uint256", "bytes32", "uint256"], [left[0], left[1], right[0], right[1]])), (
-        left[1] + right[1]
-    )
-
-
-def ref_depth(count):
-    depth = 0
-    while 2**depth < count:
-        depth += 1
-    return depth
-
-
-def ref_levels(leaves):
-    """Every level of the full padded tree, leaves first."""
-    level = [(ref_leaf(a, s), s) for a, s in leaves] + [E] * (2 ** ref_depth(len(leaves)) - len(leaves))
-    levels = [level]
-    while len(level) > 1:
-        level = [ref_node(level[i], level[i + 1]) for i in range(0, len(level), 2)]
-        levels.append(level)
-    return levels
-
-
-def ref_proof(levels, position):
-    return [levels[level][(position >> level) ^ 1] for level in range(len(levels) - 1)]
-
-
-def ref_verify(account, stake, position, siblings, root, total, count):
-    if not 0 <= position < count or len(siblings) != ref_depth(count):
-        return False
-    node = (ref_leaf(account, stake), stake)
-    for level, sibling in enumerate(siblings):
-        node = ref_node(sibling, node) if (position >> level) & 1 else ref_node(node, sibling)
-        if node[1] >= 2**256:
-            return False
-    return node == (root, total)
 
 
 def addr(i):

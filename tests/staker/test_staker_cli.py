@@ -7,11 +7,12 @@ import json
 import pytest
 
 from tests.helpers import CAPACITY, DAY, E18, EPOCH_EMISSION, WEEK, at, mine_at
+from tests.sumtree_reference import ref_root
 from vvv.chain.deployment import network_name
 from vvv.chain.units import parse_amount
-from vvv.oracle.merkle import StandardMerkleTree
 from vvv.oracle.proofs import ProofsFile, ReportData, proofs_path, write_proofs
 from vvv.oracle.report import run_oracle
+from vvv.oracle.sumtree import SumTree
 from vvv.oracle.usage import ApiCall, UsageStore
 
 ALICE = ("--account", "TEST::1")
@@ -396,11 +397,13 @@ def test_status_shows_todays_allotment_and_spend(system, alice, bob, staker_cli,
 def test_status_refuses_a_proofs_file_that_does_not_match_the_chain(system, alice, staker_cli, g, reported):
     path = proofs_path(system.record["chain_id"], g, staker_cli.reports)
     original = json.loads(path.read_text())["report"]
-    tree = StandardMerkleTree.of([(alice.address, 400 * E18)])  # claims alice had everything
-    forged = ReportData(**{**ReportData.from_json(original).__dict__, "active_root": tree.root_hex})
+    tree = SumTree.from_stakes({alice.address: 400 * E18})  # claims alice had everything
+    root = ref_root([(alice.address, 400 * E18)])
+    fields = {"active_root": root, "total_active_stake": 400 * E18, "active_count": 1}
+    forged = ReportData(**{**ReportData.from_json(original).__dict__, **fields})
     write_proofs(ProofsFile(forged, tree), staker_cli.reports)
     output = staker_cli.error("status", *ALICE)
-    assert "does not match the chain" in output and tree.root_hex in output
+    assert "does not match the chain" in output and root in output
 
 
 # ------------------------------------------------------------------ calc

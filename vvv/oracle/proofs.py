@@ -1,16 +1,13 @@
-"""The per-epoch proofs file `reports/<chain id>/<epoch>.json`: the OpenZeppelin `standard-v1`
-tree dump (so any OZ merkle-tree client reads it) plus a `report` object with the report's
-fields. Written atomically (temporary file, then rename)."""
+"""The per-epoch proofs file `reports/<chain id>/<epoch>.json`: the report's fields and the
+active set's leaves in order (`vvv.oracle.sumtree`'s format), from which any client rebuilds the
+sorted Merkle-sum tree and any proof. Written atomically (temporary file, then rename)."""
 
 from __future__ import annotations
 
-import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TextIO
 
-from vvv.oracle.merkle import LEAF_ENCODING, StandardMerkleTree
+from vvv.oracle.sumtree import SumTree, SumTreeError, read_proofs_file, write_proofs_file
 
 ROOT = Path(__file__).resolve().parents[2]
 REPORTS_DIR = ROOT / "reports"
@@ -51,27 +48,22 @@ class ReportData:
 
 @dataclass(frozen=True)
 class ProofsFile:
+    """A report and its active-set tree (empty set: a tree of no leaves)."""
+
     report: ReportData
-    tree: StandardMerkleTree | None
+    tree: SumTree
 
     def stakes(self) -> dict[str, int]:
         """Active account (lower case) -> stake at the snapshot."""
-        if self.tree is None:
-            return {}
-        return {account.lower(): stake for account, stake in self.tree.values}
+        return {account.lower(): stake for account, stake in self.tree.leaves()}
 
-    def proof(self, account: str) -> tuple[int, list[str]]:
-        """(stake, proof) of `account`; (0, []) when it is not in the active set."""
-        if self.tree is not None:
-            for index, (acct, stake) in enumerate(self.tree.values):
-                if acct.lower() == account.lower():
-                    return stake, self.tree.proof_hex(index)
-        return 0, []
-
-    def to_json(self) -> dict:
-        dump = self.tree.dump() if self.tree else {"format": "standard-v1", "leafEncoding": LEAF_ENCODING,
-                                                     "tree": [], "values": []}  # fmt: skip
-        return dump | {"report": self.report.to_json()}
+    def proof(self, account: str) -> tuple[int, int, list[tuple[bytes, int]]]:
+        """`(stake, position, siblings)` of `account`, the arguments `vcuAllocation` takes after
+        the account; `(0, 0, [])` when it is not in the active set."""
+        position = self.tree.position_of(account)
+        if position is None:
+            return 0, 0, []
+        return self.tree.stake(position), position, list(self.tree.proof(position).siblings)
 
 
 def proofs_path(chain_id: int, epoch: int, directory: Path | None = None) -> Path:
@@ -84,50 +76,19 @@ def sent_path(chain_id: int, epoch: int, directory: Path | None = None) -> Path:
 
 
 def write_proofs(proofs: ProofsFile, directory: Path | None = None) -> Path:
+    """Write the proofs file atomically, streamed (a 1,000,000-account file never exists as one
+    Python object)."""
     path = proofs_path(proofs.report.chain_id, proofs.report.epoch, directory)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".json.tmp{os.getpid()}")
-    with tmp.open("w", buffering=1 << 20) as handle:
-        _write_json(handle, proofs)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-    return path
-
-
-_CHUNK = 4_096  # tree nodes per write
-
-
-def _write_json(handle: TextIO, proofs: ProofsFile) -> None:
-    """The same JSON as `json.dump(proofs.to_json())`, streamed: a 1,000,000-account file never
-    exists as one Python object (that would need ~600 MB more)."""
-    tree = proofs.tree
-    report = json.dumps(proofs.report.to_json(), separators=(",", ":"))
-    if tree is None:
-        json.dump(proofs.to_json(), handle, separators=(",", ":"))
-        return
-    handle.write('{"format":"standard-v1","leafEncoding":["address","uint256"],"tree":[')
-    nodes = tree.tree
-    for start in range(0, len(nodes), _CHUNK):  # in chunks: the joined list would be ~140 MB at 1M accounts
-        prefix = "," if start else ""
-        handle.write(prefix + ",".join(f'"0x{node.hex()}"' for node in nodes[start : start + _CHUNK]))
-    handle.write('],"values":[')
-    for i, ((account, stake), index) in enumerate(zip(tree.values, tree.tree_index, strict=True)):
-        handle.write(f'{"," if i else ""}{{"value":["{account}","{stake}"],"treeIndex":{index}}}')
-    handle.write(f'],"report":{report}}}')
+    try:
+        return write_proofs_file(path, proofs.tree, proofs.report.to_json())
+    except SumTreeError as err:
+        raise ProofsError(str(err)) from None
 
 
 def read_proofs(path: Path) -> ProofsFile:
-    path = Path(path)
-    if not path.exists():
-        raise ProofsError(f"{path}: no proofs file")
+    """Read a proofs file, rebuild its tree from the leaves and check the report against it."""
     try:
-        data = json.loads(path.read_text())
-        report = ReportData.from_json(data["report"])
-        tree = StandardMerkleTree.load(data) if data.get("tree") else None
-    except (json.JSONDecodeError, KeyError, ValueError) as err:
-        raise ProofsError(f"{path}: malformed proofs file ({err})") from None
-    root = tree.root_hex if tree else ZERO_ROOT
-    if root != report.active_root.lower():
-        raise ProofsError(f"{path}: tree root {root} differs from the report's root {report.active_root}")
-    return ProofsFile(report, tree)
+        data = read_proofs_file(Path(path))
+    except SumTreeError as err:
+        raise ProofsError(str(err)) from None
+    return ProofsFile(ReportData.from_json(data.report), data.tree)

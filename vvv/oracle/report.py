@@ -25,7 +25,6 @@ from ape import chain
 
 from vvv.chain.deployment import System
 from vvv.chain.epochs import EPOCH_LENGTH, activity_window, epoch_start, snapshot_time
-from vvv.oracle.merkle import StandardMerkleTree
 from vvv.oracle.pricing import PriceTable, load_prices
 from vvv.oracle.proofs import (
     ZERO_ROOT,
@@ -47,6 +46,7 @@ from vvv.oracle.sending import (
     send_plain,
     send_with_record,
 )
+from vvv.oracle.sumtree import SumTree
 from vvv.oracle.usage import StoreMissing, UsageReader, UsageStore, mask_url
 
 if TYPE_CHECKING:
@@ -110,7 +110,7 @@ def build_report(system: System, store: UsageReader, epoch: int, capacity: int |
     start, end = activity_window(epoch)
     stakes = [(account, system.staking.stakeAt(account, snapshot)) for account in store.active_accounts(start, end)]
     stakes = [(account, stake) for account, stake in stakes if stake > 0]
-    tree = StandardMerkleTree.of(stakes) if stakes else None
+    tree = SumTree.from_stakes(dict(stakes))
     data = ReportData(
         chain_id=chain.chain_id,
         oracle=system.oracle.address,
@@ -120,7 +120,7 @@ def build_report(system: System, store: UsageReader, epoch: int, capacity: int |
         consumed_vcu=consumed,
         capacity_of_epoch=capacity_now,
         capacity=capacity if capacity is not None else system.oracle.lastCapacity(),
-        active_root=tree.root_hex if tree else ZERO_ROOT,
+        active_root=tree.root_hex,
         total_active_stake=sum(stake for _, stake in stakes),
         active_count=len(stakes),
     )

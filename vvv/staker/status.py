@@ -68,11 +68,11 @@ def vcu_today(system: System, market: Market, account: str, reports_dir: Path | 
                     f"{path} does not match the chain: its root is {proofs.report.active_root}, the report of "
                     f"epoch {epoch - 1} on chain has {market.report_root}"
                 )
-            stake, proof = proofs.proof(account)
-            allotment = oracle.vcuAllocation(epoch, account, stake, proof)
+            stake, position, siblings = proofs.proof(account)
+            allotment = oracle.vcuAllocation(epoch, account, stake, position, siblings)
             api_active = stake > 0
     else:
-        allotment = oracle.vcuAllocation(epoch, account, 0, [])
+        allotment = oracle.vcuAllocation(epoch, account, 0, 0, [])
         api_active = None  # the fallback counts every staker, active or not
         notes.append(f"no valid report for epoch {epoch - 1}: the fallback counts every staker")
     store = _usage_store(usage_db)
