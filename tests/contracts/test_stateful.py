@@ -2,7 +2,8 @@
 
 Actors: three stakers, an attacker, the oracle and the guardian. Rules: stake, stakeFor,
 requestUnstake, cancelUnstake, withdraw, claimRewards, restakeRewards, advance time (seconds to
-days, across epoch boundaries), postReport (valid and invalid), reject, challenge, distribute,
+days, across epoch boundaries), postReport (honest, lying about the active set, and invalid),
+reject, the challenge that answers each lie, distribute,
 pause and unpause, and calls by the attacker to everything role-restricted. A rule that must
 revert names the error it expects, from a Python model of the principal flows.
 
@@ -24,6 +25,7 @@ After every step the invariants hold (see docs/security.md):
 """
 
 import os
+from collections import Counter
 
 import ape
 import pytest
@@ -45,6 +47,7 @@ WINDOW = 2 * 3_600
 FUNDING = 1_000_000 * E18
 ZERO = b"\x00" * 32
 WHALE_STAKE = 96_000_000 * E18
+LIES = ("stake", "total", "duplicate", "count")  # what the oracle may lie about in the active set
 MAX_CHANGE_BPS = 5000
 
 # The first (simplest) value of each strategy is one that succeeds, so that short examples
@@ -57,6 +60,8 @@ amounts = st.one_of(
 
 class System(RuleBasedStateMachine):
     env: dict = {}
+    # what the run did, printed at its end: lies posted and the challenges that rejected them
+    counts: Counter = Counter()
 
     # The first (simplest) values start three days in with a stream running to nobody, so even
     # the first examples exercise distributions, carries and the once-only rule.
@@ -350,19 +355,30 @@ class System(RuleBasedStateMachine):
 
     # ------------------------------------------------------------------ oracle
 
-    def active_tree(self, wrong: bool):
-        """Tree of the stakers with a stake at the next report's snapshot; with `wrong`, the
-        first leaf claims one wei more than its checkpoint (and, with two or more, the last is
-        left out)."""
+    def active_tree(self, lie: str):
+        """(tree, leaves, total, count) of the stakers with a stake at the next report's snapshot,
+        telling `lie`: "stake" (the first leaf claims one wei more, the last is left out),
+        "total" (the total one wei short), "duplicate" (the first account twice), "count" (one
+        leaf fewer counted); "none" is the honest report. A lie the set is too small for is
+        told as "none"."""
         snapshot = (self.next_epoch + 1) * DAY - 1
         leaves = [(a.address, self.sys.staking.stakeAt(a, snapshot)) for a in self.stakers]
-        leaves = [(a, s) for a, s in leaves if s > 0]
+        leaves = sorted(((a, s) for a, s in leaves if s > 0), key=lambda x: int(x[0], 16))
         if not leaves:
-            return None, []
-        if wrong:  # one wei too many for the first; the last left out, so the total can still pass
+            return None, [], 0, 0, "none"
+        if lie == "stake":
             leaves = [(leaves[0][0], leaves[0][1] + 1)] + leaves[1:-1]
-        tree = SumTree.honest(dict(leaves))  # sorted by account
-        return tree, tree.leaves
+        elif lie == "duplicate":
+            leaves = [leaves[0], *leaves]
+        tree = SumTree(leaves)
+        total, count = tree.total, len(leaves)
+        if lie == "total" and total > 1:
+            total -= 1
+        elif lie == "count" and count > 1:
+            count -= 1
+        elif lie in ("total", "count"):
+            lie = "none"
+        return tree, leaves, total, count, lie
 
     def last_capacity(self) -> int:
         """The model's capacity of the newest non-rejected report (the initial one before any)."""
@@ -377,17 +393,19 @@ class System(RuleBasedStateMachine):
         self.next_epoch = epoch
 
     @precondition(lambda self: self.next_epoch < self.epoch())
-    @rule(utilization=st.integers(0, 10_000), wrong=st.booleans(), step=st.sampled_from([0, 5000, -5000, 2500, 5001]))
-    def post_report(self, utilization, wrong, step=0):
-        """Post the next report, its capacity `step` bps away from the last capacity (5001: one
-        bps too far, refused)."""
+    @rule(
+        utilization=st.integers(0, 10_000),
+        lie=st.sampled_from(["none", "stake", "total", "duplicate", "count"]),
+        step=st.sampled_from([0, 5000, -5000, 2500, 5001]),
+    )
+    def post_report(self, utilization, lie="none", step=0):
+        """Post the next report, telling `lie` about the active set (see `active_tree`), its
+        capacity `step` bps away from the last capacity (5001: one bps too far, refused)."""
         o, epoch = self.sys.oracle, self.next_epoch
         last = self.last_capacity()
         capacity = last + last * step // 10_000
-        tree, leaves = self.active_tree(wrong)
-        total = sum(s for _, s in leaves)
-        root, count = (tree.root, len(leaves)) if tree else (ZERO, 0)
-        wrong = wrong and any(s != self.sys.staking.stakeAt(a, (epoch + 1) * DAY - 1) for a, s in leaves)
+        tree, leaves, total, count, lie = self.active_tree(lie)
+        root = tree.root if tree else ZERO
         if not self.oracle_paused and epoch + 1 < self.epoch():  # two closed epochs wait: the later first
             self.tick()
             with ape.reverts(o.EpochOutOfOrder, epoch=epoch + 1, expected=epoch):
@@ -416,8 +434,9 @@ class System(RuleBasedStateMachine):
             return
         o.postReport(epoch, utilization, capacity, root, total, count, sender=self.oracle_acct)
         assert o.lastReportedEpoch() == epoch
+        self.counts[f"report posted, lie: {lie}"] += 1
         self.reports[epoch] = {"status": "posted", "utilization": utilization, "finalAt": self.now + WINDOW,
-                               "tree": tree, "leaves": leaves, "wrong": wrong, "capacity": capacity}  # fmt: skip
+                               "tree": tree, "leaves": leaves, "lie": lie, "capacity": capacity}  # fmt: skip
         self.next_epoch += 1
 
     @rule(kind=st.sampled_from(["gap", "current", "utilization", "inconsistent", "duplicate", "attacker"]))
@@ -482,24 +501,61 @@ class System(RuleBasedStateMachine):
             return
         epoch = epochs[pick % len(epochs)]
         report = self.reports[epoch]
-        tree = report["tree"]
-        # the wrong leaf, or the first one of an honest tree
-        p = next((i for i, (a, s) in enumerate(tree.leaves) if s != self.stake_at(a, epoch)), 0)
-        account, stake = tree.leaves[p]
-        proof = tree.proof(p)
+        tree, lie = report["tree"], report["lie"]
+        n = len(tree.leaves)
+        # the challenge that answers the report's lie (for an honest report, one picked by `pick`)
+        kind = lie if lie != "none" else ["stake", "total", "duplicate", "count"][pick % 4]
+        if kind == "stake":  # the wrong leaf, or the first one of an honest tree
+            p = next((i for i, (a, s) in enumerate(tree.leaves) if s != self.stake_at(a, epoch)), 0)
+            call, args = o.challengeStake, (epoch, tree.proof(p))
+            honest_error = (o.LeafMatchesStake, {"epoch": epoch, "account": tree.leaves[p][0]})
+        elif kind == "total":
+            call, args = o.challengeTotal, (epoch, tree.proof(0))
+            honest_error = (o.TotalMatches, {"epoch": epoch})
+        elif kind == "duplicate" and n >= 2:
+            call, args = o.challengeOrder, (epoch, tree.proof(0), tree.proof(1))
+            honest_error = (o.LeavesInOrder, {"epoch": epoch})
+        else:  # the last leaf, which a count one too low leaves out
+            call, args = o.challengeCount, (epoch, tree.proof(n - 1))
+            honest_error = (o.CountMatches, {"epoch": epoch, "position": n - 1})
         self.tick()
         if report["status"] == "rejected":
             with ape.reverts(o.ReportAlreadyRejected, epoch=epoch):
-                o.challengeStake(epoch, proof, sender=self.attacker)
+                call(*args, sender=self.attacker)
         elif self.now >= report["finalAt"]:
             with ape.reverts(o.DisputeWindowClosed, epoch=epoch, finalAt=report["finalAt"]):
-                o.challengeStake(epoch, proof, sender=self.attacker)
-        elif not report["wrong"]:
-            with ape.reverts(o.LeafMatchesStake, epoch=epoch, account=account, stake=stake):
-                o.challengeStake(epoch, proof, sender=self.attacker)
+                call(*args, sender=self.attacker)
+        elif lie == "none":
+            with ape.reverts(honest_error[0], **honest_error[1]):
+                call(*args, sender=self.attacker)
         else:
-            o.challengeStake(epoch, proof, sender=self.attacker)
+            tx = call(*args, sender=self.attacker)
+            assert [e.epoch for e in tx.decode_logs(o.ReportChallenged)] == [epoch]
+            self.counts[f"lie rejected by a challenge: {lie}"] += 1
             self.reject_from(epoch)
+
+    @precondition(lambda self: self.next_epoch < self.epoch() and not self.oracle_paused)
+    @rule(utilization=st.integers(0, 10_000))
+    def lying_report_is_challenged(self, utilization):
+        """Post the next report with a lie (each kind in turn), check that its allotments stay
+        within the capacity, and challenge it: the matching challenge rejects it."""
+        # honest reports first, up to an epoch whose snapshot has someone staked to lie about
+        while self.next_epoch + 1 < self.epoch() and not any(self.stake_at(a, self.next_epoch) for a in self.stakers):
+            before = self.next_epoch
+            self.post_report(utilization)
+            if self.next_epoch == before:
+                return
+        epoch = self.next_epoch
+        lie = LIES[self.counts["lying reports"] % len(LIES)]
+        self.counts["lying reports"] += 1
+        self.post_report(utilization, lie=lie)
+        report = self.reports.get(epoch)
+        if report is None or report["status"] != "posted" or report["tree"] is None:
+            return
+        self.reports_sequential_and_allotments_within_capacity()
+        with_trees = [e for e, r in sorted(self.reports.items()) if r["tree"] is not None]
+        self.challenge(with_trees.index(epoch))
+        assert self.sys.oracle.reportStatus(epoch) == (3 if report["lie"] != "none" else 1)
 
     @precondition(lambda self: self.next_epoch < self.epoch() and not self.oracle_paused)
     @rule(utilization=st.integers(0, 10_000))
@@ -507,7 +563,7 @@ class System(RuleBasedStateMachine):
         """Post the next report, reject it, wait out its dispute window, then distribute: the
         epoch is not final (or, from (e+3) days, goes by the fallback), never by the report."""
         epoch = self.next_epoch
-        self.post_report(utilization, wrong=False)
+        self.post_report(utilization)
         report = self.reports.get(epoch)
         if report is None:
             return
@@ -705,4 +761,6 @@ def test_system_invariants_hold_under_random_actions(fuzz_env):
     )
     from hypothesis.stateful import run_state_machine_as_test
 
+    System.counts.clear()
     run_state_machine_as_test(System, settings=machine_settings)
+    print("\nstateful run:", dict(sorted(System.counts.items())))
