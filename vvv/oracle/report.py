@@ -108,7 +108,8 @@ def build_report(system: System, store: UsageReader, epoch: int, capacity: int |
     consumed = store.consumed(epoch_start(epoch), snapshot)
     utilization = min(BPS, consumed * BPS // capacity_now)
     start, end = activity_window(epoch)
-    stakes = [(account, int(system.staking.stakeAt(account, snapshot))) for account in store.active_accounts(start, end)]
+    accounts = store.active_accounts(start, end)
+    stakes = [(account, int(system.staking.stakeAt(account, snapshot))) for account in accounts]
     stakes = [(account, stake) for account, stake in stakes if stake > 0]
     tree = SumTree.from_stakes(dict(stakes))
     data = ReportData(
