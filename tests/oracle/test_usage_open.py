@@ -31,7 +31,7 @@ def test_create_makes_the_file_and_the_tables(tmp_path):
     UsageStore(f"sqlite:///{path}", create=True)
     assert path.exists()
     tables = inspect(create_engine(f"sqlite:///{path}")).get_table_names()
-    assert tables == ["api_calls"]
+    assert tables == ["activity_receipts", "api_calls"]
     assert UsageStore(f"sqlite:///{path}").count() == 0  # now it opens without create
 
 

@@ -10,6 +10,8 @@ production).
   twice counts it once; a request id stored with other contents is an error.
 - VCU costs are exact integers of VCU wei, kept as decimal strings (SQLite has no exact wide
   decimal type) and summed in Python.
+- Activity receipts (`vvv.oracle.receipts`), at most one per account and epoch, are kept in
+  the table `activity_receipts` (added when an older store is opened).
 - Imports from CSV or JSONL are all-or-nothing: every row is validated (also against the price
   table) first, and the first bad rows are reported with file and line."""
 
@@ -50,6 +52,7 @@ from sqlalchemy.schema import CreateIndex
 
 from vvv.chain.units import AmountError, format_amount, parse_amount
 from vvv.oracle.pricing import PriceTable, PricingError
+from vvv.oracle.receipts import Receipt
 
 DEFAULT_URL = "sqlite:///usage.db"
 FIELDS = ["timestamp", "account", "model", "input_tokens", "output_tokens", "images", "vcu_cost"]
@@ -76,6 +79,16 @@ api_calls = Table(
     Index("ix_api_calls_timestamp", "timestamp"),
     Index("ix_api_calls_account_timestamp", "account", "timestamp"),
     Index("ux_api_calls_call_key", "call_key", unique=True),
+)
+# One activity receipt per account and epoch (vvv.oracle.receipts): the meter's signature,
+# kept so that a staker left out of a report can get it back and prove the omission.
+activity_receipts = Table(
+    "activity_receipts",
+    metadata,
+    Column("account", String(42), primary_key=True),  # lower-case 0x address
+    Column("epoch", BigInteger, primary_key=True, autoincrement=False),
+    Column("signer", String(42), nullable=False),  # lower-case 0x address
+    Column("signature", String(132), nullable=False),  # 0x + 65 bytes in hex
 )
 CONTENT = ["timestamp", "account", "model", "input_tokens", "output_tokens", "images", "vcu_cost_wei"]
 
@@ -401,13 +414,43 @@ class UsageView:
         new, _ = self.new_rows(calls)
         added = 0
         with self._connect() as conn:
-            insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(conn.dialect.name)
-            if insert is None:
-                raise UsageError(f"usage stores on {conn.dialect.name} are not supported (use SQLite or PostgreSQL)")
-            statement = insert(api_calls).on_conflict_do_nothing(index_elements=["call_key"])
+            statement = _insert(conn)(api_calls).on_conflict_do_nothing(index_elements=["call_key"])
             for chunk in _chunks(new):
                 added += len(conn.execute(statement.returning(api_calls.c.call_key), list(chunk)).all())
         return added
+
+    def add_receipt(self, receipt: Receipt) -> bool:
+        """Store the receipt unless its account has one for its epoch already (also when
+        another process stores one at the same moment); whether it was stored."""
+        if self._extra:
+            raise UsageError("a trial import's view is read-only")
+        if len(receipt.signature) != 65 or receipt.epoch < 0:
+            raise UsageError(f"receipt of {receipt.account} for epoch {receipt.epoch}: not a 65-byte signature "
+                             "of an epoch >= 0")  # fmt: skip
+        row = {"account": normalize_account(receipt.account), "epoch": receipt.epoch,
+               "signer": normalize_account(receipt.signer), "signature": "0x" + receipt.signature.hex()}  # fmt: skip
+        with self._connect() as conn:
+            statement = _insert(conn)(activity_receipts).on_conflict_do_nothing(index_elements=["account", "epoch"])
+            return conn.execute(statement.returning(activity_receipts.c.account), row).first() is not None
+
+    def receipts(self, start_epoch: int, end_epoch: int, account: str | None = None) -> list[Receipt]:
+        """The receipts of epochs start_epoch..end_epoch (of one account if given), sorted by
+        (epoch, account)."""
+        t = activity_receipts.c
+        query = select(t.account, t.epoch, t.signer, t.signature).where(t.epoch.between(start_epoch, end_epoch))
+        if account is not None:
+            query = query.where(t.account == normalize_account(account))
+        with self._connect() as conn:
+            rows = conn.execute(query.order_by(t.epoch, t.account)).all()
+        return [Receipt(r.account, int(r.epoch), r.signer, bytes.fromhex(r.signature.removeprefix("0x"))) for r in rows]
+
+
+def _insert(conn: Connection) -> Callable:
+    """The dialect's INSERT, which has ON CONFLICT DO NOTHING."""
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(conn.dialect.name)
+    if insert is None:
+        raise UsageError(f"usage stores on {conn.dialect.name} are not supported (use SQLite or PostgreSQL)")
+    return insert
 
 
 def _content_of(row: dict[str, object]) -> dict[str, object]:
@@ -516,8 +559,10 @@ class UsageStore:
             state = _schema_state(conn)
             if state == "missing":
                 metadata.create_all(conn)
-            elif state == "legacy":
-                _migrate(conn)
+            else:  # a store made before call keys, or before activity receipts
+                if state == "legacy":
+                    _migrate(conn)
+                activity_receipts.create(conn, checkfirst=True)
 
     @contextmanager
     def locked(self, key: str) -> Iterator[UsageView]:
@@ -574,6 +619,17 @@ class UsageStore:
         """The number of calls stored."""
         return self.view.count()
 
+    def add_receipt(self, receipt: Receipt) -> bool:
+        """Store an activity receipt, in its own transaction; False (and nothing stored) when
+        its account has one for its epoch already."""
+        with self._connection() as conn, conn.begin():
+            return UsageView.on(conn).add_receipt(receipt)
+
+    def receipts(self, start_epoch: int, end_epoch: int, account: str | None = None) -> list[Receipt]:
+        """The activity receipts of epochs start_epoch..end_epoch (of one account if given),
+        sorted by (epoch, account)."""
+        return self.view.receipts(start_epoch, end_epoch, account)
+
 
 def _conflict(path: Path, lines: list[tuple[int, ApiCall]], err: RequestIdConflict) -> UsageError:
     bad, name = set(err.request_ids), Path(path).name
@@ -586,7 +642,9 @@ def _schema_state(conn: Connection) -> str:
     if not inspector.has_table("api_calls"):
         return "missing"
     columns = {c["name"] for c in inspector.get_columns("api_calls")}
-    return "current" if "call_key" in columns else "legacy"
+    if "call_key" not in columns:
+        return "legacy"
+    return "current" if inspector.has_table("activity_receipts") else "no-receipts"
 
 
 def _migrate(conn: Connection) -> None:
