@@ -48,6 +48,7 @@ def funding(text: str | None, account: AccountAPI, genesis_holder: str | None) -
 @click.option("--treasury", help="Receiver of the treasury's part of the emission.")
 @click.option("--oracle", "oracle_address", help="Holder of the oracle role (posts daily reports).")
 @click.option("--guardian", help="Holder of the guardian role (rejects reports, pauses).")
+@click.option("--activity-signer", help="Key that signs activity receipts (gets ACTIVITY_SIGNER_ROLE; not the oracle).")
 @click.option("--genesis-holder", help="Receiver of the 100,000,000 VVV genesis supply (default: deployer).")
 @click.option("--capacity", default="181480", show_default=True, help="Initial daily capacity in VCU.")
 @click.option("--fund", "fund_text", metavar="VVV", help="Local chains: give every other test account this much VVV.")
@@ -59,6 +60,7 @@ def cli(
     treasury: str | None,
     oracle_address: str | None,
     guardian: str | None,
+    activity_signer: str | None,
     genesis_holder: str | None,
     capacity: str,
     fund_text: str | None,
@@ -72,10 +74,13 @@ def cli(
     missing = [k for k, v in roles.items() if not v]
     if missing:
         fail(f"missing --{', --'.join(missing)} (required on {network.name})")
+    if activity_signer is None and network.name == "local":
+        activity_signer = local_role_defaults()["activity_signer"]
     amount = funding(fund_text, account, genesis_holder)
     try:
         vcu = parse_vcu(capacity)
-        system = deploy_system(account, genesis_holder=genesis_holder, capacity=vcu, overwrite=overwrite, **roles)
+        system = deploy_system(account, genesis_holder=genesis_holder, activity_signer=activity_signer, capacity=vcu,
+                               overwrite=overwrite, **roles)  # fmt: skip
     except (DeploymentError, ValueError) as err:
         fail(str(err))
     funded = fund_test_accounts(system, account, amount) if amount else []
@@ -90,4 +95,6 @@ def cli(
         click.echo(f"{name:20} {address}")
     if funded:
         click.echo(f"funded {len(funded)} test accounts with {format_amount(amount)} VVV each")
+    if system.record["roles"]["activity_signer"]:
+        click.echo(f"activity signer {system.record['roles']['activity_signer']} (ACTIVITY_SIGNER_ROLE)")
     click.echo(f"genesis epoch {system.record['genesis_epoch']}; recorded in {path}")

@@ -3,6 +3,8 @@
 Order (one account, consecutive nonces): token, staking, oracle, controller. The token's
 minter and the staking contract's notifier are the controller, fixed in their constructors,
 so the controller's address is computed from the deployer's nonce beforehand and checked after.
+Then, if there is an activity signer (the meter's key for activity receipts), the admin grants
+it `ACTIVITY_SIGNER_ROLE` on the oracle.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from ape import chain, networks, project
 from ape.api import AccountAPI
 from ape.contracts import ContractInstance
 from ape.exceptions import ContractNotFoundError
+from eth_utils import is_address
 
 from vvv.chain.epochs import epoch_of
 from vvv.chain.units import AmountError, format_amount, parse_amount
@@ -62,11 +65,17 @@ def parse_vcu(text: str) -> int:
 
 
 def local_role_defaults() -> dict[str, str]:
-    """On local chains: treasury, oracle and guardian are ape test accounts 7, 6 and 4."""
+    """On local chains: treasury, oracle, guardian and activity signer are ape test accounts 7,
+    6, 4 and 9 (the deployer is usually 0)."""
     from ape import accounts
 
     test = accounts.test_accounts
-    return {"treasury": test[7].address, "oracle": test[6].address, "guardian": test[4].address}
+    return {"treasury": test[7].address, "oracle": test[6].address, "guardian": test[4].address,
+            "activity_signer": test[9].address}  # fmt: skip
+
+
+def _address(who: Any) -> str:
+    return str(getattr(who, "address", who))
 
 
 def network_name() -> str:
@@ -116,6 +125,7 @@ def deploy_system(
     oracle: Any,
     guardian: Any,
     genesis_holder: Any = None,
+    activity_signer: Any = None,
     capacity: int = 181_480 * 10**18,
     overwrite: bool = False,
     record: bool = True,
@@ -126,13 +136,23 @@ def deploy_system(
 
     Overrides: admin, admin_delay, dispute_window, min_capacity, max_capacity,
     max_capacity_change_bps, genesis_epoch. On a live network an existing record is never
-    overwritten unless `overwrite` is true.
+    overwritten unless `overwrite` is true. An `activity_signer` (never the oracle) is granted
+    `ACTIVITY_SIGNER_ROLE` by the admin, which must then be the deployer or an account.
     """
     unknown = set(overrides) - set(DEFAULTS)
     if unknown:
         raise DeploymentError(f"unknown deployment options: {', '.join(sorted(unknown))}")
     params = {**DEFAULTS, **overrides}
     admin = params["admin"] or deployer
+    if activity_signer is not None:
+        if not is_address(_address(activity_signer)):
+            raise DeploymentError(f"activity signer: not an address: {_address(activity_signer)!r}")
+        if _address(activity_signer).lower() == _address(oracle).lower():
+            raise DeploymentError(
+                f"the activity signer {_address(activity_signer)} is the oracle: receipts must be signed by another key"
+            )
+        if not isinstance(admin, AccountAPI):
+            raise DeploymentError("an activity signer is granted its role by the admin: the admin must be an account")
     path = record_path(deployments_dir)
     if record and path.exists() and not is_local() and not overwrite:
         raise DeploymentError(f"{path} exists: a system is already deployed on this network (use --overwrite)")
@@ -169,6 +189,8 @@ def deploy_system(
             "transaction from the deployer got in between; the token and staking contracts are unusable, "
             "deploy again"
         )
+    if activity_signer is not None:
+        epoch_oracle.grantRole(epoch_oracle.ACTIVITY_SIGNER_ROLE(), activity_signer, sender=admin)
     data = {
         "network": network_name(),
         "chain_id": chain.chain_id,
@@ -187,6 +209,7 @@ def deploy_system(
             "oracle": str(getattr(oracle, "address", oracle)),
             "guardian": str(getattr(guardian, "address", guardian)),
             "genesis_holder": str(getattr(holder, "address", holder)),
+            "activity_signer": None if activity_signer is None else _address(activity_signer),
         },
         "parameters": {k: v for k, v in params.items() if k not in ("admin", "genesis_epoch")} | {"capacity": capacity},
     }
