@@ -1,6 +1,8 @@
 """The meter: the API side of VCU allotments. Per account and epoch: allotment (from the report
 of the day before and the account's leaf), minus what was spent; a request is recorded only if
-it fits, and a request that does not fit is refused with the reason and nothing is recorded."""
+it fits, and a request that does not fit is refused with the reason and nothing is recorded.
+With a receipt signer, an account's first charged request of the epoch also gets its activity
+receipt (`vvv.oracle.receipts`), stored with the charge."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from vvv.chain.epochs import epoch_start, snapshot_time
 from vvv.chain.units import format_amount
 from vvv.oracle.pricing import PriceTable, PricingError
 from vvv.oracle.proofs import ProofsFile
+from vvv.oracle.receipts import Receipt, ReceiptSigner
 from vvv.oracle.usage import ApiCall, RequestIdConflict, UsageStore, normalize_account
 
 
@@ -60,16 +63,30 @@ class Usage:
         return max(0, self.allotment - self.spent)
 
 
+@dataclass(frozen=True)
+class Charged:
+    """A recorded request, and the account's activity receipt when this request was its first
+    charged one of the epoch (and the meter signs receipts): for the API response."""
+
+    call: ApiCall
+    receipt: Receipt | None
+
+
 class Meter:
     """Charges requests against one epoch's allotments. The check and the record of a request
     are one database transaction that holds a lock on (account, epoch) for every process using
     the store (`UsageStore.locked`: an advisory lock on Postgres, the write lock on SQLite), so
-    any number of meter processes never spend more than an allotment together."""
+    any number of meter processes never spend more than an allotment together. With a
+    `signer`, the first charged request of an account in the epoch also signs and stores its
+    receipt in that transaction, so every account gets exactly one receipt per epoch."""
 
-    def __init__(self, store: UsageStore, prices: PriceTable, allotments: EpochAllotments) -> None:
+    def __init__(
+        self, store: UsageStore, prices: PriceTable, allotments: EpochAllotments, signer: ReceiptSigner | None = None
+    ) -> None:
         self.store = store
         self.prices = prices
         self.allotments = allotments
+        self.signer = signer
 
     @property
     def epoch(self) -> int:
@@ -98,6 +115,22 @@ class Meter:
         raise `Refused` with the reason (and record nothing). `request_id` is the request's
         identity in the store (a random one when not given); a request id that is recorded
         already is refused, so a retried request is never charged twice."""
+        return self.charge_with_receipt(account, model, timestamp, input_tokens, output_tokens, images,
+                                        request_id=request_id).call  # fmt: skip
+
+    def charge_with_receipt(
+        self,
+        account: str,
+        model: str,
+        timestamp: int,
+        input_tokens: int = 0,
+        output_tokens: int = 0,
+        images: int = 0,
+        *,
+        request_id: str | None = None,
+    ) -> Charged:
+        """`charge`, returning the recorded call with the receipt it got: the account's first
+        charged call of the epoch gets one when the meter has a signer, later ones get None."""
         account = normalize_account(account)
         start, end = self._window()
         if not start <= timestamp <= end:
@@ -127,4 +160,9 @@ class Meter:
                 raise Refused(str(err)) from None
             if not added:
                 raise Refused(f"request id {request_id!r} is recorded already: not charged again")
-        return call
+            receipt = None
+            if self.signer is not None and not tx.receipts(self.epoch, self.epoch, account):
+                receipt = self.signer.sign(account, self.epoch)
+                if not tx.add_receipt(receipt):  # under the (account, epoch) lock no other can be there
+                    receipt = None
+        return Charged(call, receipt)

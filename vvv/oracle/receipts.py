@@ -7,7 +7,7 @@ account that used the API (`EpochOracle.challengeOmission`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from eth_account import Account
 from eth_account.messages import encode_typed_data
@@ -75,3 +75,37 @@ def check(receipt: Receipt, chain_id: int, oracle: str) -> None:
     """Raise `ReceiptError` unless `receipt.signer` signed it for this chain and oracle."""
     if signer_of(receipt, chain_id, oracle) != receipt.signer:
         raise ReceiptError(f"receipt of {receipt.account} for epoch {receipt.epoch} is not signed by {receipt.signer}")
+
+
+class MessageSigner(Protocol):
+    """An account that signs an EIP-712 message given as an `eth_account` `SignableMessage`:
+    an ape account (test accounts; keyfile accounts, which ask for their passphrase unless
+    unlocked with autosign) or an `eth_account` `LocalAccount`."""
+
+    @property
+    def address(self) -> Any: ...
+
+    def sign_message(self, message: Any) -> Any: ...
+
+
+class ReceiptSigner:
+    """Signs the receipts of one chain and oracle with `account`, whose address should hold
+    `ACTIVITY_SIGNER_ROLE` on that oracle. Every signature is checked before it is returned."""
+
+    def __init__(self, account: MessageSigner, chain_id: int, oracle: str) -> None:
+        self.account = account
+        self.address = str(account.address).lower()
+        self.chain_id = chain_id
+        self.oracle = oracle
+
+    def sign(self, account: str, epoch: int) -> Receipt:
+        """The receipt of `account` (lower-cased) for `epoch`."""
+        message = encode_typed_data(full_message=typed_data(account, epoch, self.chain_id, self.oracle))
+        signed = self.account.sign_message(message)
+        if signed is None:
+            raise ReceiptError(f"{self.address} declined to sign the receipt of {account} for epoch {epoch}")
+        # ape returns a MessageSignature (encode_rsv), eth_account a SignedMessage (signature)
+        signature = signed.encode_rsv() if hasattr(signed, "encode_rsv") else bytes(signed.signature)
+        receipt = Receipt(account.lower(), epoch, self.address, bytes(signature))
+        check(receipt, self.chain_id, self.oracle)
+        return receipt
