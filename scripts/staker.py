@@ -7,6 +7,7 @@
     ape run staker claim --account me
     ape run staker restake --account me
     ape run staker status [ADDRESS] [--account me]
+    ape run staker receipts ADDRESS [--from-epoch N] [--to-epoch N] [--export receipts.jsonl]
     ape run staker calc --vvv 1000
     ape run staker calc --workload llama-3.3-70b:2000:1500:400 --workload flux-dev:50
 
@@ -38,6 +39,15 @@ from vvv.oracle.usage import DEFAULT_URL, UsageError
 from vvv.staker import transactions as staker
 from vvv.staker.calc import CalcError, Task, allotment, stake_needed, what_it_buys
 from vvv.staker.market import read_market
+from vvv.staker.receipts import (
+    ReceiptsError,
+    check_export,
+    epoch_range,
+    export_receipts,
+    read_receipts,
+    receipts_data,
+    show_receipts,
+)
 from vvv.staker.render import (
     Amounts,
     calc_forward_data,
@@ -54,7 +64,7 @@ from vvv.staker.status import read_status
 # "-1" is an amount to reject with a clear message, not an unknown option
 COMMAND = {"cls": ChainCommand, "context_settings": {"ignore_unknown_options": True}}
 ERRORS = (staker.StakerError, staker.SendError, DeploymentError, ProofsError, CalcError, PricingError, PermitRefused,
-          AmountError, UsageError, ArgumentError)  # fmt: skip
+          AmountError, UsageError, ArgumentError, ReceiptsError)  # fmt: skip
 
 
 def output_options(command: Callable) -> Callable:
@@ -182,6 +192,36 @@ def status(
         emit_json(status_data(data, Amounts(wei)))
     else:
         show_status(data, Amounts(wei), Console())
+
+
+@cli.command(**COMMAND)
+@click.argument("address")
+@click.option("--usage-db", default=DEFAULT_URL, show_default=True, help="SQLAlchemy URL of the usage store.")
+@click.option("--from-epoch", type=click.IntRange(min=0), help="First epoch (default: the first).")
+@click.option("--to-epoch", type=click.IntRange(min=0), help="Last epoch (default: the last).")
+@click.option("--export", type=click.Path(path_type=Path), help="Write the receipts to this file as JSONL.")
+@verbosity_option()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@clear_errors
+def receipts(
+    address: str, usage_db: str, from_epoch: int | None, to_epoch: int | None, export: Path | None, as_json: bool
+) -> None:
+    """ADDRESS's activity receipts in the usage store: epoch, signer, signature, whether the
+    signer holds ACTIVITY_SIGNER_ROLE now; --export writes them for an omission challenge."""
+    try:
+        who = convert(address, AddressType)
+    except ConversionError:
+        fail(f"not an address: {address!r}")
+    start, end = epoch_range(from_epoch, to_epoch)
+    if export is not None:
+        check_export(export)
+    found = read_receipts(load_system(), who, usage_db, start, end)
+    if export is not None:
+        export_receipts(found, export)
+    if as_json:
+        emit_json(receipts_data(who, found, export))
+    else:
+        show_receipts(who, found, export, Console())
 
 
 @cli.command(**COMMAND)
