@@ -12,6 +12,7 @@ A minute cron rather than a new-block handler, as in bots/oracle.py: Silverback'
 stops the bot when a local chain mines no block for 10 s. A minute is far inside the dispute
 window (2 hours by default)."""
 
+import logging
 import os
 from pathlib import Path
 
@@ -28,6 +29,17 @@ except oracle_bot.BotSetupError as err:  # one line, before Silverback would pro
     raise SystemExit(f"Error: {err}") from None
 
 bot = SilverbackBot()
+
+
+class _UnlockedOnPurpose(logging.Filter):
+    """The signer is unlocked on purpose (autosign, announced once at start): ape would warn
+    "Using cached key" at every signature (as in bots/oracle.py)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg != "Using cached key for %s"
+
+
+logging.getLogger("ape").addFilter(_UnlockedOnPurpose())
 
 
 @bot.on_startup()
