@@ -241,3 +241,29 @@ def test_bot_check(system, oracle, watcher, alice, bob, carol, day_g, g, tmp_pat
     assert check_once(state, echo=lines.append) == {"errors": 1}
     assert lines == [f"watchdog check failed: {receipts}, line 1: not a receipt (Expecting value: line 1 "
                      "column 1 (char 0))"]  # fmt: skip
+
+
+def test_several_lies_get_the_cheapest_challenge(system, oracle, watcher, alice, bob, carol, day_g, g):
+    """alice (stake understated) before bob (out of order), a total of 999 VVV (the leaves add up
+    to 1,000 VVV less 1 wei), a count of 4 (3 leaves, so an empty leaf at 3): each of these four
+    challenges would reject the report; the watchdog sends the one of least gas (estimated here
+    with the reference tree's proofs): challengeEmptyLeaf."""
+    from tests.sumtree_reference import ref_proof
+
+    leaves = [(alice.address, 100 * E18 - 1), (bob.address, 300 * E18), (carol.address, 600 * E18)]
+    publish(system, oracle, day_g["reports"], g, leaves, total=999 * E18, count=4)
+    levels = ref_levels(leaves)
+
+    def leaf(p):
+        return (leaves[p][0], leaves[p][1], p, ref_proof(levels, p))
+
+    o = system.oracle
+    gas = {
+        "challengeTotal": o.challengeTotal.estimate_gas_cost(g, leaf(0), sender=watcher),
+        "challengeEmptyLeaf": o.challengeEmptyLeaf.estimate_gas_cost(g, 3, ref_proof(levels, 3), sender=watcher),
+        "challengeOrder": o.challengeOrder.estimate_gas_cost(g, leaf(0), leaf(1), sender=watcher),
+        "challengeStake": o.challengeStake.estimate_gas_cost(g, leaf(0), sender=watcher),
+    }
+    assert min(gas, key=gas.get) == "challengeEmptyLeaf", gas
+    finding = catch(system, watcher, day_g, g)
+    assert (finding.lie, finding.challenge) == ("count", "challengeEmptyLeaf")
