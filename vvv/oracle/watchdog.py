@@ -5,9 +5,10 @@ lie it finds (SPEC, "EpochOracle"; `docs/oracle.md`, "Watchdog").
 The file is read permissively: a lying oracle's tree may hold unsorted or duplicated leaves, a
 zero stake, or a report whose total or count is not its tree's, all of which
 `vvv.oracle.sumtree` (the honest builder and reader) refuses. So the watchdog rebuilds the tree
-itself from the raw leaves in the file's order (`RawTree`, same hashing), and the only test of
-the file is that this tree's top hash is the report's `activeRoot` on chain: then every proof
-taken from it is accepted by the contract.
+itself from the raw leaves in the file's order (`RawTree`, same hashing; the honest builder's
+compact tree when it accepts the leaves), and the only test of the file is that this tree's top
+hash is the report's `activeRoot` on chain: then every proof taken from it is accepted by the
+contract.
 
 Lies are looked for in the order of their challenge's gas, least first (measured on anvil for
 one report holding four lies, tests/oracle/test_watchdog.py: challengeEmptyLeaf 37.5k,
@@ -33,7 +34,17 @@ from vvv.oracle.proofs import proofs_path
 from vvv.oracle.receipts import Receipt, ReceiptError, signer_of
 from vvv.oracle.report import STATUS_PENDING
 from vvv.oracle.sending import RefusedError, SendError, estimate_or_refuse, send_plain
-from vvv.oracle.sumtree import FORMAT, UINT256, ZERO_HASH, SumProof, depth_for, leaf_hash, node_hash
+from vvv.oracle.sumtree import (
+    FORMAT,
+    UINT256,
+    ZERO_HASH,
+    SumProof,
+    SumTree,
+    SumTreeError,
+    depth_for,
+    leaf_hash,
+    node_hash,
+)
 
 ACTIVITY_WINDOW_EPOCHS = 7  # EpochOracle.ACTIVITY_WINDOW_EPOCHS: receipts of e-6 .. e count for e
 
@@ -44,12 +55,20 @@ class WatchdogError(ValueError):
 
 class RawTree:
     """The sorted Merkle-sum tree of leaves in the given order, whatever it is (unsorted,
-    duplicated, zero stakes): SPEC's hashing and padding, every node kept (levels[0] = leaves)."""
+    duplicated, zero stakes): SPEC's hashing and padding. Leaves the honest builder accepts
+    (sorted strictly ascending, stakes > 0) are built by it (`SumTree`: compact, fast at a
+    million leaves); any others here, every node kept in Python (levels[0] = the padded leaves)."""
 
     def __init__(self, leaves: list[tuple[str, int]]) -> None:
         self.leaves = leaves
         self.count = len(leaves)
         self.depth = depth_for(self.count)
+        self.levels: list[list[tuple[bytes, int]]] = []
+        try:
+            self._fast: SumTree | None = SumTree.build(leaves)
+            return
+        except SumTreeError:
+            self._fast = None
         level = [(leaf_hash(a, s), s) for a, s in leaves]
         level += [(ZERO_HASH, 0)] * ((1 << self.depth) - len(level) if leaves else 0)
         self.levels = [level]
@@ -57,17 +76,21 @@ class RawTree:
             level = [_parent(level[i], level[i + 1]) for i in range(0, len(level), 2)]
             self.levels.append(level)
 
+    def node(self, level: int, index: int) -> tuple[bytes, int]:
+        """`(hash, sum)` of node `index` of `level` (0 = leaves), padding included."""
+        return self._fast.node(level, index) if self._fast is not None else self.levels[level][index]
+
     @property
     def root(self) -> bytes:
-        return self.levels[-1][0][0] if self.count else ZERO_HASH
+        return self.node(self.depth, 0)[0] if self.count else ZERO_HASH
 
     @property
     def total(self) -> int:
-        return self.levels[-1][0][1] if self.count else 0
+        return self.node(self.depth, 0)[1] if self.count else 0
 
     def proof(self, position: int) -> SumProof:
         """The siblings of the node at `position` of the padded leaf level (an empty leaf too)."""
-        return SumProof(position, tuple(self.levels[lv][(position >> lv) ^ 1] for lv in range(self.depth)))
+        return SumProof(position, tuple(self.node(lv, (position >> lv) ^ 1) for lv in range(self.depth)))
 
     def leaf_proof(self, position: int) -> tuple:
         """`EpochOracle.LeafProof` of the leaf at `position`: (account, stake, position, siblings)."""
