@@ -14,6 +14,7 @@ from ape.cli import account_option
 
 from vvv.chain.cli import ChainCommand, fail
 from vvv.chain.deployment import DeploymentError, load_system
+from vvv.oracle.sending import is_node_error
 from vvv.oracle.watchdog import WatchdogError, read_receipts, watch
 
 
@@ -38,5 +39,10 @@ def cli(
         findings = watch(system, account, receipts, reports_dir=reports_dir, dry_run=dry_run, echo=click.echo)
     except (DeploymentError, WatchdogError) as err:
         fail(str(err))
+    except Exception as err:
+        if not is_node_error(err):
+            raise
+        text = str(err).strip().splitlines()
+        fail(f"lost the node ({text[0] if text else type(err).__name__}); a challenge not reported here was not sent")
     if not findings:
         click.echo("no pending report")
