@@ -93,9 +93,8 @@ def challenged(system: System, txn_hash: str):
 
 
 def then_honest(system, oracle, watcher, world, g, lying_file, receipts=()):
-    """The honest oracle posts epoch g again (the lying file taken down first: the honest oracle
-    refuses to read a file it did not write), and the watchdog finds it honest."""
-    lying_file.unlink()
+    """The honest oracle posts epoch g again (it replaces the lying file, which it cannot read:
+    the chain holds no report of g), and the watchdog finds it honest."""
     mine_at((g + 1) * DAY + 500)
     outcomes = post_reports(system, world["store"], oracle, reports_dir=world["reports"], echo=quiet)
     assert [(o.epoch, o.action) for o in outcomes] == [(g, "posted")]

@@ -47,6 +47,18 @@ def test_dry_run_then_challenge(system, watcher, carol, day_g, g, omitted_carol,
     assert (again.exit_code, again.output) == (0, "no pending report\n")
 
 
+def test_receipts_from_the_usage_store(system, watcher, carol, day_g, g, omitted_carol, deployments):  # noqa: F811
+    # the meter's store keeps carol's receipt; the watchdog reads it there
+    (receipt,) = (Receipt.from_json(json.loads(line)) for line in omitted_carol.read_text().splitlines() if line)
+    assert day_g["store"].add_receipt(receipt)
+    url = str(day_g["store"].engine.url)
+    result = watchdog_cli("--reports-dir", day_g["reports"], "--usage-db", url)
+    assert result.exit_code == 0, result.output + result.stderr
+    assert result.output.startswith(f"epoch {g}: lie (omission): {carol.address.lower()} used the API in epoch {g}")
+    assert "; sent challengeOmission: 0x" in result.output
+    assert int(system.oracle.reportStatus(g)) == REJECTED
+
+
 @pytest.mark.parametrize(
     ("content", "expected"),
     [

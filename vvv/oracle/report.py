@@ -303,8 +303,11 @@ def _send_report(
     path = proofs_path(r.chain_id, r.epoch, reports_dir)
     estimate_or_refuse(method, _report_args(r), sender=sender, what=what)
     if path.exists():
-        existing = read_proofs(path)
-        if existing.report != r:
+        try:
+            differs = read_proofs(path).report != r
+        except ProofsError:  # e.g. the file of a rejected lie: the chain holds no report of this epoch
+            differs = True
+        if differs:
             why = f"its transaction {pending[-1].txn_hash} is pending and is replaced" if pending else "it never landed"
             echo(f"epoch {r.epoch}: the proofs file of an earlier run differs; rebuilt ({why})")
     write_proofs(fresh, reports_dir)
