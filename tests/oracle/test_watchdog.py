@@ -216,7 +216,25 @@ def test_a_file_that_is_not_the_published_tree_is_said_so(system, oracle, watche
     path.unlink()
     [finding] = watch(system, watcher, [], reports_dir=day_g["reports"], echo=lines.append)
     assert finding.lie == "unusable" and "no proofs file published" in lines[2]
+    assert all(line.endswith("; ALERT: the guardian must reject it before it is final") for line in lines)
     assert watcher.nonce == nonce and int(system.oracle.reportStatus(g)) == PENDING
+
+
+def test_a_guardian_watchdog_rejects_a_report_it_cannot_check(system, oracle, guardian, alice, bob, carol, day_g, g):
+    # the tree on chain is not the published one (e.g. a node that hides an account, which no
+    # challenge can open): a watchdog that holds the guardian role rejects the report
+    path = publish(system, oracle, day_g["reports"], g, honest_leaves(alice, bob, carol))
+    data = json.loads(path.read_text())
+    data["leaves"] = data["leaves"][:2]
+    path.write_text(json.dumps(data))
+    mine_at((g + 1) * DAY + 400)
+    lines = []
+    [dry] = watch(system, guardian, [], reports_dir=day_g["reports"], dry_run=True, echo=lines.append)
+    assert lines[0].endswith("; would reject as guardian") and int(system.oracle.reportStatus(g)) == PENDING
+    [finding] = watch(system, guardian, [], reports_dir=day_g["reports"], echo=lines.append)
+    assert (finding.lie, finding.challenge) == ("unusable", "reject") and finding.txn_hash
+    assert lines[1].endswith(f"; rejected as guardian: {finding.txn_hash}")
+    assert int(system.oracle.reportStatus(g)) == REJECTED
 
 
 def test_bot_check(system, oracle, watcher, alice, bob, carol, day_g, g, tmp_path, receipt_key):

@@ -165,6 +165,9 @@ class Finding:
         if not self.lie:
             return f"epoch {self.epoch}: honest ({self.detail})"
         if self.lie == "unusable":
+            if self.challenge == "reject":
+                done = f"rejected as guardian: {self.txn_hash}" if self.txn_hash else "would reject as guardian"
+                return f"epoch {self.epoch}: cannot check: {self.detail}; {done}"
             return f"epoch {self.epoch}: cannot check: {self.detail}"
         sent = f"sent {self.challenge}: {self.txn_hash}" if self.txn_hash else f"would send {self.challenge}"
         return f"epoch {self.epoch}: lie ({self.lie}): {self.detail}; {sent}"
@@ -296,6 +299,25 @@ def challenge(system: System, finding: Finding, sender: Any, *, dry_run: bool = 
                    send_plain(method, finding.args, sender=sender, what=what))  # fmt: skip
 
 
+def _escalate(system: System, finding: Finding, sender: Any, dry_run: bool) -> Finding:
+    """An unusable finding: rejected by the guardian role when `sender` holds it, else a call for
+    the guardian to reject it before it becomes final."""
+    o = system.oracle
+    if not o.hasRole(o.GUARDIAN_ROLE(), getattr(sender, "address", sender)):
+        return Finding(
+            finding.epoch, "unusable", f"{finding.detail}; ALERT: the guardian must reject it before it is final"
+        )
+    what = f"reject of epoch {finding.epoch}"
+    try:
+        if dry_run:
+            estimate_or_refuse(o.reject, (finding.epoch,), sender=sender, what=what)
+            return Finding(finding.epoch, "unusable", finding.detail, "reject", (finding.epoch,))
+        txn_hash = send_plain(o.reject, (finding.epoch,), sender=sender, what=what)
+    except (RefusedError, SendError) as err:
+        return Finding(finding.epoch, "unusable", f"{finding.detail}; the guardian's reject failed: {err}")
+    return Finding(finding.epoch, "unusable", finding.detail, "reject", (finding.epoch,), txn_hash)
+
+
 def watch(
     system: System,
     sender: Any,
@@ -316,10 +338,16 @@ def watch(
             finding = find_lie(system, epoch, read_published(path), receipts)
         except ValueError as err:
             finding = Finding(epoch, "unusable", str(err))
-        try:
-            finding = challenge(system, finding, sender, dry_run=dry_run)
-        except (RefusedError, SendError) as err:
-            finding = Finding(epoch, "unusable", f"{finding.lie} lie found, but {err}")
+        if finding.lie == "unusable":
+            # a report whose tree is not published, or whose file is not the tree on chain, cannot be
+            # proven wrong leaf by leaf (e.g. a node that hides an account): only the guardian can
+            # reject it, so the watchdog rejects it when it holds the role, and asks for it otherwise
+            finding = _escalate(system, finding, sender, dry_run)
+        else:
+            try:
+                finding = challenge(system, finding, sender, dry_run=dry_run)
+            except (RefusedError, SendError) as err:
+                finding = Finding(epoch, "unusable", f"{finding.lie} lie found, but {err}")
         echo(finding.line())
         findings.append(finding)
         if finding.txn_hash:
