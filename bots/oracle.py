@@ -28,14 +28,6 @@ except work.BotSetupError as err:  # one line, before Silverback would prompt fo
 bot = SilverbackBot()
 
 
-class _UnlockedOnPurpose(logging.Filter):
-    """The signer is unlocked on purpose (autosign, announced once at start): ape would warn
-    "Using cached key" at every signature."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return record.msg != "Using cached key for %s"
-
-
 class _StopsSaidInOneLine(logging.Filter):
     """A `CircuitBreaker` is a deliberate stop, logged in one line by `vvv.oracle.bot` and again
     by Silverback ("Startup failure(s): ..."): no traceback from taskiq on top."""
@@ -44,7 +36,7 @@ class _StopsSaidInOneLine(logging.Filter):
         return not (record.exc_info and isinstance(record.exc_info[1], CircuitBreaker))
 
 
-logging.getLogger("ape").addFilter(_UnlockedOnPurpose())
+logging.getLogger("ape").addFilter(work.UnlockedOnPurpose())
 logging.getLogger("taskiq.receiver.receiver").addFilter(_StopsSaidInOneLine())
 
 

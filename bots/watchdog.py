@@ -31,15 +31,7 @@ except oracle_bot.BotSetupError as err:  # one line, before Silverback would pro
 bot = SilverbackBot()
 
 
-class _UnlockedOnPurpose(logging.Filter):
-    """The signer is unlocked on purpose (autosign, announced once at start): ape would warn
-    "Using cached key" at every signature (as in bots/oracle.py)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return record.msg != "Using cached key for %s"
-
-
-logging.getLogger("ape").addFilter(_UnlockedOnPurpose())
+logging.getLogger("ape").addFilter(oracle_bot.UnlockedOnPurpose())
 
 
 @bot.on_startup()

@@ -122,16 +122,16 @@ def readme_bot_command() -> tuple[dict[str, str], list[str]]:
     return assignments, [str(BIN / "silverback"), *argv[1:]]
 
 
-def _import_signer(environ: dict, passphrase: str) -> str:
-    """`oracle`: anvil's test account 6 (the deployment's oracle role), as an encrypted keyfile,
-    imported with no terminal (key and passphrase on stdin)."""
+def _import_signer(environ: dict, passphrase: str, alias: str = "oracle", index: int = 6) -> str:
+    """`alias`: anvil's test account `index` (6: the deployment's oracle role), as an encrypted
+    keyfile, imported with no terminal (key and passphrase on stdin)."""
     Account.enable_unaudited_hdwallet_features()
-    key = Account.from_mnemonic(MNEMONIC, account_path="m/44'/60'/0'/0/6").key.hex()
+    key = Account.from_mnemonic(MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}").key.hex()
     code = (
         "import sys; from ape_accounts import import_account_from_private_key as imp; "
-        "key, passphrase = sys.stdin.read().split(); print(imp('oracle', passphrase, key).address)"
+        "key, passphrase = sys.stdin.read().split(); print(imp(sys.argv[1], passphrase, key).address)"
     )
-    done = subprocess.run([sys.executable, "-c", code], input=f"{key} {passphrase}",
+    done = subprocess.run([sys.executable, "-c", code, alias], input=f"{key} {passphrase}",
                           env=environ, cwd=ROOT, capture_output=True, text=True, timeout=120)  # fmt: skip
     assert done.returncode == 0, done.stderr
     return done.stdout.strip().splitlines()[-1]

@@ -7,9 +7,6 @@ challengeTotal and the report is rejected. Runs in the anvil pass of the suite."
 
 import json
 import subprocess
-import sys
-
-from eth_account import Account
 
 from tests.helpers import DAY, E18
 from tests.oracle.test_bot_e2e import (  # noqa: F401 (fixtures)
@@ -17,6 +14,7 @@ from tests.oracle.test_bot_e2e import (  # noqa: F401 (fixtures)
     MNEMONIC,
     ROOT,
     _contract,
+    _import_signer,
     _set_time,
     _stop,
     _wait,
@@ -27,20 +25,6 @@ from tests.oracle.test_bot_e2e import (  # noqa: F401 (fixtures)
 from tests.sumtree_reference import ref_levels
 
 REJECTED = 3
-
-
-def _import_watchdog(environ: dict, passphrase: str) -> str:
-    """`watchdog`: anvil's test account 8 (no role), as an encrypted keyfile, imported with no terminal."""
-    Account.enable_unaudited_hdwallet_features()
-    key = Account.from_mnemonic(MNEMONIC, account_path="m/44'/60'/0'/0/8").key.hex()
-    code = (
-        "import sys; from ape_accounts import import_account_from_private_key as imp; "
-        "key, passphrase = sys.stdin.read().split(); print(imp('watchdog', passphrase, key).address)"
-    )
-    done = subprocess.run([sys.executable, "-c", code], input=f"{key} {passphrase}",
-                          env=environ, cwd=ROOT, capture_output=True, text=True, timeout=120)  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip().splitlines()[-1]
 
 
 def test_watchdog_bot_rejects_a_wrong_total(anvil, env, tmp_path):  # noqa: F811
@@ -55,7 +39,7 @@ def test_watchdog_bot_rejects_a_wrong_total(anvil, env, tmp_path):  # noqa: F811
     oracle = _contract(web3, "EpochOracle", c["EpochOracle"])
     em = _contract(web3, "EmissionsController", c["EmissionsController"])
     deployer, alice, oracle_key = web3.eth.accounts[0], web3.eth.accounts[1], web3.eth.accounts[6]
-    watchdog = _import_watchdog(environ, passphrase)
+    watchdog = _import_signer(environ, passphrase, alias="watchdog", index=8)  # no role
     assert watchdog == web3.eth.accounts[8]
     g = em.functions.genesisEpoch().call()
     for call, sender in ((token.functions.transfer(alice, 1_000 * E18), deployer),

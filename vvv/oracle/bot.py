@@ -19,6 +19,7 @@ run)."""
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -45,6 +46,14 @@ class Log(Protocol):
     def info(self, message: str) -> None: ...
 
     def error(self, message: str) -> None: ...
+
+
+class UnlockedOnPurpose(logging.Filter):
+    """For a bot's "ape" logger: its signer is unlocked on purpose (autosign, announced once at
+    start), so ape's "Using cached key" warning at every signature is dropped."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg != "Using cached key for %s"
 
 
 class BotSetupError(RuntimeError):

@@ -155,11 +155,20 @@ def check_bounds(system: System, report: ReportData, expected_epoch: int | None 
         raise OracleError(f"capacity {report.capacity} moves more than {max_change} bps from {last}")
 
 
+def _chain_fields(on_chain: object) -> tuple:
+    """(utilization, capacity, root, total, count) of a report read from the chain."""
+    return (on_chain.utilizationBps, on_chain.capacity, "0x" + bytes(on_chain.activeRoot).hex(),
+            on_chain.totalActiveStake, on_chain.activeCount)  # fmt: skip
+
+
+def _file_fields(r: ReportData) -> tuple:
+    return (r.utilization_bps, r.capacity, r.active_root.lower(), r.total_active_stake, r.active_count)
+
+
 def _check_on_chain(system: System, proofs: ProofsFile) -> None:
-    r, on_chain = proofs.report, system.oracle.report(proofs.report.epoch)
-    fields = (on_chain.utilizationBps, on_chain.capacity, "0x" + bytes(on_chain.activeRoot).hex(),
-              on_chain.totalActiveStake, on_chain.activeCount)  # fmt: skip
-    if fields != (r.utilization_bps, r.capacity, r.active_root.lower(), r.total_active_stake, r.active_count):
+    r = proofs.report
+    fields = _chain_fields(system.oracle.report(r.epoch))
+    if fields != _file_fields(r):
         raise ProofsError(f"the proofs file of epoch {r.epoch} does not match the report on chain {fields}")
 
 
@@ -267,11 +276,7 @@ def _report_args(r: ReportData) -> tuple:
 
 def _matches_chain(system: System, r: ReportData) -> bool:
     on_chain = system.oracle.report(r.epoch)
-    if not is_valid(on_chain.status):
-        return False
-    fields = (on_chain.utilizationBps, on_chain.capacity, "0x" + bytes(on_chain.activeRoot).hex(),
-              on_chain.totalActiveStake, on_chain.activeCount)  # fmt: skip
-    return fields == (r.utilization_bps, r.capacity, r.active_root.lower(), r.total_active_stake, r.active_count)
+    return is_valid(on_chain.status) and _chain_fields(on_chain) == _file_fields(r)
 
 
 def summary_line(r: ReportData) -> str:
