@@ -10,11 +10,15 @@
     ape run staker receipts ADDRESS [--from-epoch N] [--to-epoch N] [--export receipts.jsonl]
     ape run staker calc --vvv 1000
     ape run staker calc --workload llama-3.3-70b:2000:1500:400 --workload flux-dev:50
+    ape run staker keys create --account me --gateway URL --label my-agent [--daily-cap 500] [--expires 30d]
+    ape run staker keys list --account me --gateway URL
+    ape run staker keys revoke KEY --account me --gateway URL   # KEY: its hash (0x...) or its secret
 
 Amounts are VVV with up to 18 decimals. Every command takes --json (one JSON object on stdout)
 and --wei (every amount, given or shown, in integer wei: `stake 5 --wei` stakes 5 wei). A
 mistake gets a one-line error and nothing is sent."""
 
+import time
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -29,6 +33,7 @@ from ape.types import AddressType
 from rich.console import Console
 from sqlalchemy.exc import ArgumentError
 
+from vvv.chain.apikeys import ApiKeyError
 from vvv.chain.cli import ChainCommand, fail
 from vvv.chain.deployment import DeploymentError, load_system
 from vvv.chain.permit import PermitRefused
@@ -36,6 +41,7 @@ from vvv.chain.units import AmountError, parse_amount
 from vvv.oracle.pricing import DEFAULT_PRICES, PricingError, load_prices
 from vvv.oracle.proofs import ProofsError
 from vvv.oracle.usage import DEFAULT_URL, UsageError
+from vvv.staker import keys as api_keys
 from vvv.staker import transactions as staker
 from vvv.staker.calc import CalcError, Task, allotment, stake_needed, what_it_buys
 from vvv.staker.market import read_market
@@ -64,7 +70,7 @@ from vvv.staker.status import read_status
 # "-1" is an amount to reject with a clear message, not an unknown option
 COMMAND = {"cls": ChainCommand, "context_settings": {"ignore_unknown_options": True}}
 ERRORS = (staker.StakerError, staker.SendError, DeploymentError, ProofsError, CalcError, PricingError, PermitRefused,
-          AmountError, UsageError, ArgumentError, ReceiptsError)  # fmt: skip
+          AmountError, UsageError, ArgumentError, ReceiptsError, api_keys.KeysClientError, ApiKeyError)  # fmt: skip
 
 
 def output_options(command: Callable) -> Callable:
@@ -278,3 +284,72 @@ def calc(
         show_calc_forward(data["forward"], (input_tokens, output_tokens), unit, console)
     if "reverse" in data:
         show_calc_reverse(data["reverse"], unit, console)
+
+
+# ------------------------------------------------------------------ API keys of the gateway
+
+gateway_option = click.option(
+    "--gateway", envvar="VVV_GATEWAY", required=True, help="The gateway's URL (or the environment's VVV_GATEWAY)."
+)
+
+
+@cli.group()
+def keys() -> None:
+    """API keys of the gateway, each request signed by the staking wallet (--account)."""
+
+
+@keys.command("create", **COMMAND)
+@account_option()
+@gateway_option
+@click.option("--label", required=True, help="A name for the key (1 to 64 printable characters).")
+@click.option("--daily-cap", help="VCU a day the key may spend (VCU wei with --wei). Default: no cap of its own.")
+@click.option("--expires", help="30d, 12h, 90m, a UTC date or time (2027-01-31T12:00) or unix seconds. Default: never.")
+@output_options
+@clear_errors
+def keys_create(
+    account: AccountAPI, gateway: str, label: str, daily_cap: str | None, expires: str | None, as_json: bool, wei: bool
+) -> None:
+    """Create an API key; its secret is printed this once (the gateway keeps only its hash)."""
+    now, fmt = int(time.time()), Amounts(wei)
+    cap, expiry, client = (
+        api_keys.parse_cap(daily_cap, wei),
+        api_keys.parse_expiry(expires, now),
+        api_keys.Gateway(gateway),
+    )
+    created = api_keys.create_key(load_system(), client, account, label, cap, expiry, now)
+    if as_json:
+        emit_json(api_keys.created_data(created, fmt, now))
+    else:
+        api_keys.show_created(created, fmt, Console())
+
+
+@keys.command("list", **COMMAND)
+@account_option()
+@gateway_option
+@output_options
+@clear_errors
+def keys_list(account: AccountAPI, gateway: str, as_json: bool, wei: bool) -> None:
+    """The account's API keys (revoked and expired ones too)."""
+    now, fmt, client = int(time.time()), Amounts(wei), api_keys.Gateway(gateway)
+    found = api_keys.list_keys(load_system(), client, account, now)
+    who = str(account.address).lower()
+    if as_json:
+        emit_json(api_keys.keys_data(who, found, fmt, now))
+    else:
+        api_keys.show_keys(who, found, fmt, now, Console())
+
+
+@keys.command("revoke", **COMMAND)
+@account_option()
+@gateway_option
+@click.argument("key")
+@output_options
+@clear_errors
+def keys_revoke(account: AccountAPI, gateway: str, key: str, as_json: bool, wei: bool) -> None:
+    """Revoke API key KEY (its hash 0x..., or its secret) for good."""
+    now, hash_, client = int(time.time()), api_keys.parse_key(key), api_keys.Gateway(gateway)
+    revoked = api_keys.revoke_key(load_system(), client, account, hash_, now)
+    if as_json:
+        emit_json(api_keys.revoked_data(revoked, Amounts(wei), now))
+    else:
+        api_keys.show_revoked(revoked, Console())
