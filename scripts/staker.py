@@ -288,9 +288,21 @@ def calc(
 
 # ------------------------------------------------------------------ API keys of the gateway
 
-gateway_option = click.option(
-    "--gateway", envvar="VVV_GATEWAY", required=True, help="The gateway's URL (or the environment's VVV_GATEWAY)."
-)
+gateway_option = click.option("--gateway", envvar="VVV_GATEWAY", help="The gateway's URL (default: $VVV_GATEWAY).")
+
+
+class KeysCommand(ChainCommand):
+    """A bad option value (an alias ape does not know: `--account nosuch`) is one error line,
+    not click's usage message."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.BadParameter as err:
+            raise click.ClickException(err.format_message()) from None
+
+
+KEYS_COMMAND = {**COMMAND, "cls": KeysCommand}
 
 
 @cli.group()
@@ -298,7 +310,7 @@ def keys() -> None:
     """API keys of the gateway, each request signed by the staking wallet (--account)."""
 
 
-@keys.command("create", **COMMAND)
+@keys.command("create", **KEYS_COMMAND)
 @account_option()
 @gateway_option
 @click.option("--label", required=True, help="A name for the key (1 to 64 printable characters).")
@@ -307,14 +319,20 @@ def keys() -> None:
 @output_options
 @clear_errors
 def keys_create(
-    account: AccountAPI, gateway: str, label: str, daily_cap: str | None, expires: str | None, as_json: bool, wei: bool
+    account: AccountAPI,
+    gateway: str | None,
+    label: str,
+    daily_cap: str | None,
+    expires: str | None,
+    as_json: bool,
+    wei: bool,
 ) -> None:
     """Create an API key; its secret is printed this once (the gateway keeps only its hash)."""
     now, fmt = int(time.time()), Amounts(wei)
     cap, expiry, client = (
         api_keys.parse_cap(daily_cap, wei),
         api_keys.parse_expiry(expires, now),
-        api_keys.Gateway(gateway),
+        api_keys.Gateway.at(gateway),
     )
     created = api_keys.create_key(load_system(), client, account, label, cap, expiry, now)
     if as_json:
@@ -323,14 +341,14 @@ def keys_create(
         api_keys.show_created(created, fmt, Console())
 
 
-@keys.command("list", **COMMAND)
+@keys.command("list", **KEYS_COMMAND)
 @account_option()
 @gateway_option
 @output_options
 @clear_errors
-def keys_list(account: AccountAPI, gateway: str, as_json: bool, wei: bool) -> None:
+def keys_list(account: AccountAPI, gateway: str | None, as_json: bool, wei: bool) -> None:
     """The account's API keys (revoked and expired ones too)."""
-    now, fmt, client = int(time.time()), Amounts(wei), api_keys.Gateway(gateway)
+    now, fmt, client = int(time.time()), Amounts(wei), api_keys.Gateway.at(gateway)
     found = api_keys.list_keys(load_system(), client, account, now)
     who = str(account.address).lower()
     if as_json:
@@ -339,15 +357,15 @@ def keys_list(account: AccountAPI, gateway: str, as_json: bool, wei: bool) -> No
         api_keys.show_keys(who, found, fmt, now, Console())
 
 
-@keys.command("revoke", **COMMAND)
+@keys.command("revoke", **KEYS_COMMAND)
 @account_option()
 @gateway_option
 @click.argument("key")
 @output_options
 @clear_errors
-def keys_revoke(account: AccountAPI, gateway: str, key: str, as_json: bool, wei: bool) -> None:
+def keys_revoke(account: AccountAPI, gateway: str | None, key: str, as_json: bool, wei: bool) -> None:
     """Revoke API key KEY (its hash 0x..., or its secret) for good."""
-    now, hash_, client = int(time.time()), api_keys.parse_key(key), api_keys.Gateway(gateway)
+    now, hash_, client = int(time.time()), api_keys.parse_key(key), api_keys.Gateway.at(gateway)
     revoked = api_keys.revoke_key(load_system(), client, account, hash_, now)
     if as_json:
         emit_json(api_keys.revoked_data(revoked, Amounts(wei), now))

@@ -11,7 +11,7 @@ from eth_account.messages import encode_typed_data
 from eth_utils import keccak
 
 from tests.cli_runner import once_per_suite_run
-from tests.gateway.keys_support import ALICE, BOB
+from tests.gateway.keys_support import ALICE, BOB, DOMAIN, NOW, chainless_store
 from vvv.chain.apikeys import (
     ApiKey,
     CreateKey,
@@ -28,24 +28,19 @@ from vvv.chain.apikeys import (
 )
 from vvv.gateway.keys import BadRequest, BadSignature, Conflict, KeyRefused, KeyStore, UnknownKey
 
-CONTRACT = "0x5FbDB2315678afecb367f032d93F642f64180aa3"
-DOMAIN = Domain(31337, CONTRACT)
+CONTRACT = "0x5FbDB2315678afecb367f032d93F642f64180aa3"  # DOMAIN's
 A, B = ALICE.address.lower(), BOB.address.lower()
-NOW = 1_900_000_000  # 2030-03-17 17:46:40 UTC
-DAY = 86_400
-E18 = 10**18
-SECRET = "vvv_alice-agent-secret"
-SECRET_HASH = key_hash(SECRET)
-
-
-@pytest.fixture(autouse=True)
-def _no_chain():
-    once_per_suite_run()
 
 
 @pytest.fixture
 def store(usage_url):
-    return KeyStore.open(usage_url, DOMAIN, create=True)
+    return chainless_store(usage_url)
+
+
+DAY = 86_400
+E18 = 10**18
+SECRET = "vvv_alice-agent-secret"
+SECRET_HASH = key_hash(SECRET)
 
 
 def create(who=ALICE, *, account=None, label="agent 7", cap=5 * E18, expiry=NOW + DAY, nonce=1, hash_=SECRET_HASH,
@@ -117,6 +112,7 @@ K = bytes.fromhex("ab" * 32)
     ],
 )  # fmt: skip
 def test_requests_are_eip712_as_written_by_hand(request_, encoded):
+    once_per_suite_run()
     """digest = keccak(0x1901 || domain separator || keccak(typeHash || encoded fields)); the
     signature is alice's over that digest (RFC 6979: the same bytes), and recovers to her."""
     expected = keccak(b"\x19\x01" + SEPARATOR + keccak(encoded))
@@ -130,6 +126,7 @@ def test_requests_are_eip712_as_written_by_hand(request_, encoded):
 
 
 def test_key_hash_is_sha256_of_the_secret():
+    once_per_suite_run()
     assert key_hash("abc") == "0xba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"  # FIPS 180-2
     first, second = new_secret(), new_secret()
     assert first != second
@@ -259,6 +256,7 @@ def test_revoke_needs_the_accounts_own_live_key(store):
 
 
 def test_two_stores_on_one_database_see_the_same_keys(usage_url):
+    once_per_suite_run()
     """Tables are created once (the second store finds them); keys and nonces are shared."""
     first = KeyStore.open(usage_url, DOMAIN, create=True)
     second = KeyStore.open(usage_url, DOMAIN)

@@ -67,7 +67,9 @@ class Domain:
     def from_json(cls, data: Any) -> Domain:
         if not isinstance(data, dict) or (data.get("name"), data.get("version")) != (DOMAIN_NAME, DOMAIN_VERSION):
             raise ApiKeyError(f"not the domain of {DOMAIN_NAME!r} version {DOMAIN_VERSION}: {data!r}")
-        return cls(_uint("chainId", data.get("chainId")), _address("verifyingContract", data.get("verifyingContract")))
+        contract = data.get("verifyingContract")
+        _address("verifyingContract", contract)
+        return cls(_uint("chainId", data.get("chainId")), contract)
 
     def same_as(self, other: Domain) -> bool:
         return (self.chain_id, self.verifying_contract.lower()) == (other.chain_id, other.verifying_contract.lower())

@@ -19,8 +19,6 @@ from typing import Any
 
 import httpx
 from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from vvv.chain.apikeys import (
     MAX_UINT256,
@@ -121,6 +119,13 @@ class Gateway:
         if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", self.url):
             raise KeysClientError(f"--gateway {url!r} is not an http:// or https:// URL")
         self.timeout = timeout
+
+    @classmethod
+    def at(cls, url: str | None) -> Gateway:
+        """The gateway of `--gateway URL` (or of $VVV_GATEWAY)."""
+        if not url:
+            raise KeysClientError("give the gateway's URL: --gateway URL (or set VVV_GATEWAY)")
+        return cls(url)
 
     def _call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         try:
@@ -280,16 +285,16 @@ def show_created(created: CreatedKey, fmt: Amounts, console: Console) -> None:
 
 
 def show_keys(account: str, keys: list[ApiKey], fmt: Amounts, now: int, console: Console) -> None:
+    """Two lines a key: its hash whole (to copy into `keys revoke`), then what it is."""
     if not keys:
         _print(console, f"{account} has no API keys at this gateway")
         return
-    table = Table(title=f"API keys of {account}", title_justify="left")
-    for name in ("key hash", "label", "daily cap", "expires", "created", "status"):
-        table.add_column(name, overflow="fold")
+    _print(console, f"API keys of {account} ({len(keys)}):")
     for k in keys:
-        status = k.status(now) + ("" if k.revoked is None else f" {_when(k.revoked)}")
-        table.add_row(k.key_hash, Text(k.label), _cap(k, fmt), _expiry(k), _when(k.created), status)
-    console.print(table)
+        status = k.status(now) + ("" if k.revoked is None else f" at {_when(k.revoked)}")
+        _print(console, f"  {k.key_hash}  {status}")
+        _print(console, f"    label: {k.label} | daily cap: {_cap(k, fmt)} | expires: {_expiry(k)} | "
+                        f"created: {_when(k.created)}")  # fmt: skip
 
 
 def show_revoked(key: ApiKey, console: Console) -> None:
