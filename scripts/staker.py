@@ -329,12 +329,9 @@ def keys_create(
 ) -> None:
     """Create an API key; its secret is printed this once (the gateway keeps only its hash)."""
     now, fmt = int(time.time()), Amounts(wei)
-    cap, expiry, client = (
-        api_keys.parse_cap(daily_cap, wei),
-        api_keys.parse_expiry(expires, now),
-        api_keys.Gateway.at(gateway),
-    )
-    created = api_keys.create_key(load_system(), client, account, label, cap, expiry, now)
+    cap = api_keys.parse_cap(daily_cap, wei)
+    expiry = api_keys.parse_expiry(expires, now)
+    created = api_keys.create_key(load_system(), api_keys.Gateway.at(gateway), account, label, cap, expiry, now)
     if as_json:
         emit_json(api_keys.created_data(created, fmt, now))
     else:

@@ -26,7 +26,7 @@ from vvv.chain.apikeys import (
     signer_of,
     typed_data,
 )
-from vvv.gateway.keys import BadRequest, BadSignature, Conflict, KeyRefused, KeyStore, UnknownKey
+from vvv.gateway.keys import BadRequest, BadSignature, Conflict, KeyRefused, KeyStore, UnknownKey, bearer_secret
 
 CONTRACT = "0x5FbDB2315678afecb367f032d93F642f64180aa3"  # DOMAIN's
 A, B = ALICE.address.lower(), BOB.address.lower()
@@ -264,3 +264,11 @@ def test_two_stores_on_one_database_see_the_same_keys(usage_url):
     assert second.authenticate(SECRET, NOW).label == "agent 7"
     with pytest.raises(Conflict, match="was used already"):
         second.create(create(), NOW)
+
+
+def test_the_secret_comes_from_a_bearer_header():
+    once_per_suite_run()
+    assert bearer_secret("Bearer vvv_abc") == bearer_secret("bearer  vvv_abc ") == "vvv_abc"
+    for header in (None, "", "Bearer", "Bearer  ", "Basic dXNlcjpwYXNz", "vvv_abc"):
+        with pytest.raises(KeyRefused, match="^no API key: send the header 'Authorization: Bearer <your API key>'$"):
+            bearer_secret(header)

@@ -15,14 +15,12 @@ from vvv.chain.apikeys import CreateKey, ListKeys, RevokeKey, key_hash, sign
 from vvv.gateway.keys import KeyStore, key_routes, metadata
 
 A, B = ALICE.address.lower(), BOB.address.lower()
+SECRET_HASH = key_hash("vvv_http")
 
 
 @pytest.fixture
 def store(usage_url):
     return chainless_store(usage_url)
-
-
-SECRET_HASH = key_hash("vvv_http")
 
 
 @pytest.fixture

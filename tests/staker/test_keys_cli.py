@@ -6,6 +6,7 @@ bad input is one error line with nothing stored."""
 import hashlib
 import re
 import time
+from contextlib import contextmanager
 
 import pytest
 from sqlalchemy import func, select
@@ -27,11 +28,24 @@ def domain_of(system, chain):
 
 
 @pytest.fixture
-def served(system, chain, deployments, usage_url):
-    """(the gateway's URL, its key store) for this network's domain."""
-    store = KeyStore.open(usage_url, domain_of(system, chain), create=True)
-    with Served(Starlette(routes=key_routes(store))) as url:
-        yield url, store
+def serve(system, chain, deployments):
+    """`with serve(url) as (gateway_url, store):` the keys' routes of this network's domain,
+    their store at `url`."""
+
+    @contextmanager
+    def serving(url):
+        store = KeyStore.open(url, domain_of(system, chain), create=True)
+        with Served(Starlette(routes=key_routes(store))) as gateway_url:
+            yield gateway_url, store
+
+    return serving
+
+
+@pytest.fixture
+def served(serve, tmp_path):
+    """The keys' routes on a SQLite store."""
+    with serve(f"sqlite:///{tmp_path / 'keys.db'}") as served:
+        yield served
 
 
 def rows(store):
@@ -39,8 +53,15 @@ def rows(store):
         return [conn.execute(select(func.count()).select_from(t)).scalar_one() for t in (api_keys, api_key_nonces)]
 
 
-def test_create_list_revoke(staker_cli, served, alice):
-    url, store = served
+@pytest.fixture
+def served_everywhere(serve, usage_url):
+    """The keys' routes on a SQLite store, then on a Postgres one."""
+    with serve(usage_url) as served:
+        yield served
+
+
+def test_create_list_revoke(staker_cli, served_everywhere, alice):
+    url, store = served_everywhere
     gw = ("--gateway", url)
     a = alice.address.lower()
     before = int(time.time())

@@ -262,6 +262,15 @@ class KeyStore:
         return key
 
 
+def bearer_secret(authorization: str | None) -> str:
+    """The secret of an `Authorization: Bearer SECRET` header (what OpenAI's clients send);
+    `KeyRefused` when there is none."""
+    scheme, _, secret = (authorization or "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise KeyRefused("no API key: send the header 'Authorization: Bearer <your API key>'")
+    return secret.strip()
+
+
 def _row(key: ApiKey) -> dict[str, Any]:
     return {"key_hash": key.key_hash, "account": key.account, "label": key.label,
             "daily_cap_wei": str(key.daily_cap), "expiry": key.expiry, "created": key.created,
