@@ -12,10 +12,11 @@ import pytest
 from sqlalchemy import func, select
 from starlette.applications import Starlette
 
-from tests.cli_runner import free_port
+from tests.cli_runner import free_port, once_per_suite_run
 from tests.gateway.keys_support import Served
 from vvv.chain.apikeys import ApiKey, Domain
 from vvv.gateway.keys import KeyRefused, KeyStore, api_key_nonces, api_keys, key_routes
+from vvv.staker.keys import KeysClientError, parse_expiry
 
 ALICE = ("--account", "TEST::1")
 BOB = ("--account", "TEST::2")
@@ -169,3 +170,17 @@ def test_bad_input_sends_nothing(staker_cli, served, system, chain, alice, tmp_p
                     f"{system.staking.address}, not this network's (chain {chain.chain_id}, "
                     f"{system.staking.address}); nothing was signed\n")  # fmt: skip
     assert rows(other) == [0, 0] and rows(store) == [0, 0]
+
+
+def test_the_forms_of_an_expiry():
+    once_per_suite_run()  # no chain
+    now = 1_900_000_000  # 2030-03-17 17:46:40 UTC
+    assert [parse_expiry(text, now) for text in ("90m", "12h", "30d")] == [now + 5_400, now + 43_200, now + 2_592_000]
+    assert parse_expiry("2099-01-01", now) == parse_expiry("4070908800", now) == Y2099
+    assert parse_expiry("2099-01-01T12:00", now) == Y2099 + 43_200
+    assert parse_expiry("2099-01-01T12:00+02:00", now) == Y2099 + 36_000  # 10:00 UTC
+    assert parse_expiry(None, now) == 0
+    for text in ("0m", "1900000000", "2030-03-17T17:46:40Z"):
+        with pytest.raises(KeysClientError, match="is not in the future"):
+            parse_expiry(text, now)
+    assert parse_expiry("2030-03-17T17:46:41Z", now) == now + 1
