@@ -1,0 +1,54 @@
+"""Serving the dashboard: the `Dashboard` read side for the connected chain, and uvicorn."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import uvicorn
+from ape import networks
+
+from vvv.chain.deployment import is_local, load_system
+from vvv.dashboard.app import make_app
+from vvv.dashboard.data import Dashboard
+from vvv.oracle.pricing import PriceTable
+from vvv.oracle.usage import UsageStore
+
+WEB_DIR = Path(__file__).resolve().parents[2] / "web" / "dist"
+
+
+class NoEndpoint(RuntimeError):
+    """The connected chain has no RPC endpoint a browser could use."""
+
+
+def rpc_url() -> str:
+    """The node's HTTP endpoint, which the page's wallet and reads use."""
+    uri = getattr(networks.provider, "http_uri", None) or getattr(networks.provider, "uri", None)
+    if not uri or not str(uri).startswith("http"):
+        raise NoEndpoint(
+            f"{networks.provider.network_choice} has no HTTP endpoint for the browser: serve a node "
+            "(`make chain` and --network ethereum:local:node, or a live network)"
+        )
+    return str(uri)
+
+
+def open_dashboard(prices: PriceTable, reports_dir: Path | None, usage_url: str | None) -> Dashboard:
+    """The read side for the connected chain; a usage store is opened (never created) at once,
+    so a mistyped --usage-db fails here with one line."""
+    system = load_system()
+    if usage_url is not None:
+        UsageStore(usage_url)
+    return Dashboard(
+        system=system,
+        prices=prices,
+        rpc_url=rpc_url(),
+        local=is_local(),
+        network=networks.provider.network_choice,
+        reports_dir=reports_dir,
+        usage_url=usage_url,
+    )
+
+
+def serve(dashboard: Dashboard, web_dir: Path, host: str, port: int) -> None:
+    app = make_app(dashboard, web_dir)
+    print(f"dashboard on http://{host}:{port}/ (chain {dashboard.network}; Ctrl-C stops it)", flush=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
