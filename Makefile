@@ -10,10 +10,10 @@ NPM_STAMP := node_modules/.setup-stamp
 SOLC_EXE := .solcx/solc-v$(SOLC_VERSION)
 ANVIL := ethereum:local:foundry
 
-.PHONY: setup system-packages compile test test-local test-anvil lint fuzz demo bench chain clean
+.PHONY: setup system-packages compile test test-local test-anvil lint fuzz demo bench chain clean web dashboard
 
 # Debian packages the tests need, as PACKAGE:FILE-IT-INSTALLS (tools/system_packages.sh).
-SYSTEM_PACKAGES := postgresql:/usr/lib/postgresql/*/bin/initdb
+SYSTEM_PACKAGES := postgresql:/usr/lib/postgresql/*/bin/initdb chromium:/usr/bin/chromium
 
 setup: system-packages $(PY_STAMP) $(NPM_STAMP) $(SOLC_EXE)
 
@@ -62,6 +62,14 @@ fuzz: setup
 
 demo: setup compile
 	$(BIN)/ape run demo
+
+# The staking page (web/), built by Vite into web/dist with the ABIs of the compiled contracts.
+web: setup compile
+	npm run --silent build
+
+# The demo's two weeks on a local anvil that stays up, then the page for it (tools/dashboard.sh).
+dashboard: setup compile
+	tools/dashboard.sh
 
 bench: setup compile
 	$(BIN)/python bench/gas.py --network $(ANVIL)

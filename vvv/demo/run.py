@@ -161,8 +161,11 @@ def _midnight(system: System, clock: Clock, epoch: int, store: UsageStore, repor
     return list(system.emissions.Distributed.range(first, chain.blocks.head.number + 1))
 
 
-def run_demo(days: int, stakers: int, seed: int, out: Path, progress: Callable[[str], None]) -> DemoRun:
-    """Play `days` days with `stakers` stakers; the usage store and proofs files go to `out`."""
+def run_demo(
+    days: int, stakers: int, seed: int, out: Path, progress: Callable[[str], None], *, record: bool = False
+) -> DemoRun:
+    """Play `days` days with `stakers` stakers; the usage store and proofs files go to `out`.
+    With `record`, the deployment record is written (for `ape run dashboard` on the same chain)."""
     test = accounts.test_accounts
     deployer, oracle = test[0], test[6]
     out.mkdir(parents=True, exist_ok=True)
@@ -173,7 +176,7 @@ def run_demo(days: int, stakers: int, seed: int, out: Path, progress: Callable[[
     clock = Clock()
 
     clock.at((chain.blocks.head.timestamp // DAY + 1) * DAY + 3_600)  # 01:00, the day before genesis
-    system = deploy_system(deployer, record=False, **local_role_defaults())
+    system = deploy_system(deployer, record=record, **local_role_defaults())
     g = system.emissions.genesisEpoch()
     progress(f"deployed; genesis epoch {g}; {stakers} stakers, {days} days, seed {seed}")
     books = [StakerBook(p, test.containers["test"].generate_account(index=FIRST_STAKER_INDEX + p.index))
