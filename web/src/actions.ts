@@ -76,9 +76,11 @@ export function checkRequest(id: bigint, p: Position, now: number, withdraw: boo
   }
 }
 
-export function checkRewards(p: Position, m: Market, earnedNow: bigint, what: "claim" | "restake"): void {
+/** As the CLI: refused when nothing is earned and nothing is streaming to the account. */
+export function checkRewards(p: Position, m: Market, earnedNow: bigint, now: number, what: "claim" | "restake"): void {
   if (what === "restake") notPaused(m, "restaking");
-  if (earnedNow === 0n) fail(`nothing to ${what}: no rewards earned`);
+  const streaming = p.staked > 0n && m.rateScaled > 0n && now < m.rewardsEnd;
+  if (earnedNow === 0n && !streaming) fail(`nothing to ${what}: no rewards earned`);
 }
 
 /** Simulate, send through the wallet, wait for the receipt. True when it was mined and succeeded. */
@@ -87,15 +89,21 @@ async function send(ctx: Ctx, label: string, which: "token" | "staking", functio
   const to = ctx.reader.config.contracts[which];
   const data = encodeFunctionData({ abi: abis[which] as Abi, functionName, args });
   const client = ctx.reader.client;
+  let gas: bigint;
   try {
-    await client.call({ account: ctx.account, to, data, blockTag: "pending" });
+    // the node's estimate alone can fall short (an out-of-gas revert on anvil): a 25 % margin
+    [, gas] = await Promise.all([
+      client.call({ account: ctx.account, to, data, blockTag: "pending" }),
+      client.estimateGas({ account: ctx.account, to, data }),
+    ]);
+    gas = (gas * 125n) / 100n;
   } catch (err) {
     line.failed(`the transaction would revert: ${customErrorText(err) ?? walletErrorText(err)}; nothing was sent`);
     return false;
   }
   let hash: `0x${string}`;
   try {
-    hash = await ctx.provider.request({ method: "eth_sendTransaction", params: [{ from: ctx.account, to, data }] });
+    hash = await ctx.provider.request({ method: "eth_sendTransaction", params: [{ from: ctx.account, to, data, gas: "0x" + gas.toString(16) }] });
   } catch (err) {
     line.failed(`${customErrorText(err) ?? walletErrorText(err)}; nothing was sent`);
     return false;

@@ -152,10 +152,20 @@ async function connect(wallet: Wallet, prompt: boolean) {
 // ------------------------------------------------------------------ reads and rendering
 
 let refreshing: Promise<void> | null = null;
+let queued: Promise<void> | null = null;
 
+/** Read the chain and show it; a call during a read gets the read after it (the account may
+ * have changed in between). */
 function refresh(): Promise<void> {
-  if (!refreshing) refreshing = doRefresh().finally(() => (refreshing = null));
-  return refreshing;
+  if (!refreshing) {
+    refreshing = doRefresh().finally(() => (refreshing = null));
+    return refreshing;
+  }
+  queued ??= refreshing.then(() => {
+    queued = null;
+    return refresh();
+  });
+  return queued;
 }
 
 async function doRefresh() {
@@ -362,10 +372,10 @@ function wireActions() {
   });
   const earnedNow = () => earnedAt(state.position!, state.market!, chainNow());
   $("claim").addEventListener("click", () =>
-    act("rewards-error", () => actions.checkRewards(state.position!, state.market!, earnedNow(), "claim"), (c) => actions.claim(c)),
+    act("rewards-error", () => actions.checkRewards(state.position!, state.market!, earnedNow(), chainNow(), "claim"), (c) => actions.claim(c)),
   );
   $("restake").addEventListener("click", () =>
-    act("rewards-error", () => actions.checkRewards(state.position!, state.market!, earnedNow(), "restake"), (c) => actions.restake(c)),
+    act("rewards-error", () => actions.checkRewards(state.position!, state.market!, earnedNow(), chainNow(), "restake"), (c) => actions.restake(c)),
   );
 }
 
@@ -457,7 +467,7 @@ async function main() {
       connect(w, false);
     } else if (!state.wallet) renderWallet();
   });
-  refresh();
+  if (!autoTried) refresh(); // else the connection reads
   getPrices().then((prices) => {
     state.prices = prices;
     if (prices.length) addWorkloadLine(prices.find((p) => p.kind === "chat")?.model);

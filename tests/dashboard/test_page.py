@@ -1,0 +1,315 @@
+"""The staking page in a real browser (Debian's chromium through Playwright), against anvil, through
+the page only: a test wallet announced over EIP-6963 forwards to the node (which signs for its
+unlocked accounts) and records every request the page makes of it. The chain is read with ape in
+the same test; amounts are compared at the page's displayed precision (floored to 6 decimals)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import httpx
+import pytest
+from ape import chain, networks, project
+from playwright.sync_api import Page, expect
+
+E18 = 10**18
+DAY = 86_400
+TIMEOUT = 10_000  # ms, for a transaction to be mined and shown
+
+
+@pytest.fixture(autouse=True)
+def _anvil_pass_only():
+    """The browser needs a node it can reach over HTTP: these tests run in the anvil pass."""
+    if networks.provider.name != "foundry":
+        pytest.skip("browser tests run in the anvil pass (--network ethereum:local:foundry)")
+
+
+# An EIP-1193 wallet announced over EIP-6963: it forwards every request to the node, answers
+# eth_accounts with one account, records each request's method, and can refuse typed data or
+# report another chain until asked to switch.
+WALLET_JS = """
+(() => {
+  const wallet = (window.__testWallet = { ...%s, requests: [], listeners: {} });
+  const provider = {
+    async request({ method, params }) {
+      wallet.requests.push(method);
+      if (method === "eth_requestAccounts" || method === "eth_accounts") return [wallet.account];
+      if (method === "eth_chainId" && wallet.chainId) return wallet.chainId;
+      if (method === "wallet_switchEthereumChain") {
+        wallet.chainId = null;
+        (wallet.listeners.chainChanged || []).forEach((f) => f(params[0].chainId));
+        return null;
+      }
+      if (method === "eth_signTypedData_v4" && wallet.refuseTypedData) {
+        throw Object.assign(new Error("Test Wallet does not sign typed data"), { code: 4200 });
+      }
+      const response = await fetch(wallet.rpc, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ jsonrpc: "2.0", id: wallet.requests.length, method, params: params || [] }),
+      });
+      const body = await response.json();
+      if (body.error) throw Object.assign(new Error(body.error.message), body.error);
+      return body.result;
+    },
+    on(event, f) { (wallet.listeners[event] ||= []).push(f); },
+    removeListener() {},
+  };
+  const info = { uuid: "0b8a2d36-test-wallet", name: "Test Wallet", icon: "data:,", rdns: "org.vvv.test-wallet" };
+  const announce = () =>
+    window.dispatchEvent(new CustomEvent("eip6963:announceProvider", { detail: Object.freeze({ info, provider }) }));
+  window.addEventListener("eip6963:requestProvider", announce);
+  announce();
+})();
+"""
+
+
+def shown(wei: int, unit: str = "VVV") -> str:
+    """How the page shows an amount: floored to 6 decimals, thousands separated."""
+    whole, frac = divmod(wei, E18)
+    return f"{whole:,}.{frac // 10**12:06d} {unit}"
+
+
+class Chain:
+    """The deployment the page shows, as ape contracts."""
+
+    def __init__(self, base_url: str) -> None:
+        self.config = httpx.get(base_url + "api/config").json()
+        c = self.config["contracts"]
+        self.token = project.VVVToken.at(c["token"])
+        self.staking = project.VVVStaking.at(c["staking"])
+        self.oracle = project.EpochOracle.at(c["oracle"])
+        self.emissions = project.EmissionsController.at(c["emissions"])
+
+
+def base_url(dashboard: Any) -> str:
+    url = str(getattr(dashboard, "url", dashboard))
+    return url if url.endswith("/") else url + "/"
+
+
+@pytest.fixture
+def vvv(dashboard) -> Chain:
+    return Chain(base_url(dashboard))
+
+
+@pytest.fixture
+def holder(accounts, vvv):
+    """The account holding the genesis supply."""
+    return max(accounts, key=lambda a: vvv.token.balanceOf(a))
+
+
+def open_page(page: Page, dashboard: Any, vvv: Chain, account: Any, **wallet: Any) -> Page:
+    """Load the page with the test wallet for `account` and connect it."""
+    settings = {"rpc": vvv.config["rpcUrl"], "account": str(account.address), "refuseTypedData": False, **wallet}
+    page.add_init_script(WALLET_JS % json.dumps(settings))
+    page.goto(base_url(dashboard))
+    page.get_by_role("button", name="Connect Test Wallet").click()
+    expect(page.get_by_text(f"Connected with Test Wallet: {account.address}")).to_be_visible()
+    expect(value(page, "Wallet")).to_have_text(re.compile(r" VVV$"))  # the position is shown
+    return page
+
+
+def value(page: Page, label: str):
+    return page.get_by_label(label, exact=True)
+
+
+def submit(page: Page, action: str, amount: str) -> None:
+    """Type `amount` in the stake or unstake box and press its button."""
+    page.get_by_role("textbox", name=f"Amount to {action} (VVV)").fill(amount)
+    page.get_by_role("button", name=action.capitalize(), exact=True).click()
+
+
+def wallet_requests(page: Page) -> list[str]:
+    return page.evaluate("window.__testWallet.requests")
+
+
+def last_tx(page: Page, label: str):
+    return page.locator("#tx-log li", has_text=label).first
+
+
+def confirmed_hash(page: Page, label: str) -> str:
+    line = last_tx(page, label)
+    expect(line).to_contain_text("confirmed, tx 0x", timeout=TIMEOUT)
+    return re.search(r"0x[0-9a-f]{64}", line.inner_text()).group(0)
+
+
+def move_time(seconds: int) -> None:
+    networks.provider.make_request("evm_increaseTime", [seconds])
+    chain.mine()
+
+
+def test_connect_shows_the_position_as_on_chain(dashboard, browser_page, vvv, holder, accounts):
+    user = accounts[1]
+    vvv.token.transfer(user, 1_234_567_891_234_567_891_234, sender=holder)  # 1,234.567891234... VVV
+    vvv.token.approve(vvv.staking, 7 * E18, sender=user)
+    vvv.staking.stake(7 * E18, sender=user)
+    page = open_page(browser_page, dashboard, vvv, user)
+    expect(value(page, "Wallet")).to_have_text(shown(vvv.token.balanceOf(user)))
+    expect(value(page, "Staked")).to_have_text("7.000000 VVV")
+    expect(value(page, "Rewards earned")).to_have_text(shown(vvv.staking.earned(user)))
+    expect(value(page, "Total staked")).to_have_text(shown(vvv.staking.totalStaked()))
+
+
+def test_a_wallet_on_another_chain_is_asked_to_switch(dashboard, browser_page, vvv, accounts):
+    page = open_page(browser_page, dashboard, vvv, accounts[1], chainId="0x1")
+    switch = page.get_by_role("button", name=f"Switch the wallet to chain {vvv.config['chainId']}")
+    expect(switch).to_be_visible()
+    submit(page, "stake", "1")
+    expect(page.get_by_role("alert").filter(has_text="switch it to chain")).to_be_visible()
+    assert "eth_sendTransaction" not in wallet_requests(page)
+    switch.click()
+    expect(switch).to_be_hidden()
+    assert "wallet_switchEthereumChain" in wallet_requests(page)
+
+
+def test_stake_with_a_permit(dashboard, browser_page, vvv, holder, accounts):
+    user = accounts[2]
+    vvv.token.transfer(user, 1_000 * E18, sender=holder)
+    page = open_page(browser_page, dashboard, vvv, user)
+    submit(page, "stake", "250.5")
+    confirmed_hash(page, "Stake 250.500000 VVV with a permit")
+    assert vvv.staking.stakeOf(user) == 250_500_000_000_000_000_000
+    assert vvv.token.balanceOf(user) == 749_500_000_000_000_000_000
+    assert vvv.token.allowance(user, vvv.staking) == 0  # the permit's allowance was used up
+    requests = wallet_requests(page)
+    assert requests.count("eth_signTypedData_v4") == 1 and requests.count("eth_sendTransaction") == 1
+    expect(value(page, "Staked")).to_have_text("250.500000 VVV")
+    expect(value(page, "Wallet")).to_have_text("749.500000 VVV")
+
+
+def test_stake_with_approve_when_the_wallet_signs_no_typed_data(dashboard, browser_page, vvv, holder, accounts):
+    user = accounts[3]
+    vvv.token.transfer(user, 1_000 * E18, sender=holder)
+    page = open_page(browser_page, dashboard, vvv, user, refuseTypedData=True)
+    submit(page, "stake", "100")
+    confirmed_hash(page, "Approve 100.000000 VVV")
+    confirmed_hash(page, "Stake 100.000000 VVV")
+    assert vvv.staking.stakeOf(user) == 100 * E18
+    assert vvv.token.balanceOf(user) == 900 * E18
+    requests = wallet_requests(page)
+    assert requests.count("eth_signTypedData_v4") == 1  # asked once, refused
+    assert requests.count("eth_sendTransaction") == 2  # approve, then stake
+    expect(value(page, "Staked")).to_have_text("100.000000 VVV")
+
+
+def test_bad_amounts_show_their_errors_and_open_no_wallet_request(dashboard, browser_page, vvv, holder, accounts):
+    user = accounts[4]
+    vvv.token.transfer(user, 1_000 * E18, sender=holder)
+    vvv.token.approve(vvv.staking, E18, sender=user)
+    vvv.staking.stake(E18, sender=user)
+    page = open_page(browser_page, dashboard, vvv, user)
+    expect(value(page, "Staked")).to_have_text("1.000000 VVV")
+    before = len(wallet_requests(page))
+    minimum = "0.001000 VVV"
+    cases = [
+        ("stake", "1.0000000000000000001", 'more than 18 decimals: "1.0000000000000000001"'),
+        ("stake", "999.5", "insufficient balance: the wallet holds 999.000000 VVV, the stake needs 999.500000 VVV"),
+        ("stake", "0", 'the amount must be positive: "0"'),
+        ("unstake", "2", "insufficient stake: 1.000000 VVV staked, asked to unstake 2.000000 VVV"),
+        ("unstake", "0.9995", f"a partial unstake must be at least {minimum} and leave at least {minimum} staked"),
+    ]
+    for action, text, error in cases:
+        submit(page, action, text)
+        expect(page.get_by_role("alert").filter(has_text=error)).to_be_visible()
+    assert len(wallet_requests(page)) == before  # no wallet request at all
+    assert vvv.staking.stakeOf(user) == E18 and vvv.token.balanceOf(user) == 999 * E18
+
+
+def test_unstake_twice_cancel_one_withdraw_the_other_seven_days_later(dashboard, browser_page, vvv, holder, accounts):
+    user = accounts[5]
+    vvv.token.transfer(user, 100 * E18, sender=holder)
+    vvv.token.approve(vvv.staking, 100 * E18, sender=user)
+    vvv.staking.stake(100 * E18, sender=user)
+    page = open_page(browser_page, dashboard, vvv, user)
+    for amount in ("10", "20"):
+        submit(page, "unstake", amount)
+        confirmed_hash(page, f"Unstake {amount}.000000 VVV")
+    head = chain.blocks.head.number
+    logs = list(vvv.staking.UnstakeRequested.range(0, head + 1, search_topics={"account": user.address}))
+    (first, ten), (second, twenty) = [(int(log.requestId), int(log.amount)) for log in logs]
+    assert (ten, twenty) == (10 * E18, 20 * E18)
+    expect(value(page, "Staked")).to_have_text("70.000000 VVV")
+    expect(value(page, "Unbonding")).to_have_text("30.000000 VVV")
+    expect(page.get_by_role("row", name=re.compile(rf"^{second} 20\.000000 .* 6d 23h"))).to_be_visible()
+    expect(page.get_by_role("button", name=f"Withdraw request {second}")).to_be_disabled()
+
+    page.get_by_role("button", name=f"Cancel request {first}").click()
+    confirmed_hash(page, f"Cancel request {first}")
+    assert vvv.staking.stakeOf(user) == 80 * E18
+    expect(value(page, "Staked")).to_have_text("80.000000 VVV")
+    expect(value(page, "Unbonding")).to_have_text("20.000000 VVV")
+    expect(page.get_by_role("button", name=f"Cancel request {first}")).to_have_count(0)
+
+    move_time(7 * DAY)
+    page.reload()  # reconnects to the remembered wallet without asking
+    expect(value(page, "Withdrawable now")).to_have_text("20.000000 VVV")
+    expect(page.get_by_role("row", name=re.compile(rf"^{second} 20\.000000 .* ready to withdraw"))).to_be_visible()
+    page.get_by_role("button", name=f"Withdraw request {second}").click()
+    confirmed_hash(page, f"Withdraw request {second}")
+    assert vvv.token.balanceOf(user) == 20 * E18
+    expect(value(page, "Wallet")).to_have_text("20.000000 VVV")
+    expect(value(page, "Unbonding")).to_have_text("0.000000 VVV")
+
+
+def start_stream(vvv: Chain, sender: Any) -> None:
+    """Distribute the genesis epoch by the utilization-0 fallback (three days after it): the
+    stakers' 80 % streams over the next day."""
+    genesis = int(vvv.emissions.genesisEpoch())
+    now = chain.pending_timestamp
+    if now < (genesis + 3) * DAY:
+        move_time((genesis + 3) * DAY - now + 60)
+    vvv.emissions.distribute(genesis, sender=sender)
+
+
+def test_rewards_stream_live_then_claim_and_restake(dashboard, browser_page, vvv, holder, accounts):
+    user = accounts[6]
+    vvv.token.transfer(user, 300 * E18, sender=holder)
+    vvv.token.approve(vvv.staking, 300 * E18, sender=user)
+    vvv.staking.stake(300 * E18, sender=user)
+    start_stream(vvv, holder)
+    page = open_page(browser_page, dashboard, vvv, user)
+    earned = value(page, "Rewards earned")
+    chain.mine()
+    low = vvv.staking.earned(user)
+    first = earned.inner_text()
+    page.wait_for_timeout(1_500)
+    second = earned.inner_text()
+    chain.mine()
+    high = vvv.staking.earned(user)
+    amount = lambda text: int(text.removesuffix(" VVV").replace(",", "").replace(".", ""))  # noqa: E731 (micro-VVV)
+    assert low // 10**12 <= amount(first) < amount(second) <= high // 10**12  # live, and within the chain's bounds
+
+    page.get_by_role("button", name="Claim rewards").click()
+    tx = chain.provider.get_receipt(confirmed_hash(page, "Claim rewards"))
+    (claimed,) = tx.decode_logs(vvv.staking.RewardsClaimed)
+    assert claimed.amount > 0 and vvv.token.balanceOf(user) == claimed.amount
+    expect(value(page, "Wallet")).to_have_text(shown(claimed.amount))
+
+    move_time(10)  # a later block: the claim's block left nothing earned
+    page.get_by_role("button", name="Restake rewards").click()
+    tx = chain.provider.get_receipt(confirmed_hash(page, "Restake rewards"))
+    (restaked,) = tx.decode_logs(vvv.staking.RewardsRestaked)
+    assert vvv.staking.stakeOf(user) == 300 * E18 + restaked.amount
+    expect(value(page, "Staked")).to_have_text(shown(300 * E18 + restaked.amount))
+
+    move_time(2 * DAY)  # the stream is over: earned stands still
+    page.reload()
+    expect(value(page, "Rewards earned")).to_have_text(shown(vvv.staking.earned(user)))
+    assert vvv.staking.earned(user) > 0
+
+
+def test_the_vcu_panel_shows_vcu_allocation(dashboard, browser_page, vvv, holder, accounts):
+    user = accounts[7]
+    vvv.token.transfer(user, 300 * E18, sender=holder)
+    vvv.token.approve(vvv.staking, 300 * E18, sender=user)
+    vvv.staking.stake(300 * E18, sender=user)
+    move_time(DAY)  # the stake is in yesterday's snapshot
+    epoch = chain.pending_timestamp // DAY
+    expected = vvv.oracle.vcuAllocation(epoch, user, 0, 0, [])
+    total = vvv.staking.totalStakedAt((epoch) * DAY - 1)
+    assert expected == 300 * E18 * vvv.oracle.lastCapacity() // total > 0
+    page = open_page(browser_page, dashboard, vvv, user)
+    expect(value(page, "Allotment today")).to_have_text(shown(expected, "VCU"))
+    expect(value(page, "Left today")).to_have_text(shown(expected, "VCU"))
