@@ -1,5 +1,5 @@
 // Vite plugin: the virtual module "virtual:abis" holds the ABIs of the four contracts and the
-// NatSpec notice of every custom error, read at build time from ape's compiled contract types
+// NatSpec text of every custom error, read at build time from ape's compiled contract types
 // (.build/__local__.json, written by `ape compile`). Nothing is copied into the repository.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -14,7 +14,8 @@ export const CONTRACTS = {
   emissions: "EmissionsController",
 } as const;
 
-type ContractType = { abi: unknown[]; userdoc?: { errors?: Record<string, { notice?: string }[]> } };
+type Docs = { errors?: Record<string, { notice?: string; details?: string }[]> };
+type ContractType = { abi: unknown[]; userdoc?: Docs; devdoc?: Docs };
 
 export function abis(buildDir: string): Plugin {
   const file = join(buildDir, "__local__.json");
@@ -34,9 +35,12 @@ export function abis(buildDir: string): Plugin {
         const type = types[name];
         if (!type) this.error(`${file} has no contract ${name}: run "ape compile"`);
         out[key] = type.abi;
-        for (const [signature, docs] of Object.entries(type.userdoc?.errors ?? {})) {
-          const notice = docs.find((d) => d.notice)?.notice;
-          if (notice) notices[signature] = notice;
+        // the @notice of each error, else its @dev text (OpenZeppelin documents its errors so)
+        for (const [field, docs] of [["details", type.devdoc], ["notice", type.userdoc]] as const) {
+          for (const [signature, entries] of Object.entries(docs?.errors ?? {})) {
+            const text = entries.find((e) => e[field])?.[field];
+            if (text) notices[signature] = text;
+          }
         }
       }
       return `export const abis = ${JSON.stringify(out)};\nexport const errorNotices = ${JSON.stringify(notices)};\n`;

@@ -27,8 +27,8 @@ def _anvil_pass_only():
 
 
 # An EIP-1193 wallet announced over EIP-6963: it forwards every request to the node, answers
-# eth_accounts with one account, records each request's method, and can refuse typed data or
-# report another chain until asked to switch.
+# eth_accounts with one account, records each request's method, and can refuse typed data, sign
+# it wrongly, or report another chain until asked to switch.
 WALLET_JS = """
 (() => {
   const wallet = (window.__testWallet = { ...%s, requests: [], listeners: {} });
@@ -41,6 +41,9 @@ WALLET_JS = """
         wallet.chainId = null;
         (wallet.listeners.chainChanged || []).forEach((f) => f(params[0].chainId));
         return null;
+      }
+      if (method === "eth_signTypedData_v4" && wallet.badSignature) {
+        return "0x" + "11".repeat(32) + "22".repeat(32) + "1b"; // well-formed, no one's signature
       }
       if (method === "eth_signTypedData_v4" && wallet.refuseTypedData) {
         throw Object.assign(new Error("Test Wallet does not sign typed data"), { code: 4200 });
@@ -192,6 +195,22 @@ def test_stake_with_approve_when_the_wallet_signs_no_typed_data(dashboard, brows
     assert requests.count("eth_signTypedData_v4") == 1  # asked once, refused
     assert requests.count("eth_sendTransaction") == 2  # approve, then stake
     expect(value(page, "Staked")).to_have_text("100.000000 VVV")
+
+
+def test_a_revert_is_shown_in_words_and_nothing_is_sent(dashboard, browser_page, vvv, holder, accounts):
+    """A permit signed by the wrong key is ignored by stakeWithPermit; with no allowance, the
+    token's transfer reverts with ERC20InsufficientAllowance(spender, 0, 5 VVV)."""
+    user = accounts[8]
+    vvv.token.transfer(user, 10 * E18, sender=holder)
+    page = open_page(browser_page, dashboard, vvv, user, badSignature=True)
+    submit(page, "stake", "5")
+    line = last_tx(page, "Stake 5.000000 VVV with a permit")
+    expect(line).to_contain_text(
+        "failed: the transaction would revert: Indicates a failure with the spender’s allowance. Used in transfers. "
+        f"(ERC20InsufficientAllowance: spender {vvv.staking.address}, allowance 0 VVV, needed 5 VVV); nothing was sent"
+    )
+    assert "eth_sendTransaction" not in wallet_requests(page)
+    assert vvv.staking.stakeOf(user) == 0
 
 
 def test_bad_amounts_show_their_errors_and_open_no_wallet_request(dashboard, browser_page, vvv, holder, accounts):

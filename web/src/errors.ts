@@ -39,8 +39,9 @@ function revertData(err: any): `0x${string}` | null {
   return m ? (m[1] as `0x${string}`) : null;
 }
 
-/** "A stake would be non-zero but below minimum ... (BelowMinimumStake: amount 0.0005 VVV,
- * minimum 0.001 VVV)", or null when the error carries no custom error. */
+/** "A stake would be non-zero but below minimum, or a partial unstake below it.
+ * (BelowMinimumStake: amount 0.0005 VVV, minimum 0.001 VVV)": the error's NatSpec, then its
+ * arguments; null when the error carries no custom error. */
 export function customErrorText(err: any): string | null {
   const data = revertData(err);
   if (!data) return null;
@@ -49,8 +50,7 @@ export function customErrorText(err: any): string | null {
     const inputs = (abiItem as AbiError).inputs as readonly { name?: string; type: string }[];
     const sig = `${errorName}(${inputs.map((i) => i.type).join(",")})`;
     const values = inputs.map((input, i) => ({ name: input.name ?? `arg${i}`, text: arg(input.name ?? "", input.type, args?.[i]) }));
-    let notice = errorNotices[sig] ?? errorName;
-    for (const v of values) notice = notice.split("`" + v.name + "`").join(v.text);
+    const notice = errorNotices[sig] ?? errorName;
     const detail = values.map((v) => `${v.name} ${v.text}`).join(", ");
     return `${notice.replace(/`/g, "")} (${errorName}${detail ? ": " + detail : ""})`;
   } catch {
