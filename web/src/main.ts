@@ -385,7 +385,7 @@ let workloadLines = 0;
 
 function addWorkloadLine(model?: string) {
   const n = ++workloadLines;
-  const row = h("div", { class: "row workload-line" });
+  const row = h("tr", { class: "workload-line" });
   const select = h("select", { "aria-label": `Model, line ${n}` });
   for (const p of state.prices) select.append(h("option", { value: p.model }, `${p.model} (${p.kind})`));
   if (model) select.value = model;
@@ -403,7 +403,7 @@ function addWorkloadLine(model?: string) {
   };
   select.addEventListener("change", () => (kind(), renderCalc()));
   for (const el of [count, inp, out]) el.addEventListener("input", renderCalc);
-  row.append(select, count, inp, out, remove);
+  row.append(...[select, count, inp, out, remove].map((el) => h("td", {}, el)));
   $("workload").append(row);
   kind();
   renderCalc();
