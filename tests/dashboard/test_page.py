@@ -7,12 +7,18 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 from ape import chain, networks, project
 from playwright.sync_api import Page, expect
+
+from vvv.chain.deployment import System
+from vvv.oracle.proofs import ProofsFile, proofs_path, read_proofs
+from vvv.oracle.report import is_valid, post_reports
+from vvv.oracle.usage import ApiCall, UsageStore
 
 E18 = 10**18
 DAY = 86_400
@@ -319,16 +325,68 @@ def test_rewards_stream_live_then_claim_and_restake(dashboard, browser_page, vvv
     assert vvv.staking.earned(user) > 0
 
 
-def test_the_vcu_panel_shows_vcu_allocation(dashboard, browser_page, vvv, holder, accounts):
+def test_the_vcu_panel_shows_the_fallback_allotment(dashboard, browser_page, vvv, holder, accounts):
+    """With no report for yesterday, every staker counts: stake x capacity / total at the snapshot."""
     user = accounts[7]
     vvv.token.transfer(user, 300 * E18, sender=holder)
     vvv.token.approve(vvv.staking, 300 * E18, sender=user)
     vvv.staking.stake(300 * E18, sender=user)
     move_time(DAY)  # the stake is in yesterday's snapshot
     epoch = chain.pending_timestamp // DAY
+    if is_valid(vvv.oracle.reportStatus(epoch - 1)):
+        pytest.skip("the dashboard's chain has a report for yesterday")  # never on a fresh deployment
     expected = vvv.oracle.vcuAllocation(epoch, user, 0, 0, [])
-    total = vvv.staking.totalStakedAt((epoch) * DAY - 1)
+    total = vvv.staking.totalStakedAt(epoch * DAY - 1)
     assert expected == 300 * E18 * vvv.oracle.lastCapacity() // total > 0
     page = open_page(browser_page, dashboard, vvv, user)
     expect(value(page, "Allotment today")).to_have_text(shown(expected, "VCU"))
     expect(value(page, "Left today")).to_have_text(shown(expected, "VCU"))
+    expect(page.get_by_text(f"No valid report for epoch {epoch - 1}: every staker counts")).to_be_visible()
+
+
+def report_with(vvv: Chain, dashboard: Any, accounts: Any, calls: dict[Any, int]) -> tuple[int, ProofsFile]:
+    """Each account of `calls` stakes its amount and calls the API today; the oracle reports the
+    day (and any earlier unreported ones) after midnight. Returns today's epoch and the file."""
+    holder = max(accounts, key=lambda a: vvv.token.balanceOf(a))
+    reporter = next(a for a in accounts if vvv.oracle.hasRole(vvv.oracle.ORACLE_ROLE(), a))
+    first = int(vvv.oracle.nextEpochToReport())
+    if chain.pending_timestamp // DAY < first:
+        move_time(first * DAY + 3_600 - chain.pending_timestamp)
+    store = UsageStore(dashboard.usage_db)
+    for account, amount in calls.items():
+        if account != holder:
+            vvv.token.transfer(account, amount, sender=holder)
+        vvv.token.approve(vvv.staking, amount, sender=account)
+        vvv.staking.stake(amount, sender=account)
+    day = chain.pending_timestamp // DAY
+    store.add(ApiCall(chain.pending_timestamp, str(a.address).lower(), "llama-3.3-70b", 10, 10, 0, 1) for a in calls)
+    move_time((day + 1) * DAY + 3_600 - chain.pending_timestamp)
+    system = System(vvv.token, vvv.staking, vvv.emissions, vvv.oracle)
+    post_reports(system, store, reporter, reports_dir=dashboard.reports_dir, echo=lambda _: None)
+    return day + 1, read_proofs(proofs_path(chain.chain_id, day, dashboard.reports_dir))
+
+
+def test_the_vcu_panel_shows_vcu_allocation_with_the_accounts_proof(dashboard, browser_page, vvv, holder, accounts):
+    """Two API-active stakers, 300 and 100 VVV: 3/4 of the capacity for the first. A call of
+    1,000 input and 500 output tokens of llama-3.3-70b (0.70 and 2.80 VCU per 1M) today costs
+    0.0007 + 0.0014 = 0.0021 VCU."""
+    user, other = accounts[7], accounts[8]
+    epoch, proofs = report_with(vvv, dashboard, accounts, {user: 300 * E18, other: 100 * E18})
+    stake, position, siblings = proofs.proof(user.address)
+    report = vvv.oracle.report(epoch - 1)
+    expected = vvv.oracle.vcuAllocation(epoch, user, stake, position, siblings)
+    assert stake == 300 * E18 and expected == 300 * E18 * report.capacity // report.totalActiveStake > 0
+    now = chain.pending_timestamp
+    UsageStore(dashboard.usage_db).add(
+        [ApiCall(now, user.address.lower(), "llama-3.3-70b", 1_000, 500, 0, 21 * 10**14)]
+    )
+    page = open_page(browser_page, dashboard, vvv, user)
+    expect(value(page, "Allotment today")).to_have_text(shown(expected, "VCU"))
+    expect(value(page, "Spent today")).to_have_text("0.002100 VCU")
+    expect(value(page, "Left today")).to_have_text(shown(expected - 21 * 10**14, "VCU"))
+    expect(page.get_by_text(f"From the report of epoch {epoch - 1}: 300 VVV of yours")).to_be_visible()
+    midnight = datetime.fromtimestamp((epoch + 1) * DAY, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    reset = value(page, "Resets in")
+    expect(reset).to_contain_text(f"(midnight UTC, {midnight})")
+    h, m, sec = map(int, re.match(r"(\d+)h (\d+)m (\d+)s", reset.inner_text()).groups())
+    assert 0 <= (epoch + 1) * DAY - now - (3600 * h + 60 * m + sec) <= 30  # counts down on the chain's clock
