@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -23,6 +24,7 @@ from vvv.oracle.usage import ApiCall, UsageStore
 E18 = 10**18
 DAY = 86_400
 TIMEOUT = 10_000  # ms, for a transaction to be mined and shown
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "img" / "dashboard.png"
 
 
 @pytest.fixture(autouse=True)
@@ -366,6 +368,12 @@ def report_with(vvv: Chain, dashboard: Any, accounts: Any, calls: dict[Any, int]
     return day + 1, read_proofs(proofs_path(chain.chain_id, day, dashboard.reports_dir))
 
 
+def spent_today(dashboard: Any, account: Any) -> int:
+    """What the usage store holds for `account` today (the chain's day)."""
+    day = chain.pending_timestamp // DAY
+    return UsageStore(dashboard.usage_db).consumed(day * DAY, (day + 1) * DAY - 1, account.address.lower())
+
+
 def test_the_vcu_panel_shows_vcu_allocation_with_the_accounts_proof(dashboard, browser_page, vvv, holder, accounts):
     """Two API-active stakers, 300 and 100 VVV: 3/4 of the capacity for the first. A call of
     1,000 input and 500 output tokens of llama-3.3-70b (0.70 and 2.80 VCU per 1M) today costs
@@ -377,16 +385,40 @@ def test_the_vcu_panel_shows_vcu_allocation_with_the_accounts_proof(dashboard, b
     expected = vvv.oracle.vcuAllocation(epoch, user, stake, position, siblings)
     assert stake == 300 * E18 and expected == 300 * E18 * report.capacity // report.totalActiveStake > 0
     now = chain.pending_timestamp
+    spent = spent_today(dashboard, user) + 21 * 10**14  # the store outlives the chain's snapshots
     UsageStore(dashboard.usage_db).add(
         [ApiCall(now, user.address.lower(), "llama-3.3-70b", 1_000, 500, 0, 21 * 10**14)]
     )
     page = open_page(browser_page, dashboard, vvv, user)
     expect(value(page, "Allotment today")).to_have_text(shown(expected, "VCU"))
-    expect(value(page, "Spent today")).to_have_text("0.002100 VCU")
-    expect(value(page, "Left today")).to_have_text(shown(expected - 21 * 10**14, "VCU"))
-    expect(page.get_by_text(f"From the report of epoch {epoch - 1}: 300 VVV of yours")).to_be_visible()
+    expect(value(page, "Spent today")).to_have_text(shown(spent, "VCU"))
+    expect(value(page, "Left today")).to_have_text(shown(expected - spent, "VCU"))
+    note = f"From the report of epoch {epoch - 1}: 300 VVV of yours in an active stake of 400 VVV."
+    expect(page.get_by_text(note)).to_be_visible()
     midnight = datetime.fromtimestamp((epoch + 1) * DAY, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     reset = value(page, "Resets in")
     expect(reset).to_contain_text(f"(midnight UTC, {midnight})")
     h, m, sec = map(int, re.match(r"(\d+)h (\d+)m (\d+)s", reset.inner_text()).groups())
     assert 0 <= (epoch + 1) * DAY - now - (3600 * h + 60 * m + sec) <= 30  # counts down on the chain's clock
+
+
+def test_screenshot_of_a_stakers_position(dashboard, browser_page, vvv, holder, accounts):
+    """docs/img/dashboard.png: an API-active staker with rewards streaming, a pending unstake
+    request and part of today's VCU spent."""
+    user = accounts[7]
+    epoch, _ = report_with(vvv, dashboard, accounts, {user: 25_000 * E18, holder: 40_000_000 * E18})
+    move_time(3 * 3_600)  # the report's 2-hour dispute window is over: the day is distributed
+    vvv.emissions.distribute(epoch - 1, sender=holder)
+    vvv.staking.requestUnstake(2_500 * E18, sender=user)
+    move_time(1_800)  # half an hour of the stream
+    spent = spent_today(dashboard, user) + 2_170 * 10**15
+    calls = [ApiCall(chain.pending_timestamp, user.address.lower(), "llama-3.3-70b", 1_500, 400, 0, 2_170 * 10**15)]
+    UsageStore(dashboard.usage_db).add(calls)
+    page = open_page(browser_page, dashboard, vvv, user)
+    expect(value(page, "Spent today")).to_have_text(shown(spent, "VCU"))
+    expect(page.get_by_role("button", name=re.compile(r"^Withdraw request \d+$"))).to_be_disabled()
+    page.set_viewport_size({"width": 1280, "height": 1240})
+    page.wait_for_timeout(600)  # earned ticks; the charts settle
+    SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOT)
+    assert SCREENSHOT.stat().st_size > 50_000

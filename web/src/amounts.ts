@@ -27,6 +27,12 @@ export function exact(wei: bigint): string {
   return sign + (v / ONE).toString() + (frac ? "." + frac : "");
 }
 
+/** Exact, with thousands separators: 25000.5e18 -> "25,000.5". */
+export function grouped(wei: bigint): string {
+  const [whole, frac] = exact(wei).split(".");
+  return whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",") + (frac ? "." + frac : "");
+}
+
 /** Floored to `places` decimals with thousands separators: 1234.5e18 -> "1,234.500000". */
 export function fixed(wei: bigint, places = SHOWN_PLACES): string {
   const sign = wei < 0n ? "-" : "";

@@ -3,7 +3,7 @@ import "./style.css";
 import { abis } from "virtual:abis";
 import type { Abi } from "viem";
 import * as actions from "./actions";
-import { exact, fixed, scaled, duration, utc, vcu, vvv, parseAmount, ONE } from "./amounts";
+import { exact, fixed, grouped, scaled, duration, utc, vcu, vvv, parseAmount, ONE } from "./amounts";
 import { getConfig, getHistory, getPrices, getProof, getSpend, type Address, type Config, type ModelPrice, type Proof } from "./api";
 import { allotment, stakeNeeded, taskCost, whatItBuys, type Task } from "./calc";
 import { aprAtLastUtilization, aprNow, earnedAt, EPOCH, makeClient, Reader, APR_PLACES, type Market, type Position } from "./chain";
@@ -261,7 +261,7 @@ async function renderVcu(account: Address, m: Market) {
       note.push("the server's proof does not match the report on chain");
     }
     allot = await reader.call<bigint>("oracle", "vcuAllocation", [BigInt(m.epoch), account, BigInt(p.stake), BigInt(p.position), siblings]);
-    note.push(`From the report of epoch ${m.epoch - 1}: ${exact(BigInt(p.stake))} VVV of yours in an active stake of ${exact(m.activeStake)} VVV.`);
+    note.push(`From the report of epoch ${m.epoch - 1}: ${grouped(BigInt(p.stake))} VVV of yours in an active stake of ${grouped(m.activeStake)} VVV.`);
   } else {
     allot = await reader.call<bigint>("oracle", "vcuAllocation", [BigInt(m.epoch), account, 0n, 0n, []]);
     note.push(
