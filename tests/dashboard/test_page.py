@@ -17,9 +17,11 @@ from ape import chain, networks, project
 from playwright.sync_api import Page, expect
 
 from vvv.chain.deployment import System
+from vvv.oracle.pricing import load_prices
 from vvv.oracle.proofs import ProofsFile, proofs_path, read_proofs
 from vvv.oracle.report import is_valid, post_reports
 from vvv.oracle.usage import ApiCall, UsageStore
+from vvv.staker.calc import Task, allotment, stake_needed, what_it_buys
 
 E18 = 10**18
 DAY = 86_400
@@ -422,3 +424,54 @@ def test_screenshot_of_a_stakers_position(dashboard, browser_page, vvv, holder, 
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOT)
     assert SCREENSHOT.stat().st_size > 50_000
+
+
+def test_the_local_chains_test_accounts_are_a_wallet(dashboard, browser_page, vvv, holder, accounts):
+    """On a local chain the page offers the node's unlocked accounts: pick one, stake from it."""
+    assert vvv.config["local"] is True
+    user = accounts[9]
+    vvv.token.transfer(user, 50 * E18, sender=holder)
+    page = browser_page
+    page.goto(base_url(dashboard))
+    page.get_by_role("button", name="Connect Test accounts (local chain)").click()
+    page.get_by_role("combobox", name="Account").select_option(user.address.lower())
+    expect(value(page, "Wallet")).to_have_text("50.000000 VVV")
+    submit(page, "stake", "20")
+    confirmed_hash(page, "Stake 20.000000 VVV with a permit")  # the node signs the permit too
+    assert vvv.staking.stakeOf(user) == 20 * E18
+    expect(value(page, "Staked")).to_have_text("20.000000 VVV")
+
+
+def test_the_calculator_agrees_with_the_cli(dashboard, browser_page, vvv, accounts):
+    """The page's calculator against `ape run staker calc`'s functions (vvv.staker.calc), at the
+    pool of a report of two active stakers (300 and 100 VVV)."""
+    user = accounts[7]
+    epoch, _ = report_with(vvv, dashboard, accounts, {user: 300 * E18, accounts[8]: 100 * E18})
+    report = vvv.oracle.report(epoch - 1)
+    capacity, pool, everyone = report.capacity, report.totalActiveStake, vvv.staking.totalStakedAt(epoch * DAY - 1)
+    prices = load_prices()
+    page = open_page(browser_page, dashboard, vvv, user)
+    page.get_by_role("textbox", name="Stake to calculate (VVV)").fill("1000")
+    active = allotment(1_000 * E18, capacity, pool)
+    assert active == 1_000 * E18 * capacity // (pool + 1_000 * E18)
+    expect(value(page, "Daily VCU as an active API user")).to_have_text(shown(active, "VCU"))
+    expect(value(page, "Daily VCU if every staker were active")).to_have_text(
+        shown(allotment(1_000 * E18, capacity, everyone), "VCU")
+    )
+    for buys in what_it_buys(active, prices, 1_000, 500):
+        cells = [buys.requests, buys.input_tokens, buys.output_tokens, buys.images]
+        row = " ".join([buys.model, *("–" if c is None else f"{c:,}" for c in cells)])
+        expect(page.get_by_role("row", name=row, exact=True)).to_be_visible()
+    # the first workload line: 2,000 requests of 1,500 in / 400 out tokens of llama-3.3-70b
+    page.get_by_role("combobox", name="Model, line 1").select_option("llama-3.3-70b")
+    task = Task("llama-3.3-70b", 2_000, 1_500, 400)
+    vcu = task.cost(prices)
+    assert vcu == 2_000 * (1_500 * 7 * 10**17 + 400 * 28 * 10**17) // 10**6  # 4.34 VCU
+    expect(value(page, "Workload VCU per day")).to_have_text(shown(vcu, "VCU"))
+    minimum = vvv.staking.MIN_STAKE()
+    expect(value(page, "Stake needed as an active API user")).to_have_text(
+        shown(stake_needed(vcu, capacity, pool, minimum))
+    )
+    expect(value(page, "Stake needed if every staker were active")).to_have_text(
+        shown(stake_needed(vcu, capacity, everyone, minimum))
+    )
