@@ -106,15 +106,17 @@ function renderWallet() {
       `The wallet is on chain ${state.walletChain}; this page's contracts are on chain ${state.config!.chainId} (${state.config!.network}).`;
   }
   const d = h("button", { type: "button" }, "Disconnect");
-  d.addEventListener("click", () => {
-    localStorage.removeItem(STORE);
-    state.wallet = state.account = state.position = undefined;
-    state.accounts = [];
-    $("position-values").hidden = true;
-    $("position-note").textContent = "Connect a wallet to see your position.";
-    renderWallet();
-  });
+  d.addEventListener("click", disconnect);
   buttons.append(d);
+}
+
+function disconnect() {
+  localStorage.removeItem(STORE);
+  state.wallet = state.account = state.position = undefined;
+  state.accounts = [];
+  $("position-values").hidden = true;
+  $("position-note").textContent = "Connect a wallet to see your position.";
+  renderWallet();
 }
 
 async function connect(wallet: Wallet, prompt: boolean) {
@@ -132,6 +134,7 @@ async function connect(wallet: Wallet, prompt: boolean) {
     state.walletChain = await chainIdOf(wallet.provider);
     localStorage.setItem(STORE, wallet.id);
     wallet.provider.on?.("accountsChanged", (list: Address[]) => {
+      if (!list?.length) return disconnect();
       state.accounts = list;
       state.account = list[0];
       state.position = undefined;
