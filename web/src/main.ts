@@ -1,7 +1,5 @@
 // The staking page: wallet, position, actions, today's VCU, the calculator and the protocol.
 import "./style.css";
-import { abis } from "virtual:abis";
-import type { Abi } from "viem";
 import * as actions from "./actions";
 import { exact, fixed, grouped, scaled, duration, utc, vcu, vvv, parseAmount, ONE } from "./amounts";
 import { getConfig, getHistory, getPrices, getProof, getSpend, type Address, type Config, type ModelPrice, type Proof } from "./api";
@@ -485,7 +483,6 @@ async function main() {
   setInterval(() => !state.busy && refresh(), POLL_MS);
 }
 
-void abis as unknown as Abi;
 main().catch((err) => {
   $("wallet-state").textContent = `The page could not start: ${walletErrorText(err)}`;
 });
