@@ -1,0 +1,193 @@
+// Reads from the chain (viem over the server's RPC URL, JSON-RPC batches): the account's
+// position and today's market, as vvv/staker/positions.py and vvv/staker/market.py read them.
+import { createPublicClient, http, type Abi, type PublicClient } from "viem";
+import { abis } from "virtual:abis";
+import type { Address, Config } from "./api";
+
+export const EPOCH = 86_400;
+export const SECONDS_PER_YEAR = 365n * 86_400n;
+export const PRECISION = 10n ** 18n;
+export const APR_PLACES = 6; // APR in percent, floored to 6 decimals (as the CLI)
+const BPS = 10_000n;
+const STATUS_PENDING = 1;
+const STATUS_FINAL = 2;
+
+export interface Request {
+  id: bigint;
+  amount: bigint;
+  unlockTime: number;
+}
+
+export interface Position {
+  account: Address;
+  now: number; // chain time of the read (the pending block's timestamp)
+  readAt: number; // performance.now() of the read
+  wallet: bigint;
+  allowance: bigint;
+  staked: bigint;
+  earned: bigint;
+  pending: Request[];
+}
+
+export interface Market {
+  now: number;
+  epoch: number;
+  capacity: bigint;
+  source: "report" | "fallback";
+  reportRoot: `0x${string}` | null;
+  activeCount: bigint;
+  activeStake: bigint;
+  allStake: bigint;
+  totalStaked: bigint;
+  rateScaled: bigint;
+  rewardsEnd: number;
+  paused: boolean;
+  minStake: bigint;
+  lastReportedEpoch: number | null;
+  lastUtilizationBps: number | null;
+  stakersBps: bigint | null;
+  stakersDaily: bigint | null;
+}
+
+export type Client = PublicClient;
+
+export function makeClient(config: Config): Client {
+  return createPublicClient({ transport: http(config.rpcUrl, { batch: { wait: 0 }, retryCount: 1 }) }) as Client;
+}
+
+export class Reader {
+  constructor(
+    public client: Client,
+    public config: Config,
+  ) {}
+
+  call<T = any>(which: keyof typeof abis, functionName: string, args: unknown[] = []): Promise<T> {
+    return this.client.readContract({
+      address: this.config.contracts[which],
+      abi: abis[which] as Abi,
+      functionName,
+      args,
+      blockTag: "pending",
+    }) as Promise<T>;
+  }
+
+  async now(): Promise<number> {
+    const block = await this.client.getBlock({ blockTag: "pending" }).catch(() => this.client.getBlock());
+    return Number(block.timestamp);
+  }
+
+  async requestIds(account: Address): Promise<bigint[]> {
+    const logs = await this.client.getContractEvents({
+      address: this.config.contracts.staking,
+      abi: abis.staking as Abi,
+      eventName: "UnstakeRequested",
+      args: { account },
+      fromBlock: BigInt(Number(this.config.deployment?.block ?? 0)),
+      toBlock: "latest",
+    });
+    const ids = new Set(logs.map((log: any) => BigInt(log.args.requestId)));
+    return [...ids].sort((a, b) => (a < b ? -1 : 1));
+  }
+
+  async position(account: Address): Promise<Position> {
+    const s = this.config.contracts.staking;
+    const [now, wallet, allowance, staked, earned, ids] = await Promise.all([
+      this.now(),
+      this.call<bigint>("token", "balanceOf", [account]),
+      this.call<bigint>("token", "allowance", [account, s]),
+      this.call<bigint>("staking", "stakeOf", [account]),
+      this.call<bigint>("staking", "earned", [account]),
+      this.requestIds(account),
+    ]);
+    const readAt = performance.now();
+    const requests = await Promise.all(ids.map((id) => this.call<any[]>("staking", "unstakeRequest", [id])));
+    const pending = requests
+      .map(([owner, amount, unlockTime, settled], i) => ({ owner, amount, unlockTime: Number(unlockTime), settled, id: ids[i] }))
+      .filter((r) => !r.settled && r.owner.toLowerCase() === account.toLowerCase())
+      .map(({ id, amount, unlockTime }) => ({ id, amount, unlockTime }));
+    return { account, now, readAt, wallet, allowance, staked, earned, pending };
+  }
+
+  async market(): Promise<Market> {
+    const now = await this.now();
+    const epoch = Math.floor(now / EPOCH);
+    const snapshot = BigInt((epoch - 1 + 1) * EPOCH - 1);
+    const [report, lastCapacity, allStake, next, first, totalStaked, rateScaled, rewardsEnd, paused, minStake, emission] =
+      await Promise.all([
+        this.call<any[]>("oracle", "report", [BigInt(epoch - 1)]),
+        this.call<bigint>("oracle", "lastCapacity"),
+        this.call<bigint>("staking", "totalStakedAt", [snapshot]),
+        this.call<bigint>("oracle", "nextEpochToReport"),
+        this.call<bigint>("oracle", "firstEpoch"),
+        this.call<bigint>("staking", "totalStaked"),
+        this.call<bigint>("staking", "rewardRateScaled"),
+        this.call<bigint>("staking", "rewardsEnd"),
+        this.call<boolean>("staking", "paused"),
+        this.call<bigint>("staking", "MIN_STAKE"),
+        this.call<bigint>("emissions", "epochEmission"),
+      ]);
+    const valid = (status: unknown) => [STATUS_PENDING, STATUS_FINAL].includes(Number(status));
+    const fromReport = valid(report[7]);
+    // the newest report that is pending or final (a rejected one says nothing), within a week
+    const newest = Number(next) - 1;
+    const candidates: number[] = [];
+    for (let e = newest; e >= Math.max(Number(first), newest - 7); e--) candidates.push(e);
+    const reports = await Promise.all(candidates.map((e) => this.call<any[]>("oracle", "report", [BigInt(e)])));
+    const found = reports.findIndex((r) => valid(r[7]));
+    let lastUtilizationBps: number | null = null;
+    let stakersBps: bigint | null = null;
+    let stakersDaily: bigint | null = null;
+    if (found >= 0) {
+      lastUtilizationBps = Number(reports[found][0]);
+      stakersBps = await this.call<bigint>("emissions", "stakerShareBps", [BigInt(lastUtilizationBps)]);
+      stakersDaily = (emission * stakersBps) / BPS;
+    }
+    return {
+      now,
+      epoch,
+      capacity: fromReport ? report[1] : lastCapacity,
+      source: fromReport ? "report" : "fallback",
+      reportRoot: fromReport ? report[2] : null,
+      activeCount: fromReport ? report[4] : 0n,
+      activeStake: fromReport ? report[3] : allStake,
+      allStake,
+      totalStaked,
+      rateScaled,
+      rewardsEnd: Number(rewardsEnd),
+      paused,
+      minStake,
+      lastReportedEpoch: found >= 0 ? candidates[found] : null,
+      lastUtilizationBps,
+      stakersBps,
+      stakersDaily,
+    };
+  }
+}
+
+/** APR in millionths of a percent, floored: yearly rewards (wei x 1e18) over the stake. */
+export function aprMicroPercent(yearlyScaled: bigint, staked: bigint): bigint | null {
+  if (staked === 0n) return null;
+  return (yearlyScaled * 100n * 10n ** BigInt(APR_PLACES)) / (PRECISION * staked);
+}
+
+/** APR from the current stream rate and the total stake (market.py apr_now). */
+export function aprNow(m: Market): bigint | null {
+  const rate = m.now < m.rewardsEnd ? m.rateScaled : 0n;
+  return aprMicroPercent(rate * SECONDS_PER_YEAR, m.totalStaked);
+}
+
+/** APR if every day paid the stakers' part at the last reported utilization. */
+export function aprAtLastUtilization(m: Market): bigint | null {
+  if (m.stakersDaily === null) return null;
+  return aprMicroPercent(m.stakersDaily * 365n * PRECISION, m.totalStaked);
+}
+
+/** Rewards earned at chain time `t`, from a position read at `p.now`: the stream adds
+ * stake x rate / total per second until its end (the contract floors per update; this is the
+ * same to within a few wei). */
+export function earnedAt(p: Position, m: Market, t: number): bigint {
+  const end = Math.min(t, m.rewardsEnd);
+  const start = Math.min(p.now, m.rewardsEnd);
+  if (end <= start || m.totalStaked === 0n || p.staked === 0n) return p.earned;
+  return p.earned + (p.staked * m.rateScaled * BigInt(Math.floor(end - start))) / (m.totalStaked * PRECISION);
+}

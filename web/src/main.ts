@@ -1,0 +1,488 @@
+// The staking page: wallet, position, actions, today's VCU, the calculator and the protocol.
+import "./style.css";
+import * as actions from "./actions";
+import { exact, fixed, grouped, scaled, duration, utc, vcu, vvv, parseAmount, ONE } from "./amounts";
+import { getConfig, getHistory, getPrices, getProof, getSpend, type Address, type Config, type ModelPrice, type Proof } from "./api";
+import { allotment, stakeNeeded, taskCost, whatItBuys, type Task } from "./calc";
+import { aprAtLastUtilization, aprNow, earnedAt, EPOCH, makeClient, Reader, APR_PLACES, type Market, type Position } from "./chain";
+import { verifyProof } from "./sumtree.mjs";
+import { chainIdOf, discoverWallets, switchChain, walletErrorText, type Wallet } from "./wallets";
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+const STORE = "vvv.wallet";
+const POLL_MS = 5_000;
+
+function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, string> = {}, ...kids: (Node | string)[]) {
+  const el = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, v);
+  el.append(...kids);
+  return el;
+}
+
+/** Shows `wei` floored to the displayed precision; the exact value is in the title and data-wei. */
+function showAmount(id: string, wei: bigint | null, unit = "VVV") {
+  const el = $(id);
+  if (wei === null) {
+    el.textContent = "–";
+    el.removeAttribute("data-wei");
+    return;
+  }
+  el.textContent = unit === "VVV" ? vvv(wei) : vcu(wei);
+  el.title = `${exact(wei)} ${unit}`;
+  el.dataset.wei = String(wei);
+}
+
+const state: {
+  config?: Config;
+  reader?: Reader;
+  wallets: Wallet[];
+  wallet?: Wallet;
+  accounts: Address[];
+  account?: Address;
+  walletChain?: number;
+  position?: Position;
+  market?: Market;
+  prices: ModelPrice[];
+  resetsAt?: number;
+  busy: boolean;
+  shown: boolean;
+} = { wallets: [], accounts: [], prices: [], busy: false, shown: false };
+
+/** Chain time now: the last read's chain timestamp plus the time since. */
+function chainNow(): number {
+  const p = state.position ?? state.market;
+  if (!p) return Date.now() / 1000;
+  const readAt = (p as Position).readAt ?? marketReadAt;
+  return p.now + (performance.now() - readAt) / 1000;
+}
+let marketReadAt = 0;
+
+// ------------------------------------------------------------------ wallet
+
+function renderWallet() {
+  const buttons = $("wallet-buttons");
+  buttons.replaceChildren();
+  const stateLine = $("wallet-state");
+  if (!state.wallet || !state.account) {
+    stateLine.textContent = state.wallets.length ? "Not connected." : "No wallet found: install a browser wallet.";
+    for (const w of state.wallets) {
+      const b = h("button", { type: "button" }, `Connect ${w.name}`);
+      b.addEventListener("click", () => connect(w, true));
+      buttons.append(b);
+    }
+    return;
+  }
+  stateLine.textContent = `Connected with ${state.wallet.name}: ${state.account}`;
+  if (state.accounts.length > 1) {
+    const label = h("label", { for: "account-select" }, "Account");
+    const select = h("select", { id: "account-select" });
+    for (const a of state.accounts) select.append(h("option", { value: a }, a));
+    select.value = state.account;
+    select.addEventListener("change", () => {
+      state.account = select.value as Address;
+      localStorage.setItem(STORE + ".account", state.account);
+      state.position = undefined;
+      renderWallet();
+      refresh();
+    });
+    buttons.append(label, select);
+  }
+  if (state.walletChain !== state.config!.chainId) {
+    const b = h("button", { type: "button" }, `Switch the wallet to chain ${state.config!.chainId}`);
+    b.addEventListener("click", async () => {
+      try {
+        await switchChain(state.wallet!.provider, state.config!);
+        state.walletChain = await chainIdOf(state.wallet!.provider);
+        $("wallet-error").textContent = "";
+        renderWallet();
+      } catch (err) {
+        $("wallet-error").textContent = `could not switch: ${walletErrorText(err)}`;
+      }
+    });
+    buttons.append(b);
+    $("wallet-error").textContent =
+      `The wallet is on chain ${state.walletChain}; this page's contracts are on chain ${state.config!.chainId} (${state.config!.network}).`;
+  }
+  const d = h("button", { type: "button" }, "Disconnect");
+  d.addEventListener("click", disconnect);
+  buttons.append(d);
+}
+
+function disconnect() {
+  localStorage.removeItem(STORE);
+  state.wallet = state.account = state.position = undefined;
+  state.accounts = [];
+  $("position-values").hidden = true;
+  $("position-note").textContent = "Connect a wallet to see your position.";
+  renderWallet();
+}
+
+async function connect(wallet: Wallet, prompt: boolean) {
+  $("wallet-error").textContent = "";
+  try {
+    const accounts: Address[] = await wallet.provider.request({ method: prompt ? "eth_requestAccounts" : "eth_accounts" });
+    if (!accounts?.length) {
+      if (prompt) $("wallet-error").textContent = `${wallet.name} gave no account`;
+      return;
+    }
+    state.wallet = wallet;
+    state.accounts = accounts;
+    const remembered = localStorage.getItem(STORE + ".account");
+    state.account = accounts.find((a) => a.toLowerCase() === remembered?.toLowerCase()) ?? accounts[0];
+    state.walletChain = await chainIdOf(wallet.provider);
+    localStorage.setItem(STORE, wallet.id);
+    wallet.provider.on?.("accountsChanged", (list: Address[]) => {
+      if (!list?.length) return disconnect();
+      state.accounts = list;
+      state.account = list[0];
+      state.position = undefined;
+      renderWallet();
+      refresh();
+    });
+    wallet.provider.on?.("chainChanged", (id: string) => {
+      state.walletChain = Number(id);
+      renderWallet();
+    });
+    renderWallet();
+    await refresh();
+  } catch (err) {
+    $("wallet-error").textContent = `${wallet.name}: ${walletErrorText(err)}`;
+  }
+}
+
+// ------------------------------------------------------------------ reads and rendering
+
+let refreshing: Promise<void> | null = null;
+let queued: Promise<void> | null = null;
+
+/** Read the chain and show it; a call during a read gets the read after it (the account may
+ * have changed in between). */
+function refresh(): Promise<void> {
+  if (!refreshing) {
+    refreshing = doRefresh().finally(() => (refreshing = null));
+    return refreshing;
+  }
+  queued ??= refreshing.then(() => {
+    queued = null;
+    return refresh();
+  });
+  return queued;
+}
+
+async function doRefresh() {
+  const reader = state.reader!;
+  const account = state.account;
+  try {
+    const [market, position] = await Promise.all([reader.market(), account ? reader.position(account) : undefined]);
+    marketReadAt = performance.now();
+    if (account !== state.account) return;
+    state.market = market;
+    state.position = position;
+    renderProtocol(market);
+    renderCalc();
+    if (position) {
+      renderPosition(position, market);
+      if (!state.shown) {
+        state.shown = true;
+        document.body.dataset.positionShownMs = String(Math.round(performance.now()));
+      }
+      await renderVcu(position.account, market);
+    }
+    $("wallet-error").textContent = state.walletChain === state.config!.chainId ? "" : $("wallet-error").textContent;
+  } catch (err) {
+    $("position-note").textContent = `could not read the chain: ${walletErrorText(err)}`;
+  }
+}
+
+function renderPosition(p: Position, m: Market) {
+  $("position-values").hidden = false;
+  $("position-note").textContent = `${p.account}, at ${utc(p.now)} (chain time)`;
+  showAmount("v-wallet", p.wallet);
+  showAmount("v-staked", p.staked);
+  showAmount("v-earned", earnedAt(p, m, chainNow()));
+  showAmount("v-unbonding", p.pending.reduce((s, r) => s + r.amount, 0n));
+  const apr = (v: bigint | null) => (v === null ? "– (nothing staked)" : `${scaled(v, APR_PLACES)} %`);
+  $("v-apr-now").textContent = apr(aprNow(m));
+  $("t-apr-last").textContent = `APR at last utilization (${m.lastUtilizationBps ?? "–"} bps)`;
+  $("v-apr-last").textContent = m.lastUtilizationBps === null ? "– (no report yet)" : apr(aprAtLastUtilization(m));
+  const body = $("requests");
+  body.replaceChildren();
+  if (!p.pending.length) body.append(h("tr", {}, h("td", { colspan: "5" }, "None")));
+  for (const r of p.pending) {
+    const cancel = h("button", { type: "button" }, `Cancel request ${r.id}`);
+    const withdraw = h("button", { type: "button", "data-unlock": String(r.unlockTime) }, `Withdraw request ${r.id}`);
+    cancel.addEventListener("click", () => act("requests-error", () => actions.checkRequest(r.id, state.position!, chainNow(), false), (ctx) => actions.cancel(ctx, r.id)));
+    withdraw.addEventListener("click", () => act("requests-error", () => actions.checkRequest(r.id, state.position!, chainNow(), true), (ctx) => actions.withdraw(ctx, r.id)));
+    body.append(
+      h("tr", {},
+        h("th", { scope: "row" }, String(r.id)),
+        h("td", { title: exact(r.amount) }, fixed(r.amount)),
+        h("td", {}, utc(r.unlockTime)),
+        h("td", { class: "countdown", "data-unlock": String(r.unlockTime) }, ""),
+        h("td", {}, cancel, withdraw),
+      ),
+    );
+  }
+  tick();
+}
+
+/** Once every 250 ms: the live earned amount, the countdowns. */
+function tick() {
+  const now = chainNow();
+  const p = state.position;
+  if (p && state.market) {
+    showAmount("v-earned", earnedAt(p, state.market, now));
+    showAmount("v-withdrawable", p.pending.filter((r) => r.unlockTime <= now).reduce((s, r) => s + r.amount, 0n));
+  }
+  for (const cell of document.querySelectorAll<HTMLElement>("#requests .countdown")) {
+    const left = Number(cell.dataset.unlock) - now;
+    cell.textContent = left <= 0 ? "ready to withdraw" : duration(left);
+  }
+  for (const b of document.querySelectorAll<HTMLButtonElement>("#requests button[data-unlock]")) {
+    b.disabled = state.busy || Number(b.dataset.unlock) > now;
+  }
+  if (state.market && state.account) {
+    const reset = state.resetsAt ?? (state.market.epoch + 1) * EPOCH;
+    $("v-reset").textContent = `${duration(reset - now)} (midnight UTC, ${utc(reset)})`;
+  }
+}
+
+async function renderVcu(account: Address, m: Market) {
+  const reader = state.reader!;
+  const note: string[] = [];
+  const [proof, spend] = await Promise.all([
+    getProof(account, m.epoch).catch((err) => ({ error: String(err.message ?? err) })),
+    getSpend(account).catch(() => null),
+  ]);
+  let allot: bigint;
+  if (m.source === "report" && !("error" in proof)) {
+    const p = proof as Proof;
+    const siblings = p.siblings.map((s) => ({ hash: s.hash, sum: BigInt(s.sum) }));
+    if (!verifyProof(account, p.stake, p.position, p.siblings.map((s) => [s.hash, s.sum]), m.reportRoot!, m.activeStake, m.activeCount)) {
+      note.push("the server's proof does not match the report on chain");
+    }
+    allot = await reader.call<bigint>("oracle", "vcuAllocation", [BigInt(m.epoch), account, BigInt(p.stake), BigInt(p.position), siblings]);
+    note.push(`From the report of epoch ${m.epoch - 1}: ${grouped(BigInt(p.stake))} VVV of yours in an active stake of ${grouped(m.activeStake)} VVV.`);
+  } else {
+    allot = await reader.call<bigint>("oracle", "vcuAllocation", [BigInt(m.epoch), account, 0n, 0n, []]);
+    note.push(
+      m.source === "report"
+        ? `Not in the active set of epoch ${m.epoch - 1} (${(proof as { error: string }).error}): an API call in the 7 days before a snapshot, with a stake at it, makes you active.`
+        : `No valid report for epoch ${m.epoch - 1}: every staker counts (the fallback).`,
+    );
+  }
+  const spent = spend ? BigInt(spend.spent) : 0n;
+  if (!spend) note.push("The metered spend is not available: counted as 0.");
+  state.resetsAt = spend?.resetsAt ? Number(spend.resetsAt) : undefined;
+  showAmount("v-allotment", allot, "VCU");
+  showAmount("v-spent", spent, "VCU");
+  showAmount("v-left", allot > spent ? allot - spent : 0n, "VCU");
+  $("vcu-note").textContent = note.join(" ");
+}
+
+function renderProtocol(m: Market) {
+  $("v-epoch").textContent = `${m.epoch} (${utc(m.epoch * EPOCH).slice(0, 10)})`;
+  $("v-util").textContent =
+    m.lastUtilizationBps === null ? "– (no report yet)" : `${(m.lastUtilizationBps / 100).toFixed(2)} % (epoch ${m.lastReportedEpoch})`;
+  $("v-split").textContent =
+    m.stakersBps === null ? "–" : `${(Number(m.stakersBps) / 100).toFixed(2)} % / ${(100 - Number(m.stakersBps) / 100).toFixed(2)} %`;
+  showAmount("v-total", m.totalStaked);
+  showAmount("v-active", m.activeStake);
+  showAmount("v-capacity", m.capacity, "VCU");
+  showAmount("v-per-active", m.activeStake ? (m.capacity * ONE) / m.activeStake : null, "VCU");
+  showAmount("v-per-all", m.allStake ? (m.capacity * ONE) / m.allStake : null, "VCU");
+}
+
+// ------------------------------------------------------------------ actions
+
+function ctx(): actions.Ctx {
+  return {
+    reader: state.reader!,
+    provider: state.wallet!.provider,
+    account: state.account!,
+    position: state.position!,
+    market: state.market!,
+    chainNow,
+    line: txLine,
+  };
+}
+
+function txLine(label: string): actions.TxLine {
+  const li = h("li", {}, h("span", { class: "label" }, label + ": "), h("span", { class: "state" }, "starting"));
+  $("tx-log").prepend(li);
+  const set = (text: string, cls: string) => {
+    li.className = cls;
+    (li.querySelector(".state") as HTMLElement).textContent = text;
+  };
+  return {
+    note: (text) => set(text, "note"),
+    pending: (hash) => set(`pending, tx ${hash}`, "pending"),
+    confirmed: (hash) => set(`confirmed, tx ${hash}`, "confirmed"),
+    failed: (reason, hash) => set(`failed: ${reason}${hash ? `, tx ${hash}` : ""}`, "failed"),
+  };
+}
+
+function setBusy(busy: boolean) {
+  state.busy = busy;
+  for (const b of document.querySelectorAll<HTMLButtonElement>("#actions button")) b.disabled = busy;
+  if (!busy) tick();
+}
+
+/** Check (after a fresh read, before any wallet request), then run. */
+async function act<T>(errorId: string, check: () => T, run: (c: actions.Ctx, value: T) => Promise<unknown>) {
+  const error = $(errorId);
+  error.textContent = "";
+  if (!state.wallet || !state.account) {
+    error.textContent = "connect a wallet first";
+    return;
+  }
+  if (state.walletChain !== state.config!.chainId) {
+    error.textContent = `the wallet is on chain ${state.walletChain}: switch it to chain ${state.config!.chainId} first`;
+    return;
+  }
+  if (state.busy) return;
+  setBusy(true);
+  try {
+    await refresh();
+    let value: T;
+    try {
+      value = check();
+    } catch (err) {
+      error.textContent = (err as Error).message;
+      return;
+    }
+    await run(ctx(), value);
+    await refresh();
+  } catch (err) {
+    error.textContent = walletErrorText(err);
+  } finally {
+    setBusy(false);
+  }
+}
+
+function wireActions() {
+  $("stake-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const text = $<HTMLInputElement>("stake-amount").value;
+    act("stake-error", () => actions.checkStake(text, state.position!, state.market!), actions.stake);
+  });
+  $("unstake-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const text = $<HTMLInputElement>("unstake-amount").value;
+    act("unstake-error", () => actions.checkUnstake(text, state.position!, state.market!), actions.unstake);
+  });
+  const earnedNow = () => earnedAt(state.position!, state.market!, chainNow());
+  $("claim").addEventListener("click", () =>
+    act("rewards-error", () => actions.checkRewards(state.position!, state.market!, earnedNow(), chainNow(), "claim"), (c) => actions.claim(c)),
+  );
+  $("restake").addEventListener("click", () =>
+    act("rewards-error", () => actions.checkRewards(state.position!, state.market!, earnedNow(), chainNow(), "restake"), (c) => actions.restake(c)),
+  );
+}
+
+// ------------------------------------------------------------------ calculator
+
+let workloadLines = 0;
+
+function addWorkloadLine(model?: string) {
+  const n = ++workloadLines;
+  const row = h("tr", { class: "workload-line" });
+  const select = h("select", { "aria-label": `Model, line ${n}` });
+  for (const p of state.prices) select.append(h("option", { value: p.model }, `${p.model} (${p.kind})`));
+  if (model) select.value = model;
+  const count = h("input", { type: "number", min: "1", value: "2000", "aria-label": `Requests or images per day, line ${n}` });
+  const inp = h("input", { type: "number", min: "0", value: "1500", "aria-label": `Average input tokens, line ${n}` });
+  const out = h("input", { type: "number", min: "0", value: "400", "aria-label": `Average output tokens, line ${n}` });
+  const remove = h("button", { type: "button" }, `Remove line ${n}`);
+  remove.addEventListener("click", () => {
+    row.remove();
+    renderCalc();
+  });
+  const kind = () => {
+    const image = state.prices.find((p) => p.model === select.value)?.kind === "image";
+    inp.disabled = out.disabled = image;
+  };
+  select.addEventListener("change", () => (kind(), renderCalc()));
+  for (const el of [count, inp, out]) el.addEventListener("input", renderCalc);
+  row.append(...[select, count, inp, out, remove].map((el) => h("td", {}, el)));
+  $("workload").append(row);
+  kind();
+  renderCalc();
+}
+
+const int = (el: Element | null) => BigInt(Math.max(0, Math.floor(Number((el as HTMLInputElement)?.value || 0))));
+
+function renderCalc() {
+  const m = state.market;
+  if (!m) return;
+  const err = $("calc-forward-error");
+  err.textContent = "";
+  try {
+    const stake = parseAmount($<HTMLInputElement>("calc-stake").value, "stake");
+    const active = allotment(stake, m.capacity, m.activeStake);
+    showAmount("v-calc-active", active, "VCU");
+    showAmount("v-calc-all", allotment(stake, m.capacity, m.allStake), "VCU");
+    const buys = whatItBuys(active, state.prices, int($("calc-in")), int($("calc-out")));
+    const cell = (v: bigint | null) => h("td", {}, v === null ? "–" : fixed(v * ONE, 0));
+    $("buys").replaceChildren(
+      ...buys.map((b) => h("tr", {}, h("th", { scope: "row" }, b.model), cell(b.requests), cell(b.inputTokens), cell(b.outputTokens), cell(b.images))),
+    );
+  } catch (e) {
+    err.textContent = (e as Error).message;
+    showAmount("v-calc-active", null);
+    showAmount("v-calc-all", null);
+  }
+  const rerr = $("calc-reverse-error");
+  rerr.textContent = "";
+  try {
+    const tasks: Task[] = [...document.querySelectorAll(".workload-line")].map((row) => {
+      const [select, count, inp, out] = row.querySelectorAll("select, input");
+      const image = state.prices.find((p) => p.model === (select as HTMLSelectElement).value)?.kind === "image";
+      return { model: (select as HTMLSelectElement).value, count: int(count), inputTokens: image ? 0n : int(inp), outputTokens: image ? 0n : int(out) };
+    });
+    if (!tasks.length) throw new Error("add a workload line");
+    const cost = tasks.reduce((s, t) => s + taskCost(t, state.prices), 0n);
+    showAmount("v-work-vcu", cost, "VCU");
+    showAmount("v-work-active", stakeNeeded(cost, m.capacity, m.activeStake, m.minStake));
+    showAmount("v-work-all", stakeNeeded(cost, m.capacity, m.allStake, m.minStake));
+  } catch (e) {
+    rerr.textContent = (e as Error).message;
+    for (const id of ["v-work-vcu", "v-work-active", "v-work-all"]) showAmount(id, null);
+  }
+}
+
+// ------------------------------------------------------------------ start
+
+async function main() {
+  wireActions();
+  const config = await getConfig();
+  state.config = config;
+  state.reader = new Reader(makeClient(config), config);
+  let autoTried = false;
+  discoverWallets(config, (wallets) => {
+    state.wallets = wallets;
+    const remembered = localStorage.getItem(STORE);
+    const w = wallets.find((x) => x.id === remembered);
+    if (w && !autoTried && !state.wallet) {
+      autoTried = true;
+      connect(w, false);
+    } else if (!state.wallet) renderWallet();
+  });
+  if (!autoTried) refresh(); // else the connection reads
+  getPrices().then((prices) => {
+    state.prices = prices;
+    if (prices.length) addWorkloadLine(prices.find((p) => p.kind === "chat")?.model);
+    renderCalc();
+  });
+  $("workload-add").addEventListener("click", () => addWorkloadLine());
+  for (const id of ["calc-stake", "calc-in", "calc-out"]) $(id).addEventListener("input", renderCalc);
+  getHistory()
+    .then(async (rows) => (await import("./charts")).drawCharts(rows, $("chart-util"), $("chart-apr")))
+    .catch((err) => ($("chart-util").textContent = `history not available: ${err.message}`));
+  setInterval(tick, 250);
+  setInterval(() => !state.busy && refresh(), POLL_MS);
+}
+
+main().catch((err) => {
+  $("wallet-state").textContent = `The page could not start: ${walletErrorText(err)}`;
+});
