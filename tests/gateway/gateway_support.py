@@ -1,0 +1,80 @@
+"""The gateway under test: a usage store (SQLite or Postgres), a key store with one key of
+ALICE's, the stand-in upstream and the gateway each served by uvicorn on loopback, a fixed
+clock, and prices chosen so that costs are whole VCU: 1 VCU per input token, 2 per output
+token, 5 per image."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from ape import networks
+from eth_account import Account
+
+from tests.gateway.keys_support import ALICE, DOMAIN, NOW, Clock, Served
+from tests.gateway.upstream_stub import Upstream
+from vvv.chain.apikeys import CreateKey, key_hash, sign
+from vvv.gateway.app import Gateway, make_app
+from vvv.gateway.keys import KeyStore
+from vvv.gateway.ledger import Ledger
+from vvv.oracle.pricing import load_prices
+from vvv.oracle.receipts import ReceiptSigner
+from vvv.oracle.usage import UsageStore
+
+E18 = 10**18
+DAY = 86_400
+EPOCH = NOW // DAY  # 21,990
+RESETS = (EPOCH + 1) * DAY  # 1,900,022,400: 2030-03-18 00:00 UTC
+SIGNER = Account.from_key("0x" + "00" * 31 + "03")  # the meter's receipt key
+ORACLE = DOMAIN.verifying_contract  # any address: the receipts' verifying contract in these tests
+PRICES = """kind,model,vcu_per_1m_input,vcu_per_1m_output,vcu_per_image
+chat,small-chat,1000000,2000000,
+image,painter,,,5
+"""
+SECRET = "vvv_alice-agent-secret"
+
+
+def in_process_pass_only() -> None:
+    """A test that touches no chain runs once per `make test`: in its in-process pass (the anvil
+    pass carries the browser tests)."""
+    if networks.provider.name == "foundry":
+        pytest.skip("touches no chain: runs once, in the in-process pass of `make test`")
+
+
+def add_key(keys: KeyStore, secret: str, cap: int = 0, expiry: int = 0, nonce: int = 1, who: Account = ALICE) -> None:
+    request = CreateKey(who.address.lower(), "agent", cap, expiry, nonce, key_hash(secret), NOW + 600)
+    keys.create(sign(who, request, DOMAIN), NOW)
+
+
+@dataclass
+class World:
+    url: str  # the gateway, no trailing slash
+    store: UsageStore
+    keys: KeyStore
+    upstream: Upstream
+    clock: Clock
+    allotments: dict[str, int]
+
+    def headers(self, secret: str = SECRET) -> dict[str, str]:
+        return {"authorization": f"Bearer {secret}"}
+
+
+@contextlib.contextmanager
+def running_gateway(usage_url: str, tmp_path: Path, allotment: int = 100_000 * E18, cap: int = 0) -> Iterator[World]:
+    store = UsageStore(usage_url, create=True)
+    keys = KeyStore(store.engine, DOMAIN)
+    add_key(keys, SECRET, cap=cap)
+    prices = tmp_path / "prices.csv"
+    prices.write_text(PRICES)
+    allotments = {ALICE.address.lower(): allotment}
+    upstream = Upstream()
+    clock = Clock(NOW)
+    ledger = Ledger(store, ReceiptSigner(SIGNER, DOMAIN.chain_id, ORACLE))
+    with Served(upstream.app) as upstream_url:
+        gateway = Gateway(ledger, keys, load_prices(prices), lambda a, _e: allotments.get(a, 0), upstream_url,
+                          clock=clock)  # fmt: skip
+        with Served(make_app(gateway)) as url:
+            yield World(url, store, keys, upstream, clock, allotments)

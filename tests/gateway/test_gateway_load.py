@@ -1,0 +1,85 @@
+"""Many requests of one account at once, through two gateway processes sharing one database:
+the total charged never exceeds the allotment, every answer is a 200 or a 402, and the account
+gets exactly one activity receipt. 600 requests, 50 at a time, on SQLite and Postgres."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from tests.cli_runner import free_port
+from tests.gateway.gateway_support import DAY, E18, EPOCH, NOW, PRICES, SECRET, add_key, in_process_pass_only
+from tests.gateway.keys_support import ALICE, DOMAIN, Served
+from tests.gateway.upstream_stub import Upstream
+from vvv.gateway.keys import KeyStore
+from vvv.gateway.ledger import Ledger
+from vvv.oracle.usage import UsageStore
+
+ROOT = Path(__file__).resolve().parents[2]
+ALLOTMENT = 5_000 * E18
+REQUESTS, CONCURRENCY = 600, 50
+BODY = {"model": "small-chat", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 7}  # worst 32, costs 25
+
+
+def start_gateway(usage_url: str, upstream_url: str, prices: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.gateway.gateway_process", usage_url, upstream_url, str(port), str(prices),
+         str(ALLOTMENT), str(NOW)],
+        cwd=ROOT, env=os.environ | {"PYTHONPATH": str(ROOT)}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.stderr.read().decode()[-2000:]
+        try:
+            httpx.get(url + "/v1/nothing", timeout=1)
+            return process, url
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError("the gateway process did not start")
+
+
+async def hammer(urls: list[str]) -> list[int]:
+    limits = httpx.Limits(max_connections=CONCURRENCY)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as client:
+        gate = asyncio.Semaphore(CONCURRENCY)
+
+        async def one(i: int) -> int:
+            async with gate:
+                response = await client.post(urls[i % len(urls)] + "/v1/chat/completions", json=BODY,
+                                             headers={"authorization": f"Bearer {SECRET}"})  # fmt: skip
+                return response.status_code
+
+        return await asyncio.gather(*(one(i) for i in range(REQUESTS)))
+
+
+def test_concurrent_requests_on_two_gateways_never_overspend(usage_url, tmp_path):
+    in_process_pass_only()
+    store = UsageStore(usage_url, create=True)
+    Ledger(store)  # the gateway's tables, before two processes race to add them
+    add_key(KeyStore(store.engine, DOMAIN), SECRET)
+    prices = tmp_path / "prices.csv"
+    prices.write_text(PRICES)
+    upstream = Upstream()
+    with Served(upstream.app) as upstream_url:
+        gateways = [start_gateway(usage_url, upstream_url, prices) for _ in range(2)]
+        try:
+            statuses = asyncio.run(hammer([url for _, url in gateways]))
+        finally:
+            for process, _ in gateways:
+                process.terminate()
+                process.wait(timeout=20)
+    ok, refused = statuses.count(200), statuses.count(402)
+    assert ok + refused == REQUESTS
+    spent = store.consumed(EPOCH * DAY, EPOCH * DAY + DAY - 1, ALICE.address)
+    assert spent == 25 * E18 * ok <= ALLOTMENT
+    assert ok >= ALLOTMENT // (32 * E18)  # at least as many as fit at their worst case
+    assert len(upstream.requests) == ok
+    assert len(store.receipts(EPOCH, EPOCH)) == 1
