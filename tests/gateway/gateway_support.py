@@ -63,7 +63,9 @@ class World:
 
 
 @contextlib.contextmanager
-def running_gateway(usage_url: str, tmp_path: Path, allotment: int = 100_000 * E18, cap: int = 0) -> Iterator[World]:
+def running_gateway(
+    usage_url: str, tmp_path: Path, allotment: int = 100_000 * E18, cap: int = 0, key_cache_seconds: float = 0.0
+) -> Iterator[World]:
     store = UsageStore(usage_url, create=True)
     keys = KeyStore(store.engine, DOMAIN)
     add_key(keys, SECRET, cap=cap)
@@ -75,6 +77,6 @@ def running_gateway(usage_url: str, tmp_path: Path, allotment: int = 100_000 * E
     ledger = Ledger(store, ReceiptSigner(SIGNER, DOMAIN.chain_id, ORACLE))
     with Served(upstream.app) as upstream_url:
         gateway = Gateway(ledger, keys, load_prices(prices), lambda a, _e: allotments.get(a, 0), upstream_url,
-                          clock=clock)  # fmt: skip
+                          clock=clock, key_cache_seconds=key_cache_seconds)  # fmt: skip
         with Served(make_app(gateway)) as url:
             yield World(url, store, keys, upstream, clock, allotments)

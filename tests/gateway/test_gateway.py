@@ -168,6 +168,20 @@ def test_a_revoked_key_is_refused(world):
     assert response.status_code == 401 and "revoked" in response.json()["error"]["message"]
 
 
+def test_a_revocation_reaches_a_process_that_cached_the_key_within_its_cache_time(usage_url, tmp_path):
+    import time
+
+    from vvv.chain.apikeys import RevokeKey, key_hash, sign
+
+    in_process_pass_only()
+    with running_gateway(usage_url, tmp_path, key_cache_seconds=0.5) as world:
+        assert chat(world, {"model": "small-chat", "messages": HI}).status_code == 200
+        world.keys.revoke(sign(ALICE, RevokeKey(A, key_hash(SECRET), 77, NOW + 600), DOMAIN), NOW)
+        assert chat(world, {"model": "small-chat", "messages": HI}).status_code == 200  # still cached
+        time.sleep(0.6)
+        assert chat(world, {"model": "small-chat", "messages": HI}).status_code == 401
+
+
 @pytest.mark.parametrize(
     ("path", "body", "status", "says"),
     [

@@ -7,6 +7,7 @@ it is a stand-in): it answers with known usage counts and records every request 
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -24,7 +25,8 @@ def usage_of(body: dict[str, Any]) -> tuple[int, int]:
 
 
 class Upstream:
-    def __init__(self) -> None:
+    def __init__(self, delay: float = 0.0) -> None:
+        self.delay = delay  # seconds before each answer (an inference's time)
         self.requests: list[dict[str, Any]] = []
         self.app = Starlette(routes=[
             Route("/v1/chat/completions", self.chat, methods=["POST"]),
@@ -34,6 +36,8 @@ class Upstream:
     async def chat(self, request: Request) -> Response:
         body = await request.json()
         self.requests.append(body)
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if body.get("user") == "fail":
             return JSONResponse({"error": {"message": "upstream broke"}}, status_code=500)
         prompt, completion = usage_of(body)
@@ -63,3 +67,12 @@ class Upstream:
         body = await request.json()
         self.requests.append(body)
         return JSONResponse({"created": 1, "data": [{"b64_json": "aW1n"} for _ in range(int(body.get("n", 1)))]})
+
+
+if __name__ == "__main__":  # python -m tests.gateway.upstream_stub PORT [DELAY_MS]: in a process of its own
+    import sys
+
+    import uvicorn
+
+    delay = float(sys.argv[2]) / 1000 if len(sys.argv) > 2 else 0.0
+    uvicorn.run(Upstream(delay).app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")

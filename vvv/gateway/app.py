@@ -40,7 +40,7 @@ from starlette.routing import Route
 from vvv.chain.apikeys import ApiKey
 from vvv.chain.epochs import EPOCH_LENGTH
 from vvv.chain.units import format_amount
-from vvv.gateway.keys import KeysError, KeyStore, bearer_secret, error_response, key_routes
+from vvv.gateway.keys import KeyRefused, KeysError, KeyStore, bearer_secret, error_response, key_routes, utc
 from vvv.gateway.ledger import Exhausted, Ledger, Reservation, Settled
 from vvv.gateway.requests import DEFAULT_OUTPUT_LIMIT, BadBody, parse_chat, parse_images, parse_json
 from vvv.oracle.pricing import PriceTable, PricingError
@@ -52,6 +52,8 @@ log = logging.getLogger("vvv.gateway")
 RECEIPT_HEADER = "X-VVV-Activity-Receipt"
 COST_HEADER = "X-VVV-Charged-VCU"
 UPSTREAM_TIMEOUT = 300.0  # seconds; below the reservations' lifetime
+KEY_CACHE_SECONDS = 2.0  # how long a process trusts a key it read (a revocation's delay)
+MAX_CACHED_KEYS = 100_000
 
 AllotmentOf = Callable[[str, int], int]
 
@@ -82,6 +84,7 @@ class Gateway:
         output_limit: int = DEFAULT_OUTPUT_LIMIT,
         clock: Callable[[], float] = time.time,
         client: httpx.AsyncClient | None = None,
+        key_cache_seconds: float = KEY_CACHE_SECONDS,
     ) -> None:
         self.ledger = ledger
         self.keys = keys
@@ -91,14 +94,31 @@ class Gateway:
         self.headers = {"authorization": f"Bearer {upstream_key}"} if upstream_key else {}
         self.output_limit = output_limit
         self.clock = clock
+        self.key_cache_seconds = key_cache_seconds
+        self.key_cache: dict[str, tuple[float, ApiKey]] = {}  # secret -> (monotonic time read, key)
         limits = httpx.Limits(max_connections=200, max_keepalive_connections=100)
         self.client = client or httpx.AsyncClient(timeout=UPSTREAM_TIMEOUT, limits=limits)
 
     # ------------------------------------------------------------ the steps of a metered request
 
     async def _key(self, request: Request) -> ApiKey:
+        """The request's key. A key read from the store is kept `key_cache_seconds` (a revoked
+        key stops working on every gateway process within that time); its expiry is checked
+        at every request."""
         secret = bearer_secret(request.headers.get("authorization"))
-        return await run_in_threadpool(self.keys.authenticate, secret, int(self.clock()))
+        now = int(self.clock())
+        cached = self.key_cache.get(secret)
+        if cached is not None and time.monotonic() - cached[0] < self.key_cache_seconds:
+            key = cached[1]
+            if key.status(now) == "expired":
+                raise KeyRefused(f"API key {key.key_hash[:10]}... expired at {utc(key.expiry)}")
+            return key
+        key = await run_in_threadpool(self.keys.authenticate, secret, now)
+        if self.key_cache_seconds > 0:
+            if len(self.key_cache) > MAX_CACHED_KEYS:
+                self.key_cache.clear()
+            self.key_cache[secret] = (time.monotonic(), key)
+        return key
 
     def _price(self, model: str, kind: str) -> None:
         price = self.prices.price(model)  # PricingError: unknown model
@@ -212,12 +232,23 @@ class Gateway:
             return error(502, f"the upstream answered {upstream.status_code}: {text}", "upstream_error")
         receipt = await run_in_threadpool(self.ledger.mark_active, r, now, model)
 
+        async def charge(usage: dict[str, Any] | None) -> None:
+            prompt, completion = _tokens(usage, "prompt_tokens"), _tokens(usage, "completion_tokens")
+            if prompt is None or completion is None:  # the stream ended without usage: the worst case
+                await self._settle(r, model, now, (0, 0), 0, r.amount)
+            else:
+                await self._settle(r, model, now, (prompt, completion), 0, self.prices.cost(model, prompt, completion))
+
         async def relay() -> AsyncIterator[bytes]:
+            """The upstream's bytes as they come, but the last piece only after the charge is
+            committed: a client that has read the whole stream has been charged for it."""
             usage: dict[str, Any] | None = None
-            pending = b""
+            pending, held, charged = b"", b"", False
             try:
                 async for chunk in upstream.aiter_raw():
-                    yield chunk
+                    if held:
+                        yield held
+                    held = chunk
                     pending += chunk
                     *lines, pending = pending.split(b"\n")
                     for line in lines:
@@ -227,14 +258,15 @@ class Gateway:
                             except ValueError:
                                 continue
                             usage = found if isinstance(found, dict) else usage
-            finally:
                 await upstream.aclose()
-                prompt, completion = _tokens(usage, "prompt_tokens"), _tokens(usage, "completion_tokens")
-                if prompt is None or completion is None:  # the stream ended without usage: the worst case
-                    await self._settle(r, model, now, (0, 0), 0, r.amount)
-                else:
-                    await self._settle(r, model, now, (prompt, completion), 0,
-                                       self.prices.cost(model, prompt, completion))  # fmt: skip
+                await charge(usage)
+                charged = True
+                if held:
+                    yield held
+            finally:
+                if not charged:  # the client or the upstream went away mid-stream
+                    await upstream.aclose()
+                    await charge(usage)
 
         headers = self._headers(r, None, receipt)
         return StreamingResponse(relay(), media_type="text/event-stream", headers=headers)

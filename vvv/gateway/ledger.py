@@ -110,6 +110,7 @@ class Ledger:
     def __init__(self, store: UsageStore, signer: ReceiptSigner | None = None) -> None:
         self.store = store
         self.signer = signer
+        self.has_receipt: set[tuple[str, int]] = set()  # (account, epoch) known to hold a receipt
         try:
             with store.engine.begin() as conn:
                 metadata.create_all(conn, checkfirst=True)
@@ -119,21 +120,23 @@ class Ledger:
 
     def budget(self, view: UsageView, conn: Connection, account: str, key: str, cap: int, allotment: int,
                epoch: int, now: int) -> Budget:  # fmt: skip
-        live = reservations.c.expires_at > now
-        mine = select(reservations.c.amount_wei).where(
-            reservations.c.account == account, reservations.c.epoch == epoch, live
-        )
-        of_key = select(reservations.c.amount_wei).where(
-            reservations.c.key_hash == key, reservations.c.epoch == epoch, live
-        )
+        """What is left; expired reservations of the account are deleted on the way."""
+        r = reservations.c
+        held = conn.execute(
+            select(r.request_id, r.key_hash, r.amount_wei, r.expires_at).where(r.account == account)
+        ).all()  # this account's requests in flight: a handful
+        expired = [row.request_id for row in held if row.expires_at <= now]
+        if expired:
+            conn.execute(delete(reservations).where(r.request_id.in_(expired)))
+        live = [row for row in held if row.expires_at > now]
         spent_of_key = select(key_spend.c.spent_wei).where(key_spend.c.key_hash == key, key_spend.c.epoch == epoch)
         return Budget(
             allotment=allotment,
             spent=view.consumed(epoch_start(epoch), snapshot_time(epoch), account),
-            reserved=sum(int(v) for (v,) in conn.execute(mine)),
+            reserved=sum(int(row.amount_wei) for row in live),
             key_cap=cap,
-            key_spent=sum(int(v) for (v,) in conn.execute(spent_of_key)),
-            key_reserved=sum(int(v) for (v,) in conn.execute(of_key)),
+            key_spent=sum(int(v) for (v,) in conn.execute(spent_of_key)) if cap else 0,
+            key_reserved=sum(int(row.amount_wei) for row in live if row.key_hash == key),
         )
 
     def reserve(self, request_id: str, account: str, key: str, cap: int, allotment: int, amount: int,
@@ -144,8 +147,6 @@ class Ledger:
         epoch = now // EPOCH_LENGTH
         resets = epoch_start(epoch + 1)
         with self.store.locked(_lock_key(account, epoch)) as view, view._connect() as conn:
-            conn.execute(delete(reservations).where(reservations.c.account == account,
-                                                    reservations.c.expires_at <= now))  # fmt: skip
             budget = self.budget(view, conn, account, key, cap, allotment, epoch, now)
             if allotment == 0:
                 raise Exhausted(
@@ -174,7 +175,11 @@ class Ledger:
             conn.execute(delete(reservations).where(reservations.c.request_id == r.request_id))
 
     def _receipt(self, view: UsageView, account: str, epoch: int) -> Receipt | None:
-        if self.signer is None or view.receipts(epoch, epoch, account):
+        """Sign and store the account's receipt of the epoch unless it has one (a receipt,
+        once stored, stays: the answer is kept in this process)."""
+        if self.signer is None or (account, epoch) in self.has_receipt:
+            return None
+        if view.receipts(epoch, epoch, account):
             return None
         receipt = self.signer.sign(account, epoch)
         return receipt if view.add_receipt(receipt) else None
@@ -183,13 +188,15 @@ class Ledger:
         """For a stream, whose headers leave before its usage is known: if the account has no
         receipt for the epoch yet, store a zero-cost usage row (API activity) and the receipt
         together, and return the receipt for the response's header."""
-        if self.signer is None:
+        if self.signer is None or (r.account, r.epoch) in self.has_receipt:
             return None
         with self.store.locked(_lock_key(r.account, r.epoch)) as view:
             if view.receipts(r.epoch, r.epoch, r.account):
                 return None
             view.add([ApiCall(timestamp, r.account, model, 0, 0, 0, 0, f"{r.request_id}:start")])
-            return self._receipt(view, r.account, r.epoch)
+            receipt = self._receipt(view, r.account, r.epoch)
+        self.has_receipt.add((r.account, r.epoch))  # committed: the account holds its receipt
+        return receipt
 
     def settle(self, r: Reservation, call: ApiCall) -> Settled:
         """Charge `call` (its cost capped at the reservation) and drop the reservation, in one
@@ -209,4 +216,6 @@ class Ledger:
                 else:
                     conn.execute(key_spend.update().where(*this_key).values(spent_wei=str(int(row[0]) + cost)))
             receipt = self._receipt(view, r.account, r.epoch)
+        if self.signer is not None:
+            self.has_receipt.add((r.account, r.epoch))  # committed: the account holds its receipt
         return Settled(charged, receipt)

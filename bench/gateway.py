@@ -1,0 +1,160 @@
+"""The gateway's added latency and throughput, side by side in one run: the same chat request
+sent N times, C at a time, straight to an OpenAI-shaped upstream and through the gateway in
+front of it (reserve, forward, charge: two database transactions under the account's lock), on
+a SQLite store and on a PostgreSQL store (a server started here, as the test suite does). The
+upstream, the gateway and this client are separate processes on this machine; the requests come
+from 50 accounts, each with its own key and allotment.
+
+    python bench/gateway.py [--requests 2000] [--concurrency 50] [--accounts 50] [--upstream-ms 0]
+
+--upstream-ms makes the stand-in upstream take that long per answer, as an inference does: with
+0 the 50 clients saturate the gateway (a throughput test); with a real model's time they do not.
+
+Targets (Postgres, 50 concurrent): the gateway adds <= 5 ms at p50 and <= 20 ms at p99."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import aiohttp
+import httpx
+from eth_account import Account
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tests.cli_runner import free_port  # noqa: E402
+from tests.gateway.gateway_support import NOW, PRICES  # noqa: E402
+from tests.gateway.keys_support import DOMAIN  # noqa: E402
+from tests.postgres import PostgresServer  # noqa: E402
+from vvv.chain.apikeys import CreateKey, key_hash, sign  # noqa: E402
+from vvv.gateway.keys import KeyStore  # noqa: E402
+from vvv.gateway.ledger import Ledger  # noqa: E402
+from vvv.oracle.usage import UsageStore  # noqa: E402
+
+BODY = {"model": "small-chat", "messages": [{"role": "user", "content": "hello, how are you?"}], "max_tokens": 64}
+P50_TARGET, P99_TARGET = 5.0, 20.0  # ms added on Postgres
+
+
+def start(module: str, before: list[str], after: list[str]) -> tuple[subprocess.Popen, str]:
+    """`python -m module BEFORE... PORT AFTER...` on a free port; its URL once it answers."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", module, *before, str(port), *after],
+                               cwd=ROOT, env=os.environ | {"PYTHONPATH": str(ROOT)})  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            httpx.get(url + "/nothing", timeout=1)
+            return process, url
+        except httpx.TransportError:
+            assert process.poll() is None, f"{module} exited"
+            time.sleep(0.1)
+    raise SystemExit(f"{module} did not start")
+
+
+def prepare(url: str, accounts: int) -> list[str]:
+    """A store with the gateway's tables and one key per account; the keys' secrets."""
+    store = UsageStore(url, create=True)
+    Ledger(store)
+    keys = KeyStore(store.engine, DOMAIN)
+    secrets = []
+    for i in range(accounts):
+        who = Account.from_key((1_000 + i).to_bytes(32, "big"))
+        secret = f"vvv_bench_{i}"
+        keys.create(sign(who, CreateKey(who.address.lower(), "bench", 0, 0, 1, key_hash(secret), NOW + 600),
+                         DOMAIN), NOW)  # fmt: skip
+        secrets.append(secret)
+    store.engine.dispose()
+    return secrets
+
+
+async def load(url: str, secrets: list[str], requests: int, concurrency: int) -> tuple[list[float], float]:
+    """Latencies (ms) of `requests` POSTs, `concurrency` at a time, and the wall time (s). The
+    client is aiohttp: httpx's connection pool, under 50 concurrent requests, costs the client
+    more than the server it measures."""
+    latencies: list[float] = []
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60)) as client:
+        gate = asyncio.Semaphore(concurrency)
+
+        async def one(i: int) -> None:
+            async with gate:
+                t = time.perf_counter()
+                headers = {"authorization": f"Bearer {secrets[i % len(secrets)]}"}
+                async with client.post(url + "/v1/chat/completions", json=BODY, headers=headers) as r:
+                    text = await r.text()
+                latencies.append((time.perf_counter() - t) * 1000)
+                if r.status != 200:
+                    raise SystemExit(f"{url}: {r.status} {text[:200]}")
+
+        await asyncio.gather(*(one(i) for i in range(min(200, requests))))  # warm-up, not counted
+        latencies.clear()
+        start_time = time.perf_counter()
+        await asyncio.gather(*(one(i) for i in range(requests)))
+        return latencies, time.perf_counter() - start_time
+
+
+def pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2_000)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--accounts", type=int, default=50)
+    parser.add_argument("--upstream-ms", type=float, default=0.0, help="the upstream's time per answer")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="vvv-bench-gw-"))
+    prices = folder / "prices.csv"
+    prices.write_text(PRICES)
+    postgres = PostgresServer(Path(tempfile.mkdtemp(prefix="vvv-bench-pg-")))  # a folder its server user can own
+    postgres.start()
+    stores = {"SQLite": f"sqlite:///{folder / 'usage.db'}"}
+    stores["Postgres"] = postgres.database_url(postgres.create_database())
+    upstream, upstream_url = start("tests.gateway.upstream_stub", [], [str(args.upstream_ms)])
+    table = Table(title=f"gateway vs upstream: {args.requests:,} chat requests, {args.concurrency} concurrent, "
+                        f"{args.accounts} accounts, upstream answers in {args.upstream_ms:g} ms")  # fmt: skip
+    for column in ("store", "path", "req/s", "p50 ms", "p99 ms", "added p50 ms", "added p99 ms"):
+        table.add_column(column, justify="right")
+    verdict = ""
+    try:
+        for name, url in stores.items():
+            secrets = prepare(url, args.accounts)
+            gateway, gateway_url = start("tests.gateway.gateway_process", [url, upstream_url],
+                                         [str(prices), str(10**30), "0"])  # fmt: skip
+            try:
+                direct, direct_s = asyncio.run(load(upstream_url, secrets, args.requests, args.concurrency))
+                through, through_s = asyncio.run(load(gateway_url, secrets, args.requests, args.concurrency))
+            finally:
+                gateway.terminate()
+                gateway.wait()
+            d50, d99, g50, g99 = pct(direct, 50), pct(direct, 99), pct(through, 50), pct(through, 99)
+            rate = f"{args.requests / direct_s:,.0f}"
+            table.add_row(name, "upstream direct", rate, f"{d50:.1f}", f"{d99:.1f}", "", "")
+            table.add_row(name, "through the gateway", f"{args.requests / through_s:,.0f}", f"{g50:.1f}",
+                          f"{g99:.1f}", f"{g50 - d50:.1f}", f"{g99 - d99:.1f}")  # fmt: skip
+            if name == "Postgres":
+                ok = g50 - d50 <= P50_TARGET and g99 - d99 <= P99_TARGET
+                verdict = (f"Postgres: added {g50 - d50:.1f} ms p50 (target <= {P50_TARGET:g}), {g99 - d99:.1f} ms "
+                           f"p99 (target <= {P99_TARGET:g}): {'met' if ok else 'NOT met'}")  # fmt: skip
+    finally:
+        upstream.terminate()
+        upstream.wait()
+        postgres.stop()
+    console = Console(width=140)
+    console.print(table)
+    console.print(verdict)
+
+
+if __name__ == "__main__":
+    main()
