@@ -31,6 +31,7 @@ from ape import chain
 from ape.exceptions import APINotImplementedError
 from eth_abi import decode, encode
 from eth_utils import keccak, to_checksum_address
+from hexbytes import HexBytes
 
 DEFAULT_BATCH = 1_000
 _AGGREGATE3 = keccak(text="aggregate3((address,bool,bytes)[])")[:4]
@@ -141,9 +142,11 @@ class Multicall:
 
     def _send(self, batch: Sequence[tuple[View, bytes]]) -> list[Any]:
         data = _AGGREGATE3 + encode(_AGGREGATE3_IN, [[(view.target, False, payload) for view, payload in batch]])
-        txn = chain.provider.network.ecosystem.create_transaction(receiver=self.address, data=data)
+        # one plain eth_call through ape's provider: its `send_call` would first fetch a block for fee fields,
+        # a second round trip per batch
+        request = {"to": self.address, "data": "0x" + data.hex()}
         try:
-            raw = chain.provider.send_call(txn, block_id=self.block, skip_trace=True)
+            raw = HexBytes(chain.provider.make_request("eth_call", [request, hex(self.block)]))
         except Exception as err:
             first = str(err).strip().splitlines()
             names = sorted({view.name for view, _ in batch})
