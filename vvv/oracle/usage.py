@@ -411,14 +411,13 @@ class UsageView:
         return stored + sum(int(str(r["vcu_cost_wei"])) for r in self._in_window(start, end, account))
 
     def active_accounts(self, start: int, end: int) -> list[str]:
-        """Accounts with at least one call with start <= timestamp <= end, sorted (by the
-        database: GROUP BY over the time range)."""
+        """Accounts with at least one call with start <= timestamp <= end, sorted (found by the
+        database: GROUP BY over the time range; sorted here, whatever the database's collation)."""
         t = api_calls.c
-        query = select(t.account).where(t.timestamp.between(start, end)).group_by(t.account).order_by(t.account)
+        query = select(t.account).where(t.timestamp.between(start, end)).group_by(t.account)
         with self._connect() as conn:
-            stored = list(conn.execute(query.execution_options(yield_per=STREAM_ROWS)).scalars())
-        extra = {str(r["account"]) for r in self._in_window(start, end, None)}
-        return sorted(set(stored) | extra) if extra else stored
+            stored = set(conn.execute(query.execution_options(yield_per=STREAM_ROWS)).scalars())
+        return sorted(stored | {str(r["account"]) for r in self._in_window(start, end, None)})
 
     def is_active(self, account: str, start: int, end: int) -> bool:
         """Whether `account` made a call with start <= timestamp <= end (one indexed lookup)."""
