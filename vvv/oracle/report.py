@@ -36,6 +36,7 @@ from vvv.oracle.proofs import (
     sent_path,
     write_proofs,
 )
+from vvv.oracle.reads import PER_ACCOUNT, ChainReads, chain_reads
 from vvv.oracle.sending import (
     RefusedError,
     SendError,
@@ -91,27 +92,31 @@ def run_lock(directory: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def capacity_of_epoch(system: System, epoch: int) -> int:
+def capacity_of_epoch(system: System, epoch: int, reads: ChainReads | None = None) -> int:
     """The capacity in effect during `epoch`: from the report of `epoch - 1` when there is a
     valid one, else the oracle's last capacity."""
-    report = system.oracle.report(epoch - 1)
-    if is_valid(report.status):
-        return report.capacity
-    return system.oracle.lastCapacity()
+    report, last = (reads or chain_reads(system, PER_ACCOUNT)).report_and_last_capacity(epoch - 1)
+    return report.capacity if is_valid(report.status) else last
 
 
-def build_report(system: System, store: UsageReader, epoch: int, capacity: int | None = None) -> ProofsFile:
-    """The report of closed `epoch`: utilization from the store (capped), the stakers active in
-    epochs `epoch-6 .. epoch` with their stake at the snapshot from the chain, and the tree."""
+def build_report(
+    system: System, store: UsageReader, epoch: int, capacity: int | None = None, *, reads: ChainReads | None = None
+) -> ProofsFile:
+    """The report of closed `epoch`: utilization from the store (summed by the database,
+    capped), the stakers active in epochs `epoch-6 .. epoch` with their stake at the snapshot
+    from the chain, and the tree. Every chain read is made at one block, pinned when `reads`
+    is made (default: `chain_reads(system)`, batched through Multicall3 where there is one)."""
+    reads = reads or chain_reads(system)
     snapshot = snapshot_time(epoch)
-    capacity_now = capacity_of_epoch(system, epoch)
+    previous, last_capacity = reads.report_and_last_capacity(epoch - 1)
+    capacity_now = previous.capacity if is_valid(previous.status) else last_capacity
     consumed = store.consumed(epoch_start(epoch), snapshot)
     utilization = min(BPS, consumed * BPS // capacity_now)
     start, end = activity_window(epoch)
     accounts = store.active_accounts(start, end)
-    stakes = [(account, int(system.staking.stakeAt(account, snapshot))) for account in accounts]
-    stakes = [(account, stake) for account, stake in stakes if stake > 0]
-    tree = SumTree.from_stakes(dict(stakes))
+    stakes = [(a, s) for a, s in zip(accounts, reads.stakes_at(accounts, snapshot), strict=True) if s > 0]
+    del accounts
+    tree = SumTree.build(stakes)
     data = ReportData(
         chain_id=chain.chain_id,
         oracle=system.oracle.address,
@@ -120,10 +125,10 @@ def build_report(system: System, store: UsageReader, epoch: int, capacity: int |
         utilization_bps=utilization,
         consumed_vcu=consumed,
         capacity_of_epoch=capacity_now,
-        capacity=capacity if capacity is not None else system.oracle.lastCapacity(),
+        capacity=capacity if capacity is not None else last_capacity,
         active_root=tree.root_hex,
-        total_active_stake=sum(stake for _, stake in stakes),
-        active_count=len(stakes),
+        total_active_stake=tree.total,
+        active_count=tree.count,
     )
     return ProofsFile(data, tree)
 

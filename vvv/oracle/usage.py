@@ -8,8 +8,16 @@ production).
   `row:<sha256 of the normalized row>:<n>`, `n` counting identical rows before it in the same
   batch (file). Adding a call whose key is stored already adds nothing, so importing a file
   twice counts it once; a request id stored with other contents is an error.
-- VCU costs are exact integers of VCU wei, kept as decimal strings (SQLite has no exact wide
-  decimal type) and summed in Python.
+- VCU costs are exact integers of VCU wei (up to uint256), kept as decimal strings (the call's
+  identity) and, for aggregation in the database, split at bit 32: `vcu_hi = cost >> 32` and
+  `vcu_lo = cost & (2**32 - 1)`, so that `cost = vcu_hi * 2**32 + vcu_lo` and a window's total
+  is `SUM(vcu_hi) * 2**32 + SUM(vcu_lo)`. On PostgreSQL `vcu_hi` is NUMERIC(78,0), whose SUM is
+  exact for any row count. On SQLite (64-bit signed INTEGER; no exact wide type, no decimal
+  extension in Python's sqlite3) `vcu_hi` is an INTEGER, NULL for a cost of 2**95 wei (~4e10
+  VCU) or more, whose rows are summed from their decimal strings; `SUM(vcu_lo)` is exact for up
+  to 2**31 rows per window; `SUM(vcu_hi)` is exact until the window's total passes ~2**95 wei,
+  and SQLite raises "integer overflow" (never wraps) past it, when the total is summed from the
+  decimal strings instead. Either way the result is exact, with flat memory (rows streamed).
 - Activity receipts (`vvv.oracle.receipts`), at most one per account and epoch, are kept in
   the table `activity_receipts` (added when an older store is opened).
 - Imports from CSV or JSONL are all-or-nothing: every row is validated (also against the price
@@ -34,6 +42,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    Numeric,
     String,
     Table,
     bindparam,
@@ -49,6 +58,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlchemyError
 from sqlalchemy.schema import CreateIndex
+from sqlalchemy.sql import Select
 
 from vvv.chain.units import AmountError, format_amount, parse_amount
 from vvv.oracle.pricing import PriceTable, PricingError
@@ -76,10 +86,18 @@ api_calls = Table(
     Column("vcu_cost_wei", String(80), nullable=False),
     Column("request_id", String(MAX_REQUEST_ID), nullable=True),
     Column("call_key", String(160), nullable=False),
+    # the cost split for SUM in the database (see the module's notes); NULL high part: see vcu_cost_wei
+    Column("vcu_hi", Numeric(78, 0).with_variant(BigInteger, "sqlite"), nullable=True),
+    Column("vcu_lo", BigInteger, nullable=True),
     Index("ix_api_calls_timestamp", "timestamp"),
     Index("ix_api_calls_account_timestamp", "account", "timestamp"),
     Index("ux_api_calls_call_key", "call_key", unique=True),
+    Index("ix_api_calls_timestamp_cost", "timestamp", "vcu_hi", "vcu_lo"),  # the day's SUM from the index alone
 )
+COST_SPLIT = 32  # bits of vcu_lo
+LOW_MASK = (1 << COST_SPLIT) - 1
+SQLITE_MAX = 2**63 - 1  # SQLite's largest INTEGER
+STREAM_ROWS = 10_000  # rows fetched at a time when rows are streamed
 # One activity receipt per account and epoch (vvv.oracle.receipts): the meter's signature,
 # kept so that a staker left out of a report can get it back and prove the omission.
 activity_receipts = Table(
@@ -337,6 +355,20 @@ def _chunks(items: Sequence, size: int = CHUNK) -> Iterator[Sequence]:
         yield items[i : i + size]
 
 
+def cost_parts(cost: int, dialect: str) -> tuple[int | None, int | None]:
+    """`(vcu_hi, vcu_lo)` of a cost in VCU wei for a store on `dialect` ("sqlite" or
+    "postgresql"); both None on SQLite when the high part does not fit a 64-bit INTEGER (the
+    row is then summed from its decimal string)."""
+    high = cost >> COST_SPLIT
+    if dialect == "sqlite" and high > SQLITE_MAX:
+        return None, None
+    return high, cost & LOW_MASK
+
+
+def _is_overflow(err: DBAPIError) -> bool:
+    return "integer overflow" in str(err.orig)
+
+
 class UsageView:
     """Reads of the store (and `add`), each on a connection from `connect`: one transaction's
     connection (`UsageStore.locked`), or a fresh one per read (the store itself, and a trial
@@ -357,21 +389,44 @@ class UsageView:
         return [r for r in self._extra if start <= int(str(r["timestamp"])) <= end and account in (None, r["account"])]
 
     def consumed(self, start: int, end: int, account: str | None = None) -> int:
-        """Total VCU wei of calls with start <= timestamp <= end (of one account if given)."""
-        query = select(api_calls.c.vcu_cost_wei).where(api_calls.c.timestamp.between(start, end))
+        """Total VCU wei of calls with start <= timestamp <= end (of one account if given),
+        summed by the database (see the module's notes), exact to the wei."""
+        t = api_calls.c
+        where = [t.timestamp.between(start, end)]
         if account is not None:
             account = normalize_account(account)
-            query = query.where(api_calls.c.account == account)
+            where.append(t.account == account)
+        parts = select(func.sum(t.vcu_hi), func.sum(t.vcu_lo), func.count(), func.count(t.vcu_hi)).where(*where)
         with self._connect() as conn:
-            stored = sum(int(v) for (v,) in conn.execute(query))
+            try:
+                high, low, rows, split_rows = conn.execute(parts).one()
+            except DBAPIError as err:  # SQLite: SUM(vcu_hi) passed 2**63 (a total of ~2**95 wei or more)
+                if not _is_overflow(err):
+                    raise
+                stored = _streamed_sum(conn, select(t.vcu_cost_wei).where(*where))
+            else:
+                stored = (int(high or 0) << COST_SPLIT) + int(low or 0)
+                if split_rows != rows:  # SQLite rows of 2**95 wei or more: no split parts
+                    stored += _streamed_sum(conn, select(t.vcu_cost_wei).where(*where, t.vcu_hi.is_(None)))
         return stored + sum(int(str(r["vcu_cost_wei"])) for r in self._in_window(start, end, account))
 
     def active_accounts(self, start: int, end: int) -> list[str]:
-        """Accounts with at least one call with start <= timestamp <= end, sorted."""
-        query = select(api_calls.c.account).where(api_calls.c.timestamp.between(start, end)).distinct()
+        """Accounts with at least one call with start <= timestamp <= end, sorted (found by the
+        database: GROUP BY over the time range; sorted here, whatever the database's collation)."""
+        t = api_calls.c
+        query = select(t.account).where(t.timestamp.between(start, end)).group_by(t.account)
         with self._connect() as conn:
-            stored = {a for (a,) in conn.execute(query)}
+            stored = set(conn.execute(query.execution_options(yield_per=STREAM_ROWS)).scalars())
         return sorted(stored | {str(r["account"]) for r in self._in_window(start, end, None)})
+
+    def is_active(self, account: str, start: int, end: int) -> bool:
+        """Whether `account` made a call with start <= timestamp <= end (one indexed lookup)."""
+        account = normalize_account(account)
+        t = api_calls.c
+        query = select(t.id).where(t.account == account, t.timestamp.between(start, end)).limit(1)
+        with self._connect() as conn:
+            found = conn.execute(query).first() is not None
+        return found or bool(self._in_window(start, end, account))
 
     def count(self) -> int:
         """The number of calls stored."""
@@ -414,6 +469,8 @@ class UsageView:
         new, _ = self.new_rows(calls)
         added = 0
         with self._connect() as conn:
+            for row in new:
+                row["vcu_hi"], row["vcu_lo"] = cost_parts(int(str(row["vcu_cost_wei"])), conn.dialect.name)
             statement = _insert(conn)(api_calls).on_conflict_do_nothing(index_elements=["call_key"])
             for chunk in _chunks(new):
                 added += len(conn.execute(statement.returning(api_calls.c.call_key), list(chunk)).all())
@@ -455,6 +512,11 @@ def _insert(conn: Connection) -> Callable:
 
 def _content_of(row: dict[str, object]) -> dict[str, object]:
     return {c: row[c] for c in CONTENT}
+
+
+def _streamed_sum(conn: Connection, query: Select) -> int:
+    """The exact sum of a query's decimal strings, fetched STREAM_ROWS at a time."""
+    return sum(int(v) for v in conn.execute(query.execution_options(yield_per=STREAM_ROWS)).scalars())
 
 
 def mask_url(url: str) -> str:
@@ -559,9 +621,11 @@ class UsageStore:
             state = _schema_state(conn)
             if state == "missing":
                 metadata.create_all(conn)
-            else:  # a store made before call keys, or before activity receipts
+            elif state != "current":  # a store made before call keys, split costs or activity receipts
                 if state == "legacy":
                     _migrate(conn)
+                if state in ("legacy", "no-split-costs"):
+                    _migrate_costs(conn)
                 activity_receipts.create(conn, checkfirst=True)
 
     @contextmanager
@@ -615,6 +679,10 @@ class UsageStore:
         """Accounts with at least one call with start <= timestamp <= end, sorted."""
         return self.view.active_accounts(start, end)
 
+    def is_active(self, account: str, start: int, end: int) -> bool:
+        """Whether `account` made a call with start <= timestamp <= end."""
+        return self.view.is_active(account, start, end)
+
     def count(self) -> int:
         """The number of calls stored."""
         return self.view.count()
@@ -644,6 +712,8 @@ def _schema_state(conn: Connection) -> str:
     columns = {c["name"] for c in inspector.get_columns("api_calls")}
     if "call_key" not in columns:
         return "legacy"
+    if "vcu_lo" not in columns:
+        return "no-split-costs"
     return "current" if inspector.has_table("activity_receipts") else "no-receipts"
 
 
@@ -669,4 +739,35 @@ def _migrate(conn: Connection) -> None:
     if conn.dialect.name == "postgresql":
         conn.execute(text("ALTER TABLE api_calls ALTER COLUMN call_key SET NOT NULL"))
     index = next(i for i in api_calls.indexes if i.name == "ux_api_calls_call_key")
+    conn.execute(CreateIndex(index))
+
+
+def _migrate_costs(conn: Connection) -> None:
+    """Give a store made before split costs its `vcu_hi` and `vcu_lo` columns, filled from
+    `vcu_cost_wei` (on Postgres by one UPDATE in SQL; on SQLite STREAM_ROWS rows at a time, by
+    id, so memory stays flat whatever the row count), then the aggregation's index."""
+    preparer = conn.dialect.identifier_preparer
+    for name in ("vcu_hi", "vcu_lo"):
+        kind = api_calls.c[name].type.compile(dialect=conn.dialect)
+        conn.execute(text(f"ALTER TABLE api_calls ADD COLUMN {preparer.quote(name)} {kind}"))
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(
+            "UPDATE api_calls SET vcu_hi = div(vcu_cost_wei::numeric, :base), "
+            "vcu_lo = mod(vcu_cost_wei::numeric, :base)::bigint"
+        ), {"base": 1 << COST_SPLIT})  # fmt: skip
+    else:
+        t, last = api_calls.c, 0
+        statement = update(api_calls).where(t.id == bindparam("row_id")).values(vcu_hi=bindparam("hi"),
+                                                                                vcu_lo=bindparam("lo"))  # fmt: skip
+        while True:
+            rows = conn.execute(select(t.id, t.vcu_cost_wei).where(t.id > last).order_by(t.id).limit(STREAM_ROWS)).all()
+            if not rows:
+                break
+            values = []
+            for row in rows:
+                high, low = cost_parts(int(row.vcu_cost_wei), "sqlite")
+                values.append({"row_id": row.id, "hi": high, "lo": low})
+            conn.execute(statement, values)
+            last = rows[-1].id
+    index = next(i for i in api_calls.indexes if i.name == "ix_api_calls_timestamp_cost")
     conn.execute(CreateIndex(index))

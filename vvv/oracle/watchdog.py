@@ -14,7 +14,8 @@ Lies are looked for in the order of their challenge's gas, least first (measured
 one report holding four lies, tests/oracle/test_watchdog.py: challengeEmptyLeaf 37.5k,
 challengeTotal 40.9k, challengeOrder 44.4k, challengeStake 47.9k): wrong count (one proof, or
 an empty leaf's), wrong total (one proof), wrong order or duplicate (two proofs), wrong stake
-(one proof and a checkpoint read; the watchdog reads one per leaf), omission last (a signature
+(one proof and a checkpoint read; the watchdog reads every leaf's stake, batched through
+Multicall3 at one block, `vvv.oracle.reads`), omission last (a signature
 recovery, a role and a stake read, up to two proofs). Every challenge is estimated before it is
 sent (`vvv.oracle.sending`): nothing is sent that the chain would refuse."""
 
@@ -31,6 +32,7 @@ from ape import chain
 from vvv.chain.deployment import System
 from vvv.chain.epochs import snapshot_time
 from vvv.oracle.proofs import proofs_path
+from vvv.oracle.reads import ChainReads, chain_reads
 from vvv.oracle.receipts import Receipt, ReceiptError, signer_of
 from vvv.oracle.report import STATUS_PENDING
 from vvv.oracle.sending import RefusedError, SendError, estimate_or_refuse, send_plain
@@ -183,8 +185,8 @@ def pending_epochs(system: System) -> list[int]:
     return found[::-1]
 
 
-def _chain_report(system: System, epoch: int) -> dict[str, Any]:
-    r = system.oracle.report(epoch)
+def _chain_report(system: System, epoch: int, reads: ChainReads) -> dict[str, Any]:
+    r = reads.report(epoch)
     return {
         "chain_id": chain.chain_id,
         "oracle": system.oracle.address.lower(),
@@ -208,10 +210,15 @@ def _file_differs(file_report: dict[str, Any], on_chain: dict[str, Any]) -> str:
     return ""
 
 
-def find_lie(system: System, epoch: int, published: Published, receipts: Iterable[Receipt]) -> Finding:
+def find_lie(
+    system: System, epoch: int, published: Published, receipts: Iterable[Receipt], reads: ChainReads | None = None
+) -> Finding:
     """The first lie in the report of `epoch` that `published` (its proofs file) and `receipts`
-    prove, with the challenge's arguments; "unusable" when the file is not the published tree."""
-    on_chain = _chain_report(system, epoch)
+    prove, with the challenge's arguments; "unusable" when the file is not the published tree.
+    Every chain read is made at one block (`reads`, default `chain_reads(system)`: batched
+    through Multicall3 where there is one)."""
+    reads = reads or chain_reads(system)
+    on_chain = _chain_report(system, epoch, reads)
     differs = _file_differs(published.report, on_chain)
     if differs:
         return Finding(epoch, "unusable", f"not the published tree ({differs}); no challenge possible from it")
@@ -238,32 +245,38 @@ def find_lie(system: System, epoch: int, published: Published, receipts: Iterabl
             what = "duplicate" if accounts[p] == accounts[p + 1] else "out of order"
             return Finding(epoch, "order", f"leaves {p} and {p + 1} are {what} ({accounts[p]}, {accounts[p + 1]})",
                            "challengeOrder", (epoch, tree.leaf_proof(p), tree.leaf_proof(p + 1)))  # fmt: skip
-    snapshot, staking = snapshot_time(epoch), system.staking
-    for p, (account, stake) in enumerate(published.leaves):
-        actual = int(staking.stakeAt(account, snapshot))
+    actual_stakes = reads.stakes_at(accounts, snapshot_time(epoch))
+    for p, ((account, stake), actual) in enumerate(zip(published.leaves, actual_stakes, strict=True)):
         if stake != actual or stake == 0:
             return Finding(epoch, "stake", f"leaf {p} gives {account} a stake of {stake}, the chain {actual}",
                            "challengeStake", (epoch, tree.leaf_proof(p)))  # fmt: skip
-    return _omission(system, epoch, tree, accounts, receipts) or Finding(epoch, "", f"{n} leaves checked")
+    return _omission(system, epoch, tree, accounts, receipts, reads) or Finding(epoch, "", f"{n} leaves checked")
 
 
 def _omission(system: System, epoch: int, tree: RawTree, accounts: list[str],
-              receipts: Iterable[Receipt]) -> Finding | None:  # fmt: skip
-    """A receipt of an account with stake at the snapshot that the (sorted) leaves leave out."""
-    o, snapshot, members = system.oracle, snapshot_time(epoch), set(accounts)
-    role, signers = o.ACTIVITY_SIGNER_ROLE(), {}
+              receipts: Iterable[Receipt], reads: ChainReads) -> Finding | None:  # fmt: skip
+    """A receipt of an account with stake at the snapshot that the (sorted) leaves leave out.
+    The signers' roles and the accounts' stakes are read in batches, then the receipts are
+    looked at in order."""
+    o, members = system.oracle, set(accounts)
     chain_id, address = chain.chain_id, o.address
+    candidates = []  # (receipt, account, signer): in the window, not a member, a valid signature
     for receipt in receipts:
         account = receipt.account.lower()
         if not epoch - ACTIVITY_WINDOW_EPOCHS < receipt.epoch <= epoch or account in members:
             continue
         try:
-            signer = signer_of(receipt, chain_id, address)
+            candidates.append((receipt, account, signer_of(receipt, chain_id, address)))
         except ReceiptError:
             continue
-        if signer not in signers:
-            signers[signer] = bool(o.hasRole(role, signer))
-        if not signers[signer] or int(system.staking.stakeAt(account, snapshot)) == 0:
+    if not candidates:
+        return None
+    signers = sorted({s for _, _, s in candidates})
+    roles = dict(zip(signers, reads.have_role(o.ACTIVITY_SIGNER_ROLE(), signers), strict=True))
+    staked = sorted({a for _, a, s in candidates if roles[s]})
+    stakes = dict(zip(staked, reads.stakes_at(staked, snapshot_time(epoch)), strict=True))
+    for receipt, account, signer in candidates:
+        if not roles[signer] or stakes[account] == 0:
             continue
         p = _insertion_point(accounts, account)
         n = len(accounts)

@@ -82,7 +82,7 @@ def vcu_today(system: System, market: Market, account: str, reports_dir: Path | 
     else:
         spent = store.consumed(epoch_start(epoch), snapshot_time(epoch), account)
         start, _ = activity_window(epoch)
-        call_in_window = account.lower() in store.active_accounts(start, snapshot_time(epoch))
+        call_in_window = store.is_active(account, start, snapshot_time(epoch))  # one indexed lookup
     return VcuToday(epoch, market.source, allotment, spent, api_active, call_in_window, notes)
 
 
