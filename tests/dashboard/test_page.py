@@ -302,6 +302,7 @@ def test_rewards_stream_live_then_claim_and_restake(dashboard, browser_page, vvv
     earned = value(page, "Rewards earned")
     chain.mine()
     low = vvv.staking.earned(user)
+    page.wait_for_timeout(1_100)  # the page's clock counts whole seconds from its last read
     first = earned.inner_text()
     page.wait_for_timeout(1_500)
     second = earned.inner_text()
