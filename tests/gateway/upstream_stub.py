@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 from typing import Any
 
 from starlette.applications import Starlette
@@ -26,7 +27,8 @@ def usage_of(body: dict[str, Any]) -> tuple[int, int]:
 
 class Upstream:
     def __init__(self, delay: float = 0.0) -> None:
-        self.delay = delay  # seconds before each answer (an inference's time)
+        self.delay = delay  # mean seconds before each answer (an inference's time): uniform in 0.5x .. 1.5x
+        self.random = random.Random(7)
         self.requests: list[dict[str, Any]] = []
         self.app = Starlette(routes=[
             Route("/v1/chat/completions", self.chat, methods=["POST"]),
@@ -36,8 +38,11 @@ class Upstream:
     async def chat(self, request: Request) -> Response:
         body = await request.json()
         self.requests.append(body)
-        if self.delay:
-            await asyncio.sleep(self.delay)
+        delay = body.get("bench_delay_ms")  # a benchmark's own delay for this request
+        if isinstance(delay, int | float) and delay > 0:
+            await asyncio.sleep(delay / 1000)
+        elif self.delay:
+            await asyncio.sleep(self.delay * (0.5 + self.random.random()))
         if body.get("user") == "fail":
             return JSONResponse({"error": {"message": "upstream broke"}}, status_code=500)
         prompt, completion = usage_of(body)

@@ -13,7 +13,7 @@ usage row. A reservation carries an expiry: a gateway killed mid-request leaves 
 stops counting at its expiry and is purged by the next reservation of that account.
 
 Tables, in the usage store's database: `gateway_reservations` (one row per request in flight)
-and `gateway_key_spend` (VCU wei charged per key and epoch, for the keys' daily caps). Amounts
+and `gateway_key_spend` (VCU wei charged per key with a daily cap and epoch). Amounts
 are VCU wei kept as decimal strings (SQLite has no exact wide integer type); the rows summed per
 check are one account's reservations in flight and one key's counter."""
 
@@ -73,6 +73,7 @@ class Reservation:
     epoch: int
     amount: int
     expires_at: int
+    key_cap: int = 0  # the key's daily cap (0: none, and its spend need not be counted)
 
 
 @dataclass(frozen=True)
@@ -162,7 +163,7 @@ class Ledger:
                     f"are left of {whose} (epoch {epoch}); it resets at midnight UTC",
                     budget.left, amount, resets,
                 )  # fmt: skip
-            r = Reservation(request_id, account, key, epoch, amount, now + RESERVATION_TTL)
+            r = Reservation(request_id, account, key, epoch, amount, now + RESERVATION_TTL, cap)
             conn.execute(reservations.insert().values(
                 request_id=r.request_id, account=r.account, key_hash=r.key_hash, epoch=r.epoch,
                 amount_wei=str(r.amount), expires_at=r.expires_at,
@@ -207,8 +208,8 @@ class Ledger:
                           call.images, cost, r.request_id)  # fmt: skip
         with self.store.locked(_lock_key(r.account, r.epoch)) as view, view._connect() as conn:
             conn.execute(delete(reservations).where(reservations.c.request_id == r.request_id))
-            view.add([charged])
-            if cost:
+            view.add_fresh(charged)  # the request id is the gateway's own, made for this request
+            if cost and r.key_cap:  # a key's cap never changes: an uncapped key's spend is not needed
                 this_key = (key_spend.c.key_hash == r.key_hash, key_spend.c.epoch == r.epoch)
                 row = conn.execute(select(key_spend.c.spent_wei).where(*this_key)).first()
                 if row is None:

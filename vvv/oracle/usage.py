@@ -467,6 +467,19 @@ class UsageView:
         if self._extra:
             raise UsageError("a trial import's view is read-only")
         new, _ = self.new_rows(calls)
+        return self._insert_rows(new)
+
+    def add_fresh(self, call: ApiCall) -> bool:
+        """Store one call whose request id was made for it (a random one: no stored call can
+        hold it), without first looking for it; whether it was stored (a clash stores nothing)."""
+        if self._extra:
+            raise UsageError("a trial import's view is read-only")
+        if call.request_id is None:
+            raise UsageError("add_fresh needs a call with its own request id")
+        rows, _ = keyed_rows([call])
+        return self._insert_rows(rows) == 1
+
+    def _insert_rows(self, new: list[dict[str, object]]) -> int:
         added = 0
         with self._connect() as conn:
             for row in new:
