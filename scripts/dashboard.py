@@ -4,7 +4,8 @@ sends nothing: every transaction is signed in the user's wallet.
 
 Options: --host/--port (default 127.0.0.1:8000), --reports-dir (the oracle's proofs files, for
 the VCU panel), --usage-db (the meter's store, for what was spent today), --prices,
---web-dir (the built page)."""
+--web-dir (the built page), --gateway (the metered API: the page's API keys panel signs its
+requests in the wallet and this server passes them on)."""
 
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from vvv.oracle.usage import UsageError
 @click.option("--usage-db", help="The meter's usage store (SQLAlchemy URL), for today's spend.")
 @click.option("--prices", type=click.Path(path_type=Path), default=DEFAULT_PRICES, help="Price table (CSV).")
 @click.option("--web-dir", type=click.Path(path_type=Path), default=WEB_DIR, help="The built page.")
+@click.option("--gateway", "gateway_url", help="The gateway (`ape run gateway`), for the page's API keys panel.")
 def cli(
     provider: ProviderAPI,
     host: str,
@@ -34,10 +36,11 @@ def cli(
     usage_db: str | None,
     prices: Path,
     web_dir: Path,
+    gateway_url: str | None,
 ) -> None:
     """Serve the staking page for the connected chain's deployment."""
     try:
-        dashboard = open_dashboard(load_prices(prices), reports_dir, usage_db)
+        dashboard = open_dashboard(load_prices(prices), reports_dir, usage_db, gateway_url)
         serve(dashboard, web_dir, host, port)
     except (DeploymentError, UsageError, PricingError, NoEndpoint, WebDirMissing, OSError) as err:
         fail(str(err))

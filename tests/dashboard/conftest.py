@@ -18,14 +18,18 @@ from pathlib import Path
 import pytest
 import uvicorn
 from ape import networks
+from starlette.applications import Starlette
 
+from tests.gateway.keys_support import Served
 from tests.oracle.conftest import g, world  # noqa: F401 (a staked system and a usage store)
 from vvv.chain.deployment import System
 from vvv.dashboard.app import make_app
 from vvv.dashboard.data import Dashboard
 from vvv.dashboard.serve import WEB_DIR, rpc_url
+from vvv.gateway.keys import KeyStore, key_routes
 from vvv.oracle.pricing import load_prices
 from vvv.oracle.usage import UsageStore
+from vvv.staker.keys import domain_of
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -37,7 +41,7 @@ def free_port() -> int:
 
 
 @dataclass
-class Served:
+class ServedDashboard:
     """A dashboard server running in a thread of the test process."""
 
     url: str  # ends with "/"
@@ -46,6 +50,7 @@ class Served:
     reports_dir: Path
     usage_db: str
     dashboard: Dashboard
+    keys: KeyStore  # the gateway's key store, whose routes the page's keys panel reaches
 
 
 @pytest.fixture(scope="session")
@@ -58,7 +63,7 @@ def web_dist() -> Path:
 
 
 @pytest.fixture(scope="module")
-def dashboard(request, system, tmp_path_factory) -> Iterator[Served]:
+def dashboard(request, system, tmp_path_factory) -> Iterator[ServedDashboard]:
     """The server for this module's system, with an empty usage store and reports folder that
     the tests fill; anvil pass only (the browser talks to the node)."""
     if networks.provider.name != "foundry":
@@ -69,7 +74,11 @@ def dashboard(request, system, tmp_path_factory) -> Iterator[Served]:
     UsageStore(usage_db, create=True)
     reports = folder / "reports"
     reports.mkdir()
-    board = Dashboard(system, load_prices(), rpc_url(), True, networks.provider.network_choice, reports, usage_db)
+    keys = KeyStore.open(usage_db, domain_of(system), create=True)
+    gateway = Served(Starlette(routes=key_routes(keys)))  # the gateway's key routes, on loopback
+    gateway_url = gateway.__enter__()
+    board = Dashboard(system, load_prices(), rpc_url(), True, networks.provider.network_choice, reports, usage_db,
+                      gateway_url)  # fmt: skip
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(make_app(board, web_dist), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -79,9 +88,10 @@ def dashboard(request, system, tmp_path_factory) -> Iterator[Served]:
         if not thread.is_alive() or time.monotonic() > deadline:
             pytest.fail("the dashboard server did not start")
         time.sleep(0.02)
-    yield Served(f"http://127.0.0.1:{port}/", system, board.rpc_url, reports, usage_db, board)
+    yield ServedDashboard(f"http://127.0.0.1:{port}/", system, board.rpc_url, reports, usage_db, board, keys)
     server.should_exit = True
     thread.join(timeout=10)
+    gateway.__exit__(None, None, None)
 
 
 def chromium_path() -> str:

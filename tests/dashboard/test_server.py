@@ -177,3 +177,39 @@ def test_the_page_itself_and_a_missing_build(served, tmp_path):
     assert served.get("/").text == "<!doctype html><title>VVV staking</title>"
     with pytest.raises(WebDirMissing, match="no built page in .* run `npm run build`"):
         make_app(None, tmp_path / "empty")  # type: ignore[arg-type]
+
+
+def test_the_keys_panels_requests_go_to_the_gateway(system, world, tmp_path):
+    from starlette.applications import Starlette
+
+    from tests.cli_runner import free_port
+    from tests.gateway.keys_support import Served
+    from vvv.gateway.keys import KeyStore, key_routes
+    from vvv.staker.keys import domain_of
+
+    web = tmp_path / "web"
+    web.mkdir()
+    (web / "index.html").write_text("<!doctype html>")
+    keys = KeyStore(world["store"].engine, domain_of(system))
+
+    def client(gateway_url):
+        board = Dashboard(system, load_prices(), "http://127.0.0.1:1", True, "ethereum:local:test",
+                          world["reports"], None, gateway_url)  # fmt: skip
+        return TestClient(make_app(board, web), raise_server_exceptions=False)
+
+    with Served(Starlette(routes=key_routes(keys))) as url:
+        served = client(url)
+        assert served.get("/api/config").json()["gateway"] is True
+        assert served.get("/api/keys/domain").json() == {
+            "name": "VVV API Keys", "version": "1", "chainId": chain.chain_id,
+            "verifyingContract": system.staking.address,
+        }  # fmt: skip
+        bad = served.post("/api/keys/list", content=b"{}")
+        assert bad.status_code == 400 and "message" in bad.json()["error"]  # the gateway's own answer
+        assert served.get("/api/keys/create").status_code == 404  # creating is a POST
+        assert served.post("/api/keys/steal").status_code == 404
+    gone = client(f"http://127.0.0.1:{free_port()}").get("/api/keys/domain")
+    assert gone.status_code == 503 and "cannot be reached" in gone.json()["error"]
+    none = client(None)
+    assert none.get("/api/config").json()["gateway"] is False
+    assert none.get("/api/keys/domain").status_code == 404

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -19,6 +20,8 @@ from starlette.staticfiles import StaticFiles
 from vvv.dashboard.data import BadRequest, Dashboard, NotFound
 
 log = logging.getLogger("vvv.dashboard")
+
+MAX_KEYS_BODY = 16_384  # bytes of a keys request (the gateway's own limit)
 
 
 class WebDirMissing(FileNotFoundError):
@@ -61,6 +64,27 @@ def make_app(dashboard: Dashboard, web_dir: Path) -> Starlette:
     def history(_: Request) -> Response:
         return _answer(dashboard.history)
 
+    async def keys(request: Request) -> Response:
+        """The keys panel's signed requests, passed to the gateway's key routes as they are
+        (the wallet signed them; this server adds nothing and keeps nothing)."""
+        if dashboard.gateway_url is None:
+            return error(404, "this server has no --gateway: there are no API keys to manage here")
+        action = request.path_params["action"]
+        path = {"domain": "/v1/keys/domain", "create": "/v1/keys", "list": "/v1/keys/list",
+                "revoke": "/v1/keys/revoke"}.get(action)  # fmt: skip
+        if path is None or (request.method == "GET") != (action == "domain"):
+            return error(404, f"no such API route: {request.method} {request.url.path}")
+        body = await request.body()
+        if len(body) > MAX_KEYS_BODY:
+            return error(413, f"the body has {len(body):,} bytes; at most {MAX_KEYS_BODY:,} are accepted")
+        try:
+            async with httpx.AsyncClient(timeout=30) as client:
+                answer = await client.request(request.method, dashboard.gateway_url.rstrip("/") + path, content=body,
+                                              headers={"content-type": "application/json"})  # fmt: skip
+        except httpx.HTTPError as err:
+            return error(503, f"the gateway at {dashboard.gateway_url} cannot be reached: {type(err).__name__}")
+        return Response(answer.content, status_code=answer.status_code, media_type="application/json")
+
     def unknown_api(request: Request) -> Response:
         return error(404, f"no such API route: {request.url.path}")
 
@@ -77,6 +101,7 @@ def make_app(dashboard: Dashboard, web_dir: Path) -> Starlette:
         Route("/api/spend/{account}", spend, methods=["GET"]),
         Route("/api/prices", prices, methods=["GET"]),
         Route("/api/history", history, methods=["GET"]),
+        Route("/api/keys/{action}", keys, methods=["GET", "POST"]),
         Route("/api/{rest:path}", unknown_api),
         Mount("/", StaticFiles(directory=web_dir, html=True)),
     ]

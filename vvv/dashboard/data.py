@@ -58,6 +58,7 @@ class Dashboard:
     network: str
     reports_dir: Path | None = None
     usage_url: str | None = None
+    gateway_url: str | None = None  # the metered API, whose key routes the page's keys panel uses
 
     def __post_init__(self) -> None:
         self.lock = threading.Lock()
@@ -87,6 +88,7 @@ class Dashboard:
                 "unbondingPeriod": int(s.staking.UNBONDING_PERIOD()),
                 "epochLength": EPOCH_LENGTH,
                 "genesisEpoch": int(s.emissions.genesisEpoch()),
+                "gateway": self.gateway_url is not None,
             }
 
     def proof(self, account_text: str, epoch_text: str | None) -> dict[str, Any]:

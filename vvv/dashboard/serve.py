@@ -31,9 +31,13 @@ def rpc_url() -> str:
     return str(uri)
 
 
-def open_dashboard(prices: PriceTable, reports_dir: Path | None, usage_url: str | None) -> Dashboard:
+def open_dashboard(
+    prices: PriceTable, reports_dir: Path | None, usage_url: str | None, gateway_url: str | None = None
+) -> Dashboard:
     """The read side for the connected chain; a usage store is opened (never created) at once,
     so a mistyped --usage-db fails here with one line."""
+    if gateway_url is not None and not gateway_url.startswith(("http://", "https://")):
+        raise NoEndpoint(f"--gateway {gateway_url!r} is not an http(s) URL")
     system = load_system()
     if usage_url is not None:
         UsageStore(usage_url)
@@ -45,6 +49,7 @@ def open_dashboard(prices: PriceTable, reports_dir: Path | None, usage_url: str 
         network=networks.provider.network_choice,
         reports_dir=reports_dir,
         usage_url=usage_url,
+        gateway_url=gateway_url,
     )
 
 

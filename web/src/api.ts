@@ -13,6 +13,7 @@ export interface Config {
   unbondingPeriod: number | string;
   epochLength: number | string;
   genesisEpoch: number | string;
+  gateway?: boolean; // the server passes the keys panel's requests to a gateway
 }
 
 export interface Proof {

@@ -5,6 +5,7 @@ import { exact, fixed, grouped, scaled, duration, utc, vcu, vvv, parseAmount, ON
 import { getConfig, getHistory, getPrices, getProof, getSpend, type Address, type Config, type ModelPrice, type Proof } from "./api";
 import { allotment, stakeNeeded, taskCost, whatItBuys, type Task } from "./calc";
 import { aprAtLastUtilization, aprNow, earnedAt, EPOCH, makeClient, Reader, APR_PLACES, type Market, type Position } from "./chain";
+import { initKeys } from "./keys";
 import { verifyProof } from "./sumtree.mjs";
 import { chainIdOf, discoverWallets, switchChain, walletErrorText, type Wallet } from "./wallets";
 
@@ -458,6 +459,9 @@ async function main() {
   const config = await getConfig();
   state.config = config;
   state.reader = new Reader(makeClient(config), config);
+  initKeys(config.gateway === true, () =>
+    state.wallet && state.account ? { provider: state.wallet.provider, account: state.account } : null,
+  );
   let autoTried = false;
   discoverWallets(config, (wallets) => {
     state.wallets = wallets;

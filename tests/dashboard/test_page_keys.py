@@ -1,0 +1,66 @@
+"""The page's API keys panel in a real browser: a key created, listed and revoked through the
+page, each request signed in the (test) wallet and checked by the gateway's key store; bad input
+opens no wallet request."""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.dashboard.test_page import (  # noqa: F401 (fixtures and the anvil-pass rule)
+    _anvil_pass_only,
+    holder,
+    open_page,
+    vvv,
+    wallet_requests,
+)
+from vvv.gateway.keys import KeyRefused
+
+E18 = 10**18
+
+
+def test_create_list_and_revoke_a_key_from_the_page(dashboard, browser_page, vvv, accounts):  # noqa: F811
+    user = accounts[3]
+    page = open_page(browser_page, dashboard, vvv, user)
+    page.get_by_role("textbox", name="Key label").fill("night agent")
+    page.get_by_role("textbox", name="Daily cap (VCU)").fill("12.5")
+    page.get_by_role("textbox", name="Expires in (days)").fill("30")
+    page.get_by_role("button", name="Create key").click()
+    expect(page.get_by_role("status")).to_contain_text('Key "night agent" created', timeout=10_000)
+    secret = page.get_by_label("New key's secret").inner_text()
+    assert re.fullmatch(r"vvv_[A-Za-z0-9_-]{43}", secret)
+    now = int(time.time())
+    key = dashboard.keys.authenticate(secret, now)
+    assert (key.account, key.label, key.daily_cap) == (user.address.lower(), "night agent", 125 * E18 // 10)
+    assert 30 * 86_400 - 60 <= key.expiry - now <= 30 * 86_400
+    page.get_by_role("button", name="List my keys").click()
+    expect(page.get_by_role("cell", name="night agent", exact=True)).to_be_visible(timeout=10_000)
+    expect(page.get_by_role("cell", name="12.500000 VCU", exact=True)).to_be_visible()
+    page.get_by_role("button", name="Revoke night agent").click()
+    expect(page.get_by_role("status")).to_contain_text("Revoked night agent", timeout=10_000)
+    expect(page.get_by_role("cell", name="revoked", exact=True)).to_be_visible(timeout=10_000)
+    with pytest.raises(KeyRefused, match="was revoked"):
+        dashboard.keys.authenticate(secret, int(time.time()))
+    assert wallet_requests(page).count("eth_signTypedData_v4") == 4  # create, list, revoke, list again
+
+
+@pytest.mark.parametrize(
+    ("label", "cap", "days", "says"),
+    [
+        ("", "5", "", "Give the key a label"),
+        ("agent", "1.0000000000000000001", "", "more than 18 decimals"),
+        ("agent", "5", "2.5", "a whole number of days"),
+    ],
+)
+def test_bad_key_input_opens_no_wallet_request(dashboard, browser_page, vvv, accounts, label, cap, days, says):  # noqa: F811
+    page = open_page(browser_page, dashboard, vvv, accounts[3])
+    before = len(wallet_requests(page))
+    page.get_by_role("textbox", name="Key label").fill(label)
+    page.get_by_role("textbox", name="Daily cap (VCU)").fill(cap)
+    page.get_by_role("textbox", name="Expires in (days)").fill(days)
+    page.get_by_role("button", name="Create key").click()
+    expect(page.get_by_role("status")).to_contain_text(says)
+    assert len(wallet_requests(page)) == before

@@ -1,0 +1,200 @@
+// The API keys panel: create, list and revoke the keys an agent uses with the gateway. Each
+// request is an EIP-712 message signed in the wallet (the same messages as `ape run staker
+// keys`, vvv/chain/apikeys.py) and passed by the dashboard's server to the gateway. The secret
+// is made here, shown once, and never leaves the browser but as its SHA-256 hash.
+import { parseAmount, vcu } from "./amounts";
+import { walletErrorText, type Eip1193 } from "./wallets";
+
+export interface KeysCtx {
+  provider: Eip1193;
+  account: `0x${string}`;
+}
+
+interface KeyRecord {
+  account: string;
+  key_hash: string;
+  label: string;
+  daily_cap: string;
+  expiry: number;
+  created: number;
+  revoked: number | null;
+  status: string;
+}
+
+const REQUEST_LIFETIME = 600; // seconds a signed request stays valid (its deadline)
+const MAX_LABEL = 64;
+const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
+
+const TYPES: Record<string, { name: string; type: string }[]> = {
+  CreateKey: [
+    { name: "account", type: "address" },
+    { name: "label", type: "string" },
+    { name: "dailyCap", type: "uint256" },
+    { name: "expiry", type: "uint256" },
+    { name: "nonce", type: "uint256" },
+    { name: "keyHash", type: "bytes32" },
+    { name: "deadline", type: "uint256" },
+  ],
+  ListKeys: [
+    { name: "account", type: "address" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint256" },
+  ],
+  RevokeKey: [
+    { name: "account", type: "address" },
+    { name: "keyHash", type: "bytes32" },
+    { name: "nonce", type: "uint256" },
+    { name: "deadline", type: "uint256" },
+  ],
+};
+const DOMAIN_TYPE = [
+  { name: "name", type: "string" },
+  { name: "version", type: "string" },
+  { name: "chainId", type: "uint256" },
+  { name: "verifyingContract", type: "address" },
+];
+
+const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+
+function newSecret(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  const base64 = btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return "vvv_" + base64;
+}
+
+async function keyHash(secret: string): Promise<`0x${string}`> {
+  return `0x${hex(new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(secret))))}`;
+}
+
+function nonce(): string {
+  const [hi, lo] = crypto.getRandomValues(new Uint32Array(2));
+  return String((BigInt(hi) << 32n) | BigInt(lo));
+}
+
+async function post(path: string, body: unknown): Promise<any> {
+  const response = await fetch(path, { method: body === undefined ? "GET" : "POST", headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const message = typeof data?.error === "string" ? data.error : data?.error?.message;
+    throw new Error(message ?? `${response.status} ${response.statusText}`);
+  }
+  return data;
+}
+
+/** `message` of `primaryType` signed by the connected account; the body the gateway takes. */
+async function signed(ctx: KeysCtx, primaryType: string, message: Record<string, string>) {
+  const domain = await post("api/keys/domain", undefined);
+  const typed = { types: { EIP712Domain: DOMAIN_TYPE, [primaryType]: TYPES[primaryType] }, primaryType, domain, message };
+  const signature = await ctx.provider.request({ method: "eth_signTypedData_v4", params: [ctx.account, JSON.stringify(typed)] });
+  return { message, signature };
+}
+
+const deadline = () => String(Math.floor(Date.now() / 1000) + REQUEST_LIFETIME);
+
+function say(text: string, failed = false) {
+  const el = $("keys-status");
+  el.textContent = text;
+  el.classList.toggle("error", failed);
+}
+
+function expiryText(expiry: number): string {
+  return expiry ? new Date(expiry * 1000).toISOString().replace("T", " ").slice(0, 16) + " UTC" : "never";
+}
+
+function show(ctx: () => KeysCtx | null, keys: KeyRecord[]) {
+  const body = $<HTMLTableSectionElement>("keys-list");
+  body.replaceChildren();
+  if (!keys.length) {
+    const row = body.insertRow();
+    row.insertCell().textContent = "No keys";
+    return;
+  }
+  for (const key of keys) {
+    const row = body.insertRow();
+    row.insertCell().textContent = key.label;
+    const hashCell = row.insertCell();
+    hashCell.textContent = `${key.key_hash.slice(0, 10)}…`;
+    hashCell.title = key.key_hash;
+    row.insertCell().textContent = key.daily_cap === "0" ? "none" : vcu(BigInt(key.daily_cap));
+    row.insertCell().textContent = expiryText(key.expiry);
+    row.insertCell().textContent = key.status;
+    const cell = row.insertCell();
+    if (key.status === "active") {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = `Revoke ${key.label}`;
+      button.addEventListener("click", () => revoke(ctx, key));
+      cell.append(button);
+    }
+  }
+}
+
+async function list(ctx: () => KeysCtx | null) {
+  const c = ctx();
+  if (!c) return say("Connect a wallet first.", true);
+  say("asking the wallet to sign the request to list your keys");
+  try {
+    const body = await signed(c, "ListKeys", { account: c.account, nonce: nonce(), deadline: deadline() });
+    const data = await post("api/keys/list", body);
+    show(ctx, data.keys as KeyRecord[]);
+    say(`${data.keys.length} key(s) of ${c.account}`);
+  } catch (err) {
+    say(`Listing failed: ${walletErrorText(err)}`, true);
+  }
+}
+
+async function revoke(ctx: () => KeysCtx | null, key: KeyRecord) {
+  const c = ctx();
+  if (!c) return say("Connect a wallet first.", true);
+  say(`asking the wallet to sign the revocation of ${key.label}`);
+  try {
+    const body = await signed(c, "RevokeKey", { account: c.account, keyHash: key.key_hash, nonce: nonce(), deadline: deadline() });
+    await post("api/keys/revoke", body);
+    await list(ctx);
+    say(`Revoked ${key.label}: it stops working within seconds`);
+  } catch (err) {
+    say(`Revoking failed: ${walletErrorText(err)}`, true);
+  }
+}
+
+/** The inputs checked before the wallet opens: [label, cap in VCU wei, expiry (unix s, 0: never)]. */
+export function checkKeyInputs(label: string, cap: string, days: string, now: number): [string, bigint, number] {
+  const name = label.trim();
+  if (!name) throw new Error("Give the key a label (e.g. the agent's name).");
+  if (name.length > MAX_LABEL) throw new Error(`A label has at most ${MAX_LABEL} characters.`);
+  const capWei = cap.trim() === "" ? 0n : parseAmount(cap, "daily cap");
+  const d = days.trim();
+  if (d !== "" && !/^\d+$/.test(d)) throw new Error("Expires in: a whole number of days (empty: never).");
+  const expiry = d === "" || d === "0" ? 0 : Math.floor(now) + Number(d) * 86_400;
+  return [name, capWei, expiry];
+}
+
+async function create(ctx: () => KeysCtx | null) {
+  const c = ctx();
+  if (!c) return say("Connect a wallet first.", true);
+  let inputs: [string, bigint, number];
+  try {
+    inputs = checkKeyInputs($<HTMLInputElement>("key-label").value, $<HTMLInputElement>("key-cap").value,
+      $<HTMLInputElement>("key-days").value, Date.now() / 1000);
+  } catch (err: any) {
+    return say(err.message, true);
+  }
+  const [label, cap, expiry] = inputs;
+  const secret = newSecret();
+  say("asking the wallet to sign the new key");
+  try {
+    const message = { account: c.account, label, dailyCap: String(cap), expiry: String(expiry), nonce: nonce(), keyHash: await keyHash(secret), deadline: deadline() };
+    await post("api/keys/create", await signed(c, "CreateKey", message));
+    $("key-secret").textContent = secret;
+    say(`Key "${label}" created. Copy its secret now: it is shown once, and the gateway keeps only its hash.`);
+  } catch (err) {
+    say(`Creating the key failed: ${walletErrorText(err)}`, true);
+  }
+}
+
+export function initKeys(enabled: boolean, ctx: () => KeysCtx | null) {
+  $("keys").hidden = !enabled;
+  if (!enabled) return;
+  $("key-create").addEventListener("click", () => create(ctx));
+  $("keys-refresh").addEventListener("click", () => list(ctx));
+}
