@@ -151,7 +151,7 @@ def synthetic_paths(leaves: dict[int, tuple[bytes, int]], depth: int) -> tuple[t
     ({position: node}, at most two, adjacent) and, everywhere else, made-up subtrees (hash of
     the level, sum `LEAF_STAKE` per leaf below). Gas depends only on the path's length and
     calldata, so a path through made-up siblings costs what a path of a real tree of that size
-    costs; building a real 1,000,000-leaf tree is left to bench/sumtree.py."""
+    costs; building a real 1,000,000-leaf tree is left to bench/merkle.py."""
     nodes = dict(leaves)
     siblings: dict[int, list] = {p: [] for p in leaves}
     for level in range(depth):
