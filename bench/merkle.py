@@ -4,7 +4,7 @@
 information: reading the proofs file back and rebuilding the tree, in Python and with the web
 page's JS module (web/src/sumtree.mjs), whose roots must equal the builder's.
 
-    .venv/bin/python bench/sumtree.py [--sizes 100000 1000000]
+    .venv/bin/python bench/merkle.py [--sizes 100000 1000000]
 
 Every measurement is its own process (wall time of the whole process, peak RSS from wait4).
 This process never holds the values: Linux carries a parent's peak RSS over into a child's
