@@ -7,7 +7,7 @@ import { AmountError, parseAmount, vvv, utc } from "./amounts";
 import type { Address } from "./api";
 import type { Market, Position, Reader } from "./chain";
 import { customErrorText } from "./errors";
-import { walletErrorText, type Eip1193 } from "./wallets";
+import { EIP712_DOMAIN, walletErrorText, type Eip1193 } from "./wallets";
 
 export const PERMIT_LIFETIME = 3_600; // a permit signed for a stake is valid for an hour
 
@@ -142,12 +142,7 @@ export async function stake(ctx: Ctx, amount: bigint): Promise<void> {
   ]);
   const typed = {
     types: {
-      EIP712Domain: [
-        { name: "name", type: "string" },
-        { name: "version", type: "string" },
-        { name: "chainId", type: "uint256" },
-        { name: "verifyingContract", type: "address" },
-      ],
+      EIP712Domain: EIP712_DOMAIN,
       Permit: [
         { name: "owner", type: "address" },
         { name: "spender", type: "address" },

@@ -3,7 +3,7 @@
 // keys`, vvv/chain/apikeys.py) and passed by the dashboard's server to the gateway. The secret
 // is made here, shown once, and never leaves the browser but as its SHA-256 hash.
 import { parseAmount, vcu } from "./amounts";
-import { walletErrorText, type Eip1193 } from "./wallets";
+import { EIP712_DOMAIN, walletErrorText, type Eip1193 } from "./wallets";
 
 export interface KeysCtx {
   provider: Eip1193;
@@ -47,12 +47,6 @@ const TYPES: Record<string, { name: string; type: string }[]> = {
     { name: "deadline", type: "uint256" },
   ],
 };
-const DOMAIN_TYPE = [
-  { name: "name", type: "string" },
-  { name: "version", type: "string" },
-  { name: "chainId", type: "uint256" },
-  { name: "verifyingContract", type: "address" },
-];
 
 const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 
@@ -84,7 +78,7 @@ async function post(path: string, body: unknown): Promise<any> {
 /** `message` of `primaryType` signed by the connected account; the body the gateway takes. */
 async function signed(ctx: KeysCtx, primaryType: string, message: Record<string, string>) {
   const domain = await post("api/keys/domain", undefined);
-  const typed = { types: { EIP712Domain: DOMAIN_TYPE, [primaryType]: TYPES[primaryType] }, primaryType, domain, message };
+  const typed = { types: { EIP712Domain: EIP712_DOMAIN, [primaryType]: TYPES[primaryType] }, primaryType, domain, message };
   const signature = await ctx.provider.request({ method: "eth_signTypedData_v4", params: [ctx.account, JSON.stringify(typed)] });
   return { message, signature };
 }

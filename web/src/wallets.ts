@@ -90,6 +90,14 @@ export async function switchChain(provider: Eip1193, config: Config): Promise<vo
 }
 
 /** The words of a wallet error: declined, unsupported, or its message. */
+/** The EIP712Domain type of a domain with name, version, chain id and contract (what wallets sign). */
+export const EIP712_DOMAIN = [
+  { name: "name", type: "string" },
+  { name: "version", type: "string" },
+  { name: "chainId", type: "uint256" },
+  { name: "verifyingContract", type: "address" },
+];
+
 export function walletErrorText(err: any): string {
   if (err?.code === 4001) return "you declined the request in the wallet";
   if (err?.code === 4100) return "the wallet has not authorized this account";
