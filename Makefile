@@ -43,6 +43,7 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python tools/slither_check.py
+	npm run --silent typecheck
 
 # The whole suite on ape's in-process chain and on anvil, side by side (tools/run_suites.sh).
 # pytest exits non-zero when a test fails and also when no test was collected, so neither run
