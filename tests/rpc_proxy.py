@@ -14,11 +14,15 @@ class DyingRpcProxy:
         self.target = target
         self.die_after = die_after.encode()
         self.forwarded: list[bytes] = []
+        self.dead = threading.Event()
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:  # noqa: N802 (http.server's name)
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if proxy.dead.is_set():  # gone: a request that races the shutdown gets no answer either
+                    self.close_connection = True
+                    return
                 request = urllib.request.Request(proxy.target, data=body, headers={"Content-Type": "application/json"})
                 with urllib.request.urlopen(request, timeout=30) as response:
                     answer = response.read()
@@ -29,6 +33,7 @@ class DyingRpcProxy:
                 self.end_headers()
                 self.wfile.write(answer)
                 if proxy.die_after in body:
+                    proxy.dead.set()  # at once: the shutdown below takes a moment
                     threading.Thread(target=proxy.stop, daemon=True).start()
 
             def log_message(self, *args: object) -> None:
