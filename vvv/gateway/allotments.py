@@ -1,14 +1,12 @@
 """Each account's VCU allotment of an epoch, as the chain computes it: `EpochOracle.vcuAllocation`
 with the account's leaf and siblings from the proofs file of the report of the day before (or
 no leaf: then the contract answers 0 for an account outside a valid report's set, or the
-fallback share of every staker when that day has no valid report). Answers are kept for
-`ttl` seconds (a rejected report turns the day to the fallback within that time)."""
+fallback share of every staker when that day has no valid report). The gateway keeps each
+answer a minute (`vvv.gateway.app`); this reads the chain every time it is asked."""
 
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 
 from ape import chain
@@ -19,15 +17,11 @@ from vvv.oracle.usage import normalize_account
 
 
 class ChainAllotments:
-    def __init__(self, system: System, reports_dir: Path, ttl: float = 60.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:  # fmt: skip
+    def __init__(self, system: System, reports_dir: Path) -> None:
         self.system = system
         self.reports_dir = reports_dir
-        self.ttl = ttl
-        self.clock = clock
         self.lock = threading.Lock()  # ape's provider is shared by the server's threads
         self.files: dict[int, ProofsFile | None] = {}
-        self.answers: dict[tuple[str, int], tuple[float, int]] = {}
 
     def _proofs(self, report_epoch: int) -> ProofsFile | None:
         if report_epoch not in self.files:
@@ -42,13 +36,7 @@ class ChainAllotments:
 
     def __call__(self, account: str, epoch: int) -> int:
         account = normalize_account(account)
-        now = self.clock()
         with self.lock:
-            cached = self.answers.get((account, epoch))
-            if cached is not None and now - cached[0] < self.ttl:
-                return cached[1]
             proofs = self._proofs(epoch - 1) if epoch > 0 else None
             stake, position, siblings = proofs.proof(account) if proofs is not None else (0, 0, [])
-            value = int(self.system.oracle.vcuAllocation(epoch, account, stake, position, siblings))
-            self.answers[(account, epoch)] = (now, value)
-            return value
+            return int(self.system.oracle.vcuAllocation(epoch, account, stake, position, siblings))

@@ -20,7 +20,7 @@ from vvv.gateway.ledger import Ledger
 from vvv.oracle.bot import BotSetupError, check_signer, passphrase_variable
 from vvv.oracle.pricing import PriceTable
 from vvv.oracle.receipts import ReceiptSigner
-from vvv.oracle.usage import UsageStore
+from vvv.oracle.usage import CREATE_HINT, StoreMissing, UsageStore
 from vvv.staker.keys import domain_of
 
 UPSTREAM_KEY_VARIABLE = "VVV_UPSTREAM_API_KEY"
@@ -58,7 +58,11 @@ def open_gateway(upstream: str, usage_url: str, reports_dir: Path, prices: Price
     if not upstream.startswith(("http://", "https://")):
         raise GatewaySetupError(f"--upstream {upstream!r} is not an http(s) URL")
     system = load_system()
-    store = UsageStore(usage_url)  # opened, never created: a mistyped --usage-db fails here
+    try:
+        store = UsageStore(usage_url)  # opened, never created: a mistyped --usage-db fails here
+    except StoreMissing as err:  # the oracle's option creates a store, not the gateway's
+        hint = "the oracle creates one: ape run oracle --create-usage-db"
+        raise GatewaySetupError(str(err).replace(CREATE_HINT, hint)) from None
     signer = load_signer(system, signer_alias) if signer_alias else None
     return Gateway(
         Ledger(store, signer),
