@@ -6,9 +6,11 @@ import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
+import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
 import {IVVVStaking, IEpochOracle} from "./interfaces/IVVV.sol";
 import {MinDelayAdminRules} from "./access/MinDelayAdminRules.sol";
 import {MerkleSumTree} from "./utils/MerkleSumTree.sol";
+import {DataRequests} from "./DataRequests.sol";
 
 /// @title EpochOracle
 /// @notice Daily reports of the off-chain oracle: epoch `e`'s utilization (drives its emission
@@ -28,8 +30,24 @@ import {MerkleSumTree} from "./utils/MerkleSumTree.sol";
 ///      whatever order reports are posted and rejected in: `lastCapacity` is the capacity of the
 ///      newest non-rejected report (or the initial one), and every non-rejected report is within
 ///      the allowed step of the non-rejected report before it. A rejected report's slot is
-///      overwritten when its epoch is posted again; nothing else is ever overwritten.
+///      overwritten when its epoch is posted again (its `version` goes up); nothing else is
+///      ever overwritten.
+///
+///      One allotment source per day (`allotmentSource`): the allotments of epoch `E` come from
+///      the report of `E - 1` only when its first version was posted before `E`'s report
+///      deadline and was never rejected; otherwise from the fallback, whose capacity is read
+///      from `_capacityHistory` at the day's start, so it never changes once the day started.
+///
+///      Withheld data: during a report's dispute window anyone may post a bonded data request
+///      for an account's leaf or a position's leaf (`DataRequests.requestLeaf`,
+///      `requestLeafAt`; the bonds live in that contract, created with this one, so that this
+///      one stays under the code size limit). An open request on `e` keeps `e` and every later
+///      report from final (`Head.lowestOpen`) until it is answered (`answerLeaf`, checked here
+///      by `answers`; at least `MIN_WINDOW_AFTER_ANSWER` is left for challenges) or resolved
+///      after its response window (`resolveRequest`: unanswered, the report is rejected).
 contract EpochOracle is MinDelayAdminRules, Pausable, EIP712, IEpochOracle {
+    using Checkpoints for Checkpoints.Trace208;
+
     /// @notice Posts reports.
     bytes32 public constant ORACLE_ROLE = keccak256("ORACLE_ROLE");
     /// @notice Rejects reports during their dispute window, pauses and unpauses.
@@ -50,9 +68,19 @@ contract EpochOracle is MinDelayAdminRules, Pausable, EIP712, IEpochOracle {
     uint256 public constant MAX_DISPUTE_WINDOW = 1 days;
     /// @notice Largest allowed per-report capacity change bound (bps of the last capacity).
     uint256 public constant MAX_CAPACITY_CHANGE_LIMIT_BPS = 10_000;
+    /// @notice Bounds of the report deadline (seconds after the start of the allotment day).
+    uint256 public constant MIN_REPORT_DEADLINE = 30 minutes;
+    uint256 public constant MAX_REPORT_DEADLINE = 6 hours;
+    /// @notice Time an answer leaves for challenges: the report is not final before it.
+    uint256 public constant MIN_WINDOW_AFTER_ANSWER = 15 minutes;
 
     /// @dev A report in three slots. It is rejected when its epoch is at or after the head's
-    ///      `nextEpoch` (see the contract's notes), so it needs no flag of its own.
+    ///      `nextEpoch` (see the contract's notes), so it needs no flag of its own. The third
+    ///      slot: utilizationBps (16) | activeCount (64) | postedAt (48) | finalAt (48) |
+    ///      disputeWindow (32, of this version: data requests are taken before postedAt + it) |
+    ///      openRequests (32, unanswered and unresolved data requests on this version) |
+    ///      version (16: 1 for the first report of the epoch, +1 for each re-post after a
+    ///      rejection).
     struct Report {
         bytes32 activeRoot;
         uint128 capacity;
@@ -61,6 +89,31 @@ contract EpochOracle is MinDelayAdminRules, Pausable, EIP712, IEpochOracle {
         uint64 activeCount;
         uint48 postedAt;
         uint48 finalAt;
+        uint32 disputeWindow;
+        uint32 openRequests;
+        uint16 version;
+    }
+
+    /// @notice Where the VCU allotments of a day come from (see `allotmentSource`).
+    enum Source {
+        NotYetKnown,
+        Report,
+        Fallback
+    }
+
+    /// @notice What a data request asks for: an account's leaf (or the leaves that show it
+    ///         absent), or the leaf (real or empty) at a position.
+    enum LeafQuery {
+        Account,
+        Position
+    }
+
+    /// @dev The report deadline, one slot: in force before epoch `deadlineFrom` (32) and from
+    ///      it on (32) | deadlineFrom (64).
+    struct Params {
+        uint32 deadlineBefore;
+        uint32 deadlineAfter;
+        uint64 deadlineFrom;
     }
 
     /// @notice The lie a successful challenge proved.
@@ -69,7 +122,8 @@ contract EpochOracle is MinDelayAdminRules, Pausable, EIP712, IEpochOracle {
         Total,
         Order,
         Count,
-        Omission
+        Omission,
+        WithheldData
     }
 
     /// @notice A leaf of the active-set tree and its proof: `position` and the sibling nodes
@@ -81,14 +135,19 @@ contract EpochOracle is MinDelayAdminRules, Pausable, EIP712, IEpochOracle {
         MerkleSumTree.Node[] siblings;
     }
 
-    /// @dev The head of the chain of reports, one slot: nextEpoch (64 bits) | lastCapacity (128)
-    ///      | lastFinalAt (48). `lastCapacity` and `lastFinalAt` are those of the report of
-    ///      `nextEpoch - 1` (the initial capacity and 0 before any report).
+    /// @dev The head of the chain of reports, one slot: nextEpoch (40 bits) | lastCapacity (128)
+    ///      | lastFinalAt (40) | lowestOpen (40). `lastCapacity` and `lastFinalAt` are those of
+    ///      the report of `nextEpoch - 1` (the initial capacity and 0 before any report);
+    ///      `lowestOpen` is the lowest live epoch with an open data request (`NO_OPEN_REQUEST`
+    ///      when none): no report at or after it is final.
     struct Head {
-        uint64 nextEpoch;
+        uint40 nextEpoch;
         uint128 lastCapacity;
-        uint48 lastFinalAt;
+        uint40 lastFinalAt;
+        uint40 lowestOpen;
     }
+
+    uint40 private constant NO_OPEN_REQUEST = type(uint40).max;
 
     /// @notice The staking contract whose checkpoints the reports commit to.
     IVVVStaking public immutable staking;
@@ -97,9 +156,16 @@ contract EpochOracle is MinDelayAdminRules, Pausable, EIP712, IEpochOracle {
 
     /// @notice Capacity before any report.
     uint256 public immutable initialCapacity;
+    /// @notice The data requests' contract (bonds, deadlines), created with this one; the only
+    ///      caller of `openRequest` and `closeRequest`.
+    DataRequests public immutable dataRequests;
 
     mapping(uint256 epoch => Report) private _reports;
     Head private _head;
+    Params private _params;
+    /// @dev `lastCapacity` over time (a checkpoint at each change): the fallback capacity of a
+    ///      day is its value at the day's start.
+    Checkpoints.Trace208 private _capacityHistory;
     uint256 private _disputeWindow;
     uint256 private _minCapacity;
     uint256 private _maxCapacity;
@@ -130,6 +196,11 @@ contract EpochOracle is MinDelayAdminRules, Pausable, EIP712, IEpochOracle {
     event DisputeWindowUpdated(uint256 disputeWindow);
     /// @notice The capacity bounds changed.
     event CapacityBoundsUpdated(uint256 minCapacity, uint256 maxCapacity, uint256 maxCapacityChangeBps);
+    /// @notice The report deadline becomes `reportDeadline` seconds from epoch `fromEpoch` on.
+    event ReportDeadlineUpdated(uint256 reportDeadline, uint256 fromEpoch);
+    /// @notice An answered data request holds the report of `epoch` and every report after it
+    ///         from final until `finalAt` (room for challenges against what it showed).
+    event FinalityHeld(uint256 indexed epoch, uint256 finalAt);
 
     /// @notice The epoch has not ended yet.
     error EpochNotClosed(uint256 epoch, uint256 currentEpoch);
@@ -175,6 +246,16 @@ contract EpochOracle is MinDelayAdminRules, Pausable, EIP712, IEpochOracle {
     error NotOmitted(uint256 epoch, address account);
     /// @notice The oracle's key cannot sign receipts, nor a receipt signer post reports.
     error OracleAndSignerMustDiffer(address account);
+    /// @notice The oracle's key cannot be a guardian, nor a guardian post reports.
+    error OracleAndGuardianMustDiffer(address account);
+    /// @notice The report deadline is outside [MIN_REPORT_DEADLINE, MAX_REPORT_DEADLINE].
+    error InvalidReportDeadline(uint256 reportDeadline, uint256 minimum, uint256 maximum);
+    /// @notice Data requests are taken only before `postedAt + disputeWindow` of the report.
+    error RequestWindowClosed(uint256 epoch, uint256 requestsUntil);
+    /// @notice The position is not below `2^depth` of the report's tree.
+    error PositionOutOfRange(uint256 epoch, uint256 position, uint256 depth);
+    /// @notice Only the data requests' contract opens and closes data requests.
+    error NotDataRequests(address caller);
     /// @notice The first epoch must be after epoch 0.
     error InvalidFirstEpoch(uint256 firstEpoch);
     /// @notice The dispute window is outside [MIN_DISPUTE_WINDOW, MAX_DISPUTE_WINDOW].
@@ -187,40 +268,54 @@ contract EpochOracle is MinDelayAdminRules, Pausable, EIP712, IEpochOracle {
     /// @param staking_ The staking contract.
     /// @param admin The default admin.
     /// @param adminDelay Delay of the default admin transfer, in seconds.
-    /// @param oracle Holder of ORACLE_ROLE.
+    /// @param oracle Holder of ORACLE_ROLE (never a guardian or an activity signer).
     /// @param guardian Holder of GUARDIAN_ROLE.
+    /// @param treasury Receives the bonds of answered data requests (`DataRequests`).
     /// @param firstEpoch_ First epoch that can be reported (the emissions' genesis epoch).
     /// @param initialCapacity_ Capacity (VCU, 18 decimals) before any report; also the fallback's.
-    /// @param minCapacity Lowest capacity a report may carry.
-    /// @param maxCapacity Highest capacity a report may carry.
-    /// @param maxCapacityChangeBps Largest change of capacity from one report to the next (bps).
+    /// @param capacityBounds Lowest and highest capacity a report may carry, and the largest
+    ///        change of capacity from one report to the next (bps).
     /// @param disputeWindow_ Dispute window of new reports, in seconds.
+    /// @dev The report deadline starts at 1 hour (the admin can change it within its bounds).
+    ///      Creates `dataRequests` (its admin: `admin`, with the same delay).
     constructor(
         IVVVStaking staking_,
         address admin,
         uint48 adminDelay,
         address oracle,
         address guardian,
+        address treasury,
         uint256 firstEpoch_,
         uint256 initialCapacity_,
-        uint256 minCapacity,
-        uint256 maxCapacity,
-        uint256 maxCapacityChangeBps,
+        uint256[3] memory capacityBounds,
         uint256 disputeWindow_
     ) MinDelayAdminRules(adminDelay, admin) EIP712("VVV Activity", "1") {
-        if (address(staking_) == address(0) || oracle == address(0) || guardian == address(0)) revert ZeroAddress();
+        if (
+            address(staking_) == address(0) || oracle == address(0) || guardian == address(0)
+                || treasury == address(0)
+        ) revert ZeroAddress();
         if (firstEpoch_ == 0) revert InvalidFirstEpoch(firstEpoch_);
         staking = staking_;
         firstEpoch = firstEpoch_;
+        dataRequests = new DataRequests(admin, adminDelay, treasury);
         _grantRole(ORACLE_ROLE, oracle);
         _grantRole(GUARDIAN_ROLE, guardian);
-        _setCapacityBounds(minCapacity, maxCapacity, maxCapacityChangeBps);
+        (uint256 minCapacity, uint256 maxCapacity) = (capacityBounds[0], capacityBounds[1]);
+        _setCapacityBounds(minCapacity, maxCapacity, capacityBounds[2]);
         if (initialCapacity_ < minCapacity || initialCapacity_ > maxCapacity) {
             revert CapacityOutOfBounds(initialCapacity_, minCapacity, maxCapacity);
         }
         initialCapacity = initialCapacity_;
-        _head = Head({nextEpoch: SafeCast.toUint64(firstEpoch_), lastCapacity: uint128(initialCapacity_), lastFinalAt: 0});
+        _head = Head({
+            nextEpoch: SafeCast.toUint40(firstEpoch_),
+            lastCapacity: uint128(initialCapacity_),
+            lastFinalAt: 0,
+            lowestOpen: NO_OPEN_REQUEST
+        });
+        _capacityHistory.push(SafeCast.toUint48(block.timestamp), uint208(initialCapacity_));
         _setDisputeWindow(disputeWindow_);
+        _params = Params({deadlineBefore: uint32(1 hours), deadlineAfter: uint32(1 hours), deadlineFrom: 0});
+        emit ReportDeadlineUpdated(1 hours, 0);
     }
 
     // ---------------------------------------------------------------- oracle
@@ -271,6 +366,8 @@ contract EpochOracle is MinDelayAdminRules, Pausable, EIP712, IEpochOracle {
         uint256 staked = staking.totalStakedAt(snapshotTime(epoch));
         if (totalActiveStake > staked) revert ActiveStakeTooHigh(totalActiveStake, staked);
 
+        // 1 for the epoch's first report, the rejected version's + 1 for a corrected one
+        uint256 version = uint256(_reports[epoch].version) + 1;
         uint256 finalAt = Math.max(block.timestamp + _disputeWindow, head.lastFinalAt);
         _reports[epoch] = Report({
             activeRoot: activeRoot,
@@ -279,13 +376,18 @@ contract EpochOracle is MinDelayAdminRules, Pausable, EIP712, IEpochOracle {
             utilizationBps: uint16(utilizationBps),
             activeCount: SafeCast.toUint64(activeCount),
             postedAt: SafeCast.toUint48(block.timestamp),
-            finalAt: SafeCast.toUint48(finalAt)
+            finalAt: SafeCast.toUint48(finalAt),
+            disputeWindow: uint32(_disputeWindow),
+            openRequests: 0,
+            version: SafeCast.toUint16(version)
         });
         _head = Head({
-            nextEpoch: SafeCast.toUint64(next + 1),
+            nextEpoch: SafeCast.toUint40(next + 1),
             lastCapacity: uint128(capacity),
-            lastFinalAt: uint48(finalAt)
+            lastFinalAt: SafeCast.toUint40(finalAt),
+            lowestOpen: head.lowestOpen
         });
+        _recordCapacity(capacity);
         emit ReportPosted(epoch, utilizationBps, capacity, activeRoot, totalActiveStake, activeCount, finalAt);
     }
 
@@ -386,8 +488,7 @@ contract EpochOracle is MinDelayAdminRules, Pausable, EIP712, IEpochOracle {
     /// Emits {ReportChallenged}.
     function challengeEmptyLeaf(uint256 epoch, uint256 position, MerkleSumTree.Node[] calldata siblings) external {
         Report storage r = _requirePending(epoch);
-        (bool ok, bytes32 topHash,) = MerkleSumTree.top(0, 0, position, siblings);
-        if (!ok || topHash != r.activeRoot) revert InvalidProof(epoch, position);
+        _reach(epoch, r, 0, 0, position, siblings);
         uint256 count = r.activeCount;
         if (position >= count && siblings.length == MerkleSumTree.depth(count)) {
             revert CountMatches(epoch, position, siblings.length, count);
@@ -425,25 +526,103 @@ contract EpochOracle is MinDelayAdminRules, Pausable, EIP712, IEpochOracle {
         address signer = ECDSA.recover(activityDigest(account, activityEpoch), signature);
         if (!hasRole(ACTIVITY_SIGNER_ROLE, signer)) revert InvalidReceipt(signer);
         if (staking.stakeAt(account, snapshotTime(epoch)) == 0) revert NoStakeAtSnapshot(epoch, account);
-        uint256 count = r.activeCount;
-        uint256 depth_ = MerkleSumTree.depth(count);
-        for (uint256 i = 0; i < bracket.length; ++i) {
-            _verifyLeaf(epoch, r, bracket[i]);
-            if (bracket[i].siblings.length != depth_) revert InvalidProof(epoch, bracket[i].position);
-        }
-        bool omitted = false;
-        if (bracket.length == 0) {
-            omitted = count == 0;
-        } else if (bracket.length == 1) {
-            LeafProof calldata only = bracket[0];
-            omitted = (only.position == 0 && account < only.account)
-                || (only.position + 1 == count && only.account < account);
-        } else if (bracket.length == 2) {
-            omitted = bracket[1].position == bracket[0].position + 1 && bracket[0].account < account
-                && account < bracket[1].account;
-        }
-        if (!omitted) revert NotOmitted(epoch, account);
+        if (!_showsAbsent(epoch, r, account, bracket)) revert NotOmitted(epoch, account);
         _challenged(epoch, Lie.Omission, account, bracket.length == 0 ? 0 : bracket[0].position);
+    }
+
+    // ---------------------------------------------------------------- data requests
+
+    /// @notice Opens a data request (see `DataRequests`) on the report of `epoch` as posted:
+    ///         from now until it is closed, neither it nor any report after it is final.
+    ///
+    /// Requirements:
+    /// - the caller is `dataRequests` (`NotDataRequests`);
+    /// - the report is live (`NoReport`, `ReportAlreadyRejected`) and in its dispute window as
+    ///   posted: before `postedAt + disputeWindow` (`RequestWindowClosed`);
+    /// - for a position, `target < 2^depth` of the report's tree (`PositionOutOfRange`).
+    /// @return version The version of the report the request is tied to.
+    function openRequest(uint256 epoch, LeafQuery query, uint256 target) external returns (uint256 version) {
+        _onlyDataRequests();
+        Report storage r = _reports[epoch];
+        uint256 postedAt = r.postedAt;
+        if (postedAt == 0) revert NoReport(epoch);
+        Head memory head = _head;
+        if (epoch >= head.nextEpoch) revert ReportAlreadyRejected(epoch);
+        uint256 until = postedAt + r.disputeWindow;
+        if (block.timestamp >= until) revert RequestWindowClosed(epoch, until);
+        if (query == LeafQuery.Position) {
+            uint256 depth_ = MerkleSumTree.depth(r.activeCount);
+            if (target >> depth_ != 0) revert PositionOutOfRange(epoch, target, depth_);
+        }
+        r.openRequests += 1;
+        if (epoch < head.lowestOpen) _head.lowestOpen = uint40(epoch);
+        return r.version;
+    }
+
+    /// @notice Closes a data request on version `version` of the report of `epoch`. Answered:
+    ///         the report and every report after it are not final before `now +
+    ///         MIN_WINDOW_AFTER_ANSWER`. Unanswered in its window: the report (and every report
+    ///         after it) is rejected. A request whose version was rejected otherwise holds
+    ///         nothing any more: closing it changes nothing here.
+    ///
+    /// Requirements: the caller is `dataRequests` (`NotDataRequests`).
+    ///
+    /// Emits {FinalityHeld} (answered), or {ReportChallenged} with `Lie.WithheldData` and
+    /// {ReportsVoided} (unanswered).
+    /// @return live Whether the version was live (not rejected).
+    function closeRequest(uint256 epoch, uint256 version, bool answered, address requester, uint256 target)
+        external
+        returns (bool live)
+    {
+        _onlyDataRequests();
+        Report storage r = _reports[epoch];
+        live = r.version == version && epoch < _head.nextEpoch;
+        if (!live) return false;
+        if (!answered) {
+            emit ReportChallenged(epoch, requester, Lie.WithheldData, address(0), target);
+            // the rejection clears every open request at or after `epoch` from `lowestOpen`
+            _rejectFrom(epoch);
+            return true;
+        }
+        uint256 finalAt = _holdAfterAnswer(epoch);
+        emit FinalityHeld(epoch, finalAt);
+        uint256 open = r.openRequests - 1;
+        r.openRequests = uint32(open);
+        if (open != 0 || epoch != _head.lowestOpen) return true;
+        // the lowest epoch with open requests has none left: the next live one with some
+        // (a walk over the pending reports after it), or none
+        uint256 next = _head.nextEpoch;
+        uint256 e = epoch + 1;
+        while (e < next && _reports[e].openRequests == 0) ++e;
+        _head.lowestOpen = e < next ? uint40(e) : NO_OPEN_REQUEST;
+    }
+
+    /// @notice Whether `leaves` answer a data request on the live report of `epoch`: for an
+    ///         account, its leaf or the leaves that show it absent (as `challengeOmission`
+    ///         takes them; none for an empty set); for a position, the leaf at it (an empty
+    ///         leaf is account 0 and stake 0). Every path must reach the root with the depth
+    ///         `activeCount` implies (else it reverts with `InvalidProof`, or returns false).
+    function answers(uint256 epoch, LeafQuery query, uint256 target, LeafProof[] calldata leaves)
+        external
+        view
+        returns (bool)
+    {
+        Report storage r = _reports[epoch];
+        if (query == LeafQuery.Position) {
+            if (leaves.length != 1) return false;
+            LeafProof calldata leaf = leaves[0];
+            if (leaf.position != target || leaf.siblings.length != MerkleSumTree.depth(r.activeCount)) return false;
+            bool empty = leaf.account == address(0) && leaf.stake == 0;
+            bytes32 hash = empty ? bytes32(0) : MerkleSumTree.leafHash(leaf.account, leaf.stake);
+            _reach(epoch, r, hash, leaf.stake, target, leaf.siblings);
+            return true;
+        }
+        address account = address(uint160(target));
+        if (leaves.length == 1 && leaves[0].account == account) {
+            _verifyLeaf(epoch, r, leaves[0]);
+            return leaves[0].siblings.length == MerkleSumTree.depth(r.activeCount);
+        }
+        return _showsAbsent(epoch, r, account, leaves);
     }
 
     /// @notice Stops new reports.
@@ -486,6 +665,27 @@ contract EpochOracle is MinDelayAdminRules, Pausable, EIP712, IEpochOracle {
         // the last capacity must stay reachable, or no report could ever be posted again
         uint256 last = _head.lastCapacity;
         if (last < minCapacity || last > maxCapacity) revert LastCapacityOutOfBounds(last, minCapacity, maxCapacity);
+    }
+
+    /// @notice Sets the report deadline: from the next epoch on, the allotments of a day come
+    ///         from the report of the day before only if it was posted within `reportDeadline_`
+    ///         seconds of the day's start. The deadline of a day that has started never changes.
+    ///
+    /// Requirements: the caller holds `DEFAULT_ADMIN_ROLE`; the deadline is within
+    /// [MIN_REPORT_DEADLINE, MAX_REPORT_DEADLINE] (`InvalidReportDeadline`).
+    ///
+    /// Emits a {ReportDeadlineUpdated} event.
+    function setReportDeadline(uint256 reportDeadline_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (reportDeadline_ < MIN_REPORT_DEADLINE || reportDeadline_ > MAX_REPORT_DEADLINE) {
+            revert InvalidReportDeadline(reportDeadline_, MIN_REPORT_DEADLINE, MAX_REPORT_DEADLINE);
+        }
+        uint256 from = block.timestamp / EPOCH_LENGTH + 1;
+        Params memory p = _params;
+        p.deadlineBefore = uint32(_deadlineOf(p, from - 1)); // today's, whichever was in force
+        p.deadlineAfter = uint32(reportDeadline_);
+        p.deadlineFrom = uint64(from);
+        _params = p;
+        emit ReportDeadlineUpdated(reportDeadline_, from);
     }
 
     // ---------------------------------------------------------------- views
@@ -564,6 +764,53 @@ contract EpochOracle is MinDelayAdminRules, Pausable, EIP712, IEpochOracle {
         return (_minCapacity, _maxCapacity, _maxCapacityChangeBps);
     }
 
+    /// @notice Where the allotments of epoch `epoch` come from: `Report` when the first report
+    ///         of `epoch - 1` was posted before `epochStart(epoch) + reportDeadlineOf(epoch)`
+    ///         and was never rejected; `Fallback` when no report of `epoch - 1` was posted
+    ///         before that deadline, or one was ever rejected (a corrected report never moves
+    ///         the day back), or `epoch - 1` precedes `firstEpoch`; `NotYetKnown` before the
+    ///         deadline with no report posted yet, and for a day that has not started.
+    function allotmentSource(uint256 epoch) public view returns (Source) {
+        return _source(epoch, _reports[epoch == 0 ? 0 : epoch - 1], _head.nextEpoch);
+    }
+
+    /// @notice Capacity of the fallback allotments of epoch `epoch`: `lastCapacity()` as it was
+    ///         when the day started (the newest non-rejected report's then, or the initial
+    ///         capacity); 0 for a day that has not started.
+    function fallbackCapacity(uint256 epoch) public view returns (uint256) {
+        uint256 start = epoch * EPOCH_LENGTH;
+        if (start > block.timestamp) return 0;
+        return _capacityHistory.upperLookupRecent(SafeCast.toUint48(start - 1));
+    }
+
+    /// @notice Report deadline of today's allotments, in seconds after the day's start.
+    function reportDeadline() external view returns (uint256) {
+        return _deadlineOf(_params, block.timestamp / EPOCH_LENGTH);
+    }
+
+    /// @notice Report deadline of the allotments of epoch `epoch` (fixed once the day started).
+    function reportDeadlineOf(uint256 epoch) external view returns (uint256) {
+        return _deadlineOf(_params, epoch);
+    }
+
+    /// @notice Bookkeeping of the report of `epoch`: its version (1 for the first report, +1 for
+    ///         each corrected one; 0 when none was posted), until when data requests are taken
+    ///         (`postedAt + disputeWindow` of the version), and its open data requests.
+    function reportRecord(uint256 epoch)
+        external
+        view
+        returns (uint256 version, uint256 requestsUntil, uint256 openRequests)
+    {
+        Report storage r = _reports[epoch];
+        return (r.version, r.postedAt == 0 ? 0 : uint256(r.postedAt) + r.disputeWindow, r.openRequests);
+    }
+
+    /// @notice Lowest epoch with an open data request on its live report (no report at or after
+    ///         it is final), or `type(uint40).max` when there is none.
+    function lowestOpenRequestEpoch() external view returns (uint256) {
+        return _head.lowestOpen;
+    }
+
     /// @notice Snapshot time of the report of `epoch`: the last second of the epoch.
     function snapshotTime(uint256 epoch) public pure returns (uint256) {
         return (epoch + 1) * EPOCH_LENGTH - 1;
@@ -585,13 +832,17 @@ contract EpochOracle is MinDelayAdminRules, Pausable, EIP712, IEpochOracle {
         return _hashTypedDataV4(keccak256(abi.encode(ACTIVITY_TYPEHASH, account, epoch)));
     }
 
-    /// @notice VCU of `account` for epoch `epoch`, from the report of `epoch - 1` (pending or
-    ///         final, not rejected): `stake * capacity / totalActiveStake` when the proof shows
-    ///         the leaf `(account, stake)` at `position < activeCount` in its tree, with the
-    ///         implied depth and a top sum equal to `totalActiveStake`, else 0. With no valid report for `epoch - 1`,
-    ///         every staker counts: `stakeAt(account, snapshot) * lastCapacity / totalStakedAt(snapshot)`.
-    ///         (Then the report of `epoch - 1` is missing or rejected, so `lastCapacity` is that
-    ///         of the newest non-rejected report before it, or the initial capacity.)
+    /// @notice VCU of `account` for epoch `epoch`, from the day's one source
+    ///         (`allotmentSource`):
+    ///         - `Report`: `stake * capacity / totalActiveStake` of the report of `epoch - 1`
+    ///           when the proof shows the leaf `(account, stake)` at `position < activeCount` in
+    ///           its tree, with the implied depth and a top sum equal to `totalActiveStake`,
+    ///           else 0;
+    ///         - `Fallback`: every staker counts, `stakeAt(account, snapshot) *
+    ///           fallbackCapacity(epoch) / totalStakedAt(snapshot)` (snapshot: the last second
+    ///           of `epoch - 1`); the proof is ignored;
+    ///         - `NotYetKnown`: 0.
+    ///         So the allotments of a day add up to at most its capacity under either source.
     /// @param epoch The epoch whose allotment is asked.
     /// @param account The staker.
     /// @param stake The stake in the account's leaf.
@@ -606,7 +857,8 @@ contract EpochOracle is MinDelayAdminRules, Pausable, EIP712, IEpochOracle {
     ) external view returns (uint256) {
         if (epoch == 0) return 0;
         Report storage r = _reports[epoch - 1];
-        if (epoch - 1 < _head.nextEpoch && r.postedAt != 0) {
+        Source source = _source(epoch, r, _head.nextEpoch);
+        if (source == Source.Report) {
             uint256 count = r.activeCount;
             if (stake == 0 || position >= count || siblings.length != MerkleSumTree.depth(count)) return 0;
             (bool ok, bytes32 topHash, uint256 topSum) =
@@ -617,31 +869,121 @@ contract EpochOracle is MinDelayAdminRules, Pausable, EIP712, IEpochOracle {
             if (!ok || topHash != r.activeRoot || topSum != totalActive) return 0;
             return Math.mulDiv(stake, r.capacity, totalActive);
         }
+        if (source == Source.NotYetKnown) return 0;
         uint256 snapshot = snapshotTime(epoch - 1);
-        if (snapshot >= block.timestamp) return 0; // the stakes of that snapshot are not known yet
         uint256 total = staking.totalStakedAt(snapshot);
         if (total == 0) return 0;
-        return Math.mulDiv(staking.stakeAt(account, snapshot), _head.lastCapacity, total);
+        return Math.mulDiv(staking.stakeAt(account, snapshot), fallbackCapacity(epoch), total);
     }
 
     // ---------------------------------------------------------------- internals
 
-    /// @dev The oracle's key and a receipt signer's must differ: a receipt signed by the oracle
-    ///      could not hold it to account for an omission.
+    /// @dev The oracle's key can hold neither the guardian role nor the activity signer's,
+    ///      whatever order roles are granted in: a receipt signed by the oracle could not hold
+    ///      it to account for an omission, and the party that posts a report is never the one
+    ///      that can let it through.
     function _grantRole(bytes32 role, address account) internal override returns (bool) {
         if (
             (role == ACTIVITY_SIGNER_ROLE && hasRole(ORACLE_ROLE, account))
                 || (role == ORACLE_ROLE && hasRole(ACTIVITY_SIGNER_ROLE, account))
         ) revert OracleAndSignerMustDiffer(account);
+        if (
+            (role == GUARDIAN_ROLE && hasRole(ORACLE_ROLE, account))
+                || (role == ORACLE_ROLE && hasRole(GUARDIAN_ROLE, account))
+        ) revert OracleAndGuardianMustDiffer(account);
         return super._grantRole(role, account);
+    }
+
+    /// @dev The day's source (see `allotmentSource`) from the report slot of `epoch - 1` and the
+    ///      head's `nextEpoch` (a posted report at or after it is rejected).
+    function _source(uint256 epoch, Report storage r, uint256 nextEpoch) private view returns (Source) {
+        uint256 start = epoch * EPOCH_LENGTH;
+        if (epoch == 0 || start > block.timestamp) return Source.NotYetKnown;
+        if (epoch - 1 < firstEpoch) return Source.Fallback; // no report of it can ever exist
+        uint256 postedAt = r.postedAt;
+        uint256 deadline = start + _deadlineOf(_params, epoch);
+        if (postedAt == 0) return block.timestamp < deadline ? Source.NotYetKnown : Source.Fallback;
+        // version 1 was never rejected before; `epoch - 1 < nextEpoch`: not rejected now
+        if (r.version == 1 && postedAt < deadline && epoch - 1 < nextEpoch) return Source.Report;
+        return Source.Fallback;
+    }
+
+    function _onlyDataRequests() private view {
+        if (msg.sender != address(dataRequests)) revert NotDataRequests(msg.sender);
+    }
+
+    /// @dev Report deadline of the allotments of `epoch`.
+    function _deadlineOf(Params memory p, uint256 epoch) private pure returns (uint256) {
+        return epoch >= p.deadlineFrom ? p.deadlineAfter : p.deadlineBefore;
+    }
+
+    /// @dev A checkpoint of `lastCapacity` when it changes.
+    function _recordCapacity(uint256 capacity) private {
+        if (_capacityHistory.latest() != capacity) {
+            _capacityHistory.push(SafeCast.toUint48(block.timestamp), uint208(capacity));
+        }
+    }
+
+    /// @dev Whether `bracket` shows `account` absent from the report's set: the leaves at `p`
+    ///      and `p + 1` around it, the first leaf above it, the last leaf below it, or nothing
+    ///      for an empty set; each path reaching the root with the implied depth (else
+    ///      `InvalidProof`).
+    function _showsAbsent(uint256 epoch, Report storage r, address account, LeafProof[] calldata bracket)
+        private
+        view
+        returns (bool)
+    {
+        uint256 count = r.activeCount;
+        uint256 depth_ = MerkleSumTree.depth(count);
+        for (uint256 i = 0; i < bracket.length; ++i) {
+            _verifyLeaf(epoch, r, bracket[i]);
+            if (bracket[i].siblings.length != depth_) revert InvalidProof(epoch, bracket[i].position);
+        }
+        if (bracket.length == 0) return count == 0;
+        if (bracket.length == 1) {
+            LeafProof calldata only = bracket[0];
+            return (only.position == 0 && account < only.account)
+                || (only.position + 1 == count && only.account < account);
+        }
+        return bracket.length == 2 && bracket[1].position == bracket[0].position + 1
+            && bracket[0].account < account && account < bracket[1].account;
+    }
+
+    /// @dev After an answer: the report of `epoch` and every report after it are not final
+    ///      before `now + MIN_WINDOW_AFTER_ANSWER`. The reports' `finalAt` never decreases along
+    ///      the chain, so the walk stops at the first report that is already final late enough
+    ///      (it visits only reports posted within one window of each other: the pending ones).
+    function _holdAfterAnswer(uint256 epoch) private returns (uint256 hold) {
+        hold = block.timestamp + MIN_WINDOW_AFTER_ANSWER;
+        uint256 next = _head.nextEpoch;
+        uint256 e = epoch;
+        for (; e < next; ++e) {
+            Report storage later = _reports[e];
+            if (later.finalAt >= hold) return later.finalAt;
+            later.finalAt = uint48(hold);
+        }
+        _head.lastFinalAt = uint40(hold);
     }
 
     /// @dev Checks that `leaf`'s path reaches the root of the report of `epoch`; its top sum.
     function _verifyLeaf(uint256 epoch, Report storage r, LeafProof calldata leaf) private view returns (uint256) {
-        (bool ok, bytes32 topHash, uint256 topSum) = MerkleSumTree.top(
-            MerkleSumTree.leafHash(leaf.account, leaf.stake), leaf.stake, leaf.position, leaf.siblings
+        return _reach(
+            epoch, r, MerkleSumTree.leafHash(leaf.account, leaf.stake), leaf.stake, leaf.position, leaf.siblings
         );
-        if (!ok || topHash != r.activeRoot) revert InvalidProof(epoch, leaf.position);
+    }
+
+    /// @dev Checks that the node `(hash, sum)` at `position` reaches the root of the report of
+    ///      `epoch` through `siblings` (else `InvalidProof`); the top sum.
+    function _reach(
+        uint256 epoch,
+        Report storage r,
+        bytes32 hash,
+        uint256 sum,
+        uint256 position,
+        MerkleSumTree.Node[] calldata siblings
+    ) private view returns (uint256) {
+        (bool ok, bytes32 topHash, uint256 topSum) = MerkleSumTree.top(hash, sum, position, siblings);
+        if (!ok || topHash != r.activeRoot) revert InvalidProof(epoch, position);
         return topSum;
     }
 
@@ -655,13 +997,22 @@ contract EpochOracle is MinDelayAdminRules, Pausable, EIP712, IEpochOracle {
     ///      back to `epoch`, with the capacity and finality time of the report before it. All
     ///      of the later reports are pending too (none is final before the report before it).
     function _rejectFrom(uint256 epoch) private {
-        uint256 newest = uint256(_head.nextEpoch) - 1;
+        Head memory head = _head;
+        uint256 newest = uint256(head.nextEpoch) - 1;
         (uint256 capacity, uint256 finalAt) = (initialCapacity, 0);
         if (epoch > firstEpoch) {
             Report storage previous = _reports[epoch - 1];
             (capacity, finalAt) = (previous.capacity, previous.finalAt);
         }
-        _head = Head({nextEpoch: uint64(epoch), lastCapacity: uint128(capacity), lastFinalAt: uint48(finalAt)});
+        // open requests on the rejected reports no longer hold anything: they can be resolved
+        // for a refund; those below `epoch` still hold
+        _head = Head({
+            nextEpoch: uint40(epoch),
+            lastCapacity: uint128(capacity),
+            lastFinalAt: uint40(finalAt),
+            lowestOpen: head.lowestOpen >= epoch ? NO_OPEN_REQUEST : head.lowestOpen
+        });
+        _recordCapacity(capacity);
         if (newest > epoch) emit ReportsVoided(epoch + 1, newest);
     }
 
@@ -669,16 +1020,20 @@ contract EpochOracle is MinDelayAdminRules, Pausable, EIP712, IEpochOracle {
     function _requirePending(uint256 epoch) private view returns (Report storage r) {
         r = _reports[epoch];
         uint256 finalAt = r.finalAt;
+        Head memory head = _head;
         if (r.postedAt == 0) revert NoReport(epoch);
-        if (epoch >= _head.nextEpoch) revert ReportAlreadyRejected(epoch);
-        if (block.timestamp >= finalAt) revert DisputeWindowClosed(epoch, finalAt);
+        if (epoch >= head.nextEpoch) revert ReportAlreadyRejected(epoch);
+        if (block.timestamp >= finalAt && epoch < head.lowestOpen) revert DisputeWindowClosed(epoch, finalAt);
     }
 
-    /// @dev A posted report is rejected when its epoch is at or after the chain's head.
+    /// @dev A posted report is rejected when its epoch is at or after the chain's head; it is
+    ///      final once its window is over and no open data request holds it (one on its epoch
+    ///      or an earlier one).
     function _status(uint256 epoch, uint256 postedAt, uint256 finalAt) private view returns (Status) {
         if (postedAt == 0) return Status.None;
-        if (epoch >= _head.nextEpoch) return Status.Rejected;
-        return block.timestamp >= finalAt ? Status.Final : Status.Pending;
+        Head memory head = _head;
+        if (epoch >= head.nextEpoch) return Status.Rejected;
+        return block.timestamp >= finalAt && epoch < head.lowestOpen ? Status.Final : Status.Pending;
     }
 
     function _checkCapacity(uint256 capacity, uint256 last) private view {

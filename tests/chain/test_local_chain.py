@@ -36,6 +36,8 @@ TOKEN, STAKING, ORACLE, CONTROLLER = (
     "0x9fE46736679d2D9a65F0992F2272dE9f3c7fa6e0",
     "0xCf7Ed3AccA5a467e9e704C703E8D87F634fB0Fc9",
 )
+# created by the oracle's constructor (the oracle's first CREATE, nonce 1)
+DATA_REQUESTS = "0x75537828f2ce51be7289709686A69CbFDbB714F1"
 
 
 @pytest.fixture(autouse=True)
@@ -85,7 +87,7 @@ def test_make_chain_keeps_a_funded_deployment_across_a_restart(tmp_path, local_c
     deployed = json_output(ape_run("deploy", *net, "--account", "TEST::0", "--fund", "10000", "--json",
                                    deployments=deployments))  # fmt: skip
     assert deployed["contracts"] == {"VVVToken": TOKEN, "VVVStaking": STAKING, "EpochOracle": ORACLE,
-                                     "EmissionsController": CONTROLLER}  # fmt: skip
+                                     "EmissionsController": CONTROLLER, "DataRequests": DATA_REQUESTS}  # fmt: skip
     assert deployed["funded"] == {"amount": "10000", "accounts": TEST_ACCOUNTS[1:]}
     assert (deployed["chain_id"], deployed["record"]) == (1337, str(deployments / "ethereum-local-node.json"))
     for account in TEST_ACCOUNTS[1:]:

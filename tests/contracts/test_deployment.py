@@ -3,6 +3,8 @@
 import json
 
 import pytest
+import rlp
+from eth_utils import keccak, to_checksum_address
 
 import vvv.chain.deployment as deployment
 from tests.helpers import DAY, at
@@ -25,7 +27,11 @@ def test_record_written(deployer, treasury, oracle, guardian, chain, tmp_path, f
         "VVVStaking": system.staking.address,
         "EpochOracle": system.oracle.address,
         "EmissionsController": system.emissions.address,
+        # created by the oracle's constructor: the first CREATE of the oracle (nonce 1)
+        "DataRequests": to_checksum_address(keccak(rlp.encode([bytes.fromhex(system.oracle.address[2:]), 1]))[12:]),
     }
+    assert system.data_requests.oracle() == system.oracle.address
+    assert system.data_requests.treasury() == treasury.address
     assert data["roles"]["treasury"] == treasury.address
     assert data["genesis_epoch"] == system.emissions.genesisEpoch()
     loaded = deployment.load_system(tmp_path)

@@ -233,25 +233,6 @@ def test_allotments_floor_and_sum_below_capacity(system, oracle, deployer, alice
     assert CAPACITY - 3 < sum(got) <= CAPACITY
 
 
-def test_fallback_when_report_missing_or_rejected(system, oracle, guardian, alice, bob, carol, stakers, g):
-    # With no report for g, every staker counts, at the last capacity (181,480 VCU), by stake at
-    # the snapshot over the total (1,000 VVV): 18,148 / 54,444 / 108,888 VCU; sum = capacity.
-    o = system.oracle
-    mine_at((g + 1) * DAY + 10)
-    expected = {alice: 18_148 * E18, bob: 54_444 * E18, carol: 108_888 * E18}
-    for who, vcu in expected.items():
-        assert o.vcuAllocation(g + 1, who, 0, 0, []) == vcu
-    assert sum(expected.values()) == CAPACITY
-    # a report whose root leaves carol out, then rejected: the fallback applies again
-    tree = tree_of([(alice, 100 * E18), (bob, 300 * E18)])
-    post(system, oracle, g, 0, (g + 1) * DAY + 60, root=tree.root, total=400 * E18, count=2)
-    assert o.vcuAllocation(g + 1, carol, 0, 0, []) == 0
-    at((g + 1) * DAY + 70)
-    o.reject(g, sender=guardian)
-    for who, vcu in expected.items():
-        assert o.vcuAllocation(g + 1, who, 0, 0, []) == vcu
-
-
 def test_empty_active_set_gives_nobody_vcu(system, oracle, alice, stakers, g):
     post(system, oracle, g, 0, (g + 1) * DAY + 60)
     assert system.oracle.vcuAllocation(g + 1, alice, 100 * E18, 0, []) == 0

@@ -1,6 +1,7 @@
 """Deploy and wire the whole system; record the addresses in `deployments/<network>.json`.
 
-Order (one account, consecutive nonces): token, staking, oracle, controller. The token's
+Order (one account, consecutive nonces): token, staking, oracle (which creates its
+DataRequests contract), controller. The token's
 minter and the staking contract's notifier are the controller, fixed in their constructors,
 so the controller's address is computed from the deployer's nonce beforehand and checked after.
 Then, if there is an activity signer (the meter's key for activity receipts), the admin grants
@@ -54,6 +55,7 @@ class System:
     emissions: ContractInstance
     oracle: ContractInstance
     record: dict[str, Any] = field(default_factory=dict)
+    data_requests: ContractInstance | None = None  # created by the oracle's constructor
 
 
 def parse_vcu(text: str) -> int:
@@ -144,6 +146,14 @@ def deploy_system(
         raise DeploymentError(f"unknown deployment options: {', '.join(sorted(unknown))}")
     params = {**DEFAULTS, **overrides}
     admin = params["admin"] or deployer
+    for name, who in (("treasury", treasury), ("oracle", oracle), ("guardian", guardian)):
+        if not is_address(_address(who)):
+            raise DeploymentError(f"{name}: not an address: {_address(who)!r}")
+    if _address(guardian).lower() == _address(oracle).lower():
+        raise DeploymentError(
+            f"the guardian {_address(guardian)} is the oracle: the key that posts reports can never be the one "
+            "that rejects them"
+        )
     if activity_signer is not None:
         if not is_address(_address(activity_signer)):
             raise DeploymentError(f"activity signer: not an address: {_address(activity_signer)!r}")
@@ -172,11 +182,10 @@ def deploy_system(
         params["admin_delay"],
         oracle,
         guardian,
+        treasury,
         genesis_epoch,
         capacity,
-        params["min_capacity"],
-        params["max_capacity"],
-        params["max_capacity_change_bps"],
+        [params["min_capacity"], params["max_capacity"], params["max_capacity_change_bps"]],
         params["dispute_window"],
         sender=deployer,
     )
@@ -189,6 +198,7 @@ def deploy_system(
             "transaction from the deployer got in between; the token and staking contracts are unusable, "
             "deploy again"
         )
+    data_requests = project.DataRequests.at(epoch_oracle.dataRequests())
     if activity_signer is not None:
         epoch_oracle.grantRole(epoch_oracle.ACTIVITY_SIGNER_ROLE(), activity_signer, sender=admin)
     data = {
@@ -202,6 +212,7 @@ def deploy_system(
             "VVVStaking": staking.address,
             "EpochOracle": epoch_oracle.address,
             "EmissionsController": emissions.address,
+            "DataRequests": data_requests.address,
         },
         "roles": {
             "admin": str(getattr(admin, "address", admin)),
@@ -216,7 +227,9 @@ def deploy_system(
     if record:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(data, indent=2) + "\n")
-    return System(token=token, staking=staking, emissions=emissions, oracle=epoch_oracle, record=data)
+    return System(
+        token=token, staking=staking, emissions=emissions, oracle=epoch_oracle, record=data, data_requests=data_requests
+    )
 
 
 def load_system(directory: Path | None = None) -> System:
@@ -243,6 +256,7 @@ def load_system(directory: Path | None = None) -> System:
             emissions=project.EmissionsController.at(c["EmissionsController"]),
             oracle=project.EpochOracle.at(c["EpochOracle"]),
             record=data,
+            data_requests=project.DataRequests.at(c["DataRequests"]) if "DataRequests" in c else None,
         )
     except ContractNotFoundError as err:
         raise DeploymentError(f"{path} is stale: {err} (a local chain restarted? run `ape run deploy`)") from None

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from ape import chain
 
 from vvv.chain.deployment import System
-from vvv.chain.epochs import EPOCH_LENGTH, snapshot_time
+from vvv.chain.epochs import EPOCH_LENGTH, Source, allotment_source, epoch_start, read_day_facts, snapshot_time
 from vvv.chain.units import format_fixed
 from vvv.oracle.report import BPS, is_valid
 
@@ -23,7 +23,10 @@ class Market:
     now: int  # timestamp of the block read
     epoch: int  # today
     capacity: int  # VCU wei for today
-    source: str  # "report" (yesterday's report, not rejected) or "fallback" (every staker counts)
+    # "report" (yesterday's report, posted by the deadline, never rejected), "fallback" (every
+    # staker counts), or "not yet known" (before the deadline with no report yet: no allotments)
+    source: str
+    source_known_at: int  # when a "not yet known" day gets its source (its report deadline)
     report_root: str | None  # root of yesterday's report when source == "report"
     active_stake: int  # the stake sharing today's capacity
     all_stake: int  # every staker's stake at yesterday's snapshot
@@ -52,12 +55,16 @@ def read_market(system: System) -> Market:
     now = chain.blocks.head.timestamp
     epoch = now // EPOCH_LENGTH
     all_stake = staking.totalStakedAt(snapshot_time(epoch - 1))
+    facts = read_day_facts(oracle, epoch)
+    source = allotment_source(facts, now)
     report = oracle.report(epoch - 1)
-    if is_valid(report.status):
-        source, capacity, active, root = "report", report.capacity, report.totalActiveStake, report.activeRoot
-        root = "0x" + bytes(root).hex()
+    if source == Source.REPORT:
+        capacity, active = report.capacity, report.totalActiveStake
+        root: str | None = "0x" + bytes(report.activeRoot).hex()
     else:
-        source, capacity, active, root = "fallback", oracle.lastCapacity(), all_stake, None
+        # the fallback's capacity, fixed at the day's start (also what a not-yet-known day
+        # would have under the fallback)
+        capacity, active, root = oracle.fallbackCapacity(epoch), all_stake, None
     last_epoch = utilization = daily = None
     # the newest report that is pending or final (a rejected one says nothing), within a week
     first, newest = oracle.firstEpoch(), oracle.nextEpochToReport() - 1
@@ -70,7 +77,8 @@ def read_market(system: System) -> Market:
         now=now,
         epoch=epoch,
         capacity=int(capacity),
-        source=source,
+        source=source.label,
+        source_known_at=epoch_start(epoch) + facts.deadline,
         report_root=root,
         active_stake=int(active),
         all_stake=int(all_stake),

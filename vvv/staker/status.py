@@ -4,6 +4,7 @@ proofs file of yesterday's report (checked against the on-chain root) minus the 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from vvv.staker.positions import Position, position_of
 @dataclass(frozen=True)
 class VcuToday:
     epoch: int
-    source: str  # "report" or "fallback"
+    source: str  # "report", "fallback" or "not yet known"
     allotment: int | None  # None: yesterday's proofs file is not available here
     spent: int
     api_active: bool | None  # in today's active set (None: unknown without the proofs file)
@@ -71,10 +72,20 @@ def vcu_today(system: System, market: Market, account: str, reports_dir: Path | 
             stake, position, siblings = proofs.proof(account)
             allotment = oracle.vcuAllocation(epoch, account, stake, position, siblings)
             api_active = stake > 0
-    else:
+    elif market.source == "fallback":
         allotment = oracle.vcuAllocation(epoch, account, 0, 0, [])
         api_active = None  # the fallback counts every staker, active or not
-        notes.append(f"no valid report for epoch {epoch - 1}: the fallback counts every staker")
+        notes.append(
+            f"no report of epoch {epoch - 1} by today's deadline (or it was rejected): the fallback shares "
+            "today's capacity among every staker, by stake"
+        )
+    else:
+        allotment, api_active = 0, None
+        known = datetime.fromtimestamp(market.source_known_at, UTC).strftime("%H:%M UTC")
+        notes.append(
+            f"the report of epoch {epoch - 1} is not posted yet: today's allotments start when it is, or at "
+            f"{known} under the fallback"
+        )
     store = _usage_store(usage_db)
     spent, call_in_window = 0, False
     if store is None:

@@ -3,6 +3,7 @@
 import { createPublicClient, http, type Abi, type PublicClient } from "viem";
 import { abis } from "virtual:abis";
 import type { Address, Config } from "./api";
+import { allotmentSource, type Source } from "./source";
 
 export const EPOCH = 86_400;
 export const SECONDS_PER_YEAR = 365n * 86_400n;
@@ -10,6 +11,7 @@ export const PRECISION = 10n ** 18n;
 export const APR_PLACES = 6; // APR in percent, floored to 6 decimals (as the CLI)
 const BPS = 10_000n;
 const STATUS_PENDING = 1;
+const STATUS_REJECTED = 3;
 const STATUS_FINAL = 2;
 
 export interface Request {
@@ -33,7 +35,8 @@ export interface Market {
   now: number;
   epoch: number;
   capacity: bigint;
-  source: "report" | "fallback";
+  source: Source;
+  sourceKnownAt: number; // a "not yet known" day's report deadline
   reportRoot: `0x${string}` | null;
   activeCount: bigint;
   activeStake: bigint;
@@ -112,10 +115,10 @@ export class Reader {
     const now = await this.now();
     const epoch = Math.floor(now / EPOCH);
     const snapshot = BigInt((epoch - 1 + 1) * EPOCH - 1);
-    const [report, lastCapacity, allStake, next, first, totalStaked, rateScaled, rewardsEnd, paused, minStake, emission] =
+    const [report, fallbackCapacity, allStake, next, first, totalStaked, rateScaled, rewardsEnd, paused, minStake, emission] =
       await Promise.all([
         this.call<any[]>("oracle", "report", [BigInt(epoch - 1)]),
-        this.call<bigint>("oracle", "lastCapacity"),
+        this.call<bigint>("oracle", "fallbackCapacity", [BigInt(epoch)]),
         this.call<bigint>("staking", "totalStakedAt", [snapshot]),
         this.call<bigint>("oracle", "nextEpochToReport"),
         this.call<bigint>("oracle", "firstEpoch"),
@@ -127,7 +130,22 @@ export class Reader {
         this.call<bigint>("emissions", "epochEmission"),
       ]);
     const valid = (status: unknown) => [STATUS_PENDING, STATUS_FINAL].includes(Number(status));
-    const fromReport = valid(report[7]);
+    const [record, deadline] = await Promise.all([
+      this.call<any[]>("oracle", "reportRecord", [BigInt(epoch - 1)]),
+      this.call<bigint>("oracle", "reportDeadlineOf", [BigInt(epoch)]),
+    ]);
+    const source = allotmentSource(
+      {
+        epoch,
+        firstEpoch: Number(first),
+        postedAt: Number(report[5]),
+        version: Number(record[0]),
+        rejected: Number(report[7]) === STATUS_REJECTED,
+        deadline: Number(deadline),
+      },
+      now,
+    );
+    const fromReport = source === "report";
     // the newest report that is pending or final (a rejected one says nothing), within a week
     const newest = Number(next) - 1;
     const candidates: number[] = [];
@@ -145,8 +163,9 @@ export class Reader {
     return {
       now,
       epoch,
-      capacity: fromReport ? report[1] : lastCapacity,
-      source: fromReport ? "report" : "fallback",
+      capacity: fromReport ? report[1] : fallbackCapacity,
+      source,
+      sourceKnownAt: epoch * EPOCH + Number(deadline),
       reportRoot: fromReport ? report[2] : null,
       activeCount: fromReport ? report[4] : 0n,
       activeStake: fromReport ? report[3] : allStake,

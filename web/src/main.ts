@@ -269,7 +269,9 @@ async function renderVcu(account: Address, m: Market) {
     note.push(
       m.source === "report"
         ? `Not in the active set of epoch ${m.epoch - 1} (${(proof as { error: string }).error}): an API call in the 7 days before a snapshot, with a stake at it, makes you active.`
-        : `No valid report for epoch ${m.epoch - 1}: every staker counts (the fallback).`,
+        : m.source === "fallback"
+          ? `No report of epoch ${m.epoch - 1} by today's deadline (or it was rejected): every staker counts (the fallback).`
+          : `The report of epoch ${m.epoch - 1} is not posted yet: today's allotments start when it is, or at ${utc(m.sourceKnownAt).slice(11)} under the fallback.`,
     );
   }
   const spent = spend ? BigInt(spend.spent) : 0n;
