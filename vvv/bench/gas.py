@@ -47,7 +47,9 @@ SYSTEM_BUDGETS: dict[str, int] = {
     "postReport (1,000,000-leaf root)": 150_000,
     "distribute (first epoch)": 180_000,
     "distribute (later epoch)": 180_000,
-    "vcuAllocation (20-level proof)": 60_000,
+    "vcuAllocation (20-level proof)": 65_000,
+    "requestLeaf (first request of a report)": 80_000,
+    "answerLeaf (20-level proof)": 150_000,
     "challengeStake (20-level proof)": 150_000,
     "challengeTotal (20-level proof)": 150_000,
     "challengeOrder (two 20-level proofs)": 150_000,
@@ -187,7 +189,8 @@ def _receipt(oracle: object, key: object, account: str, epoch: int) -> bytes:
 def measure_system(accounts: list) -> list[GasRow]:
     """Deploy the whole system with `deploy_system`, stake, and measure postReport with a
     10-leaf and a 1,000,000-leaf root, distribute, vcuAllocation with a 20-level proof, and each
-    challenge against a lie in a 1,000,000-leaf tree (20-level proofs)."""
+    challenge against a lie in a 1,000,000-leaf tree (20-level proofs), and a data request on
+    such a tree answered with a 20-level path."""
     from vvv.chain.deployment import deploy_system  # deployment imports the project's contracts
 
     deployer, alice, bob, _carol, guardian, _notifier, oracle, treasury, attacker, signer = accounts[:10]
@@ -268,4 +271,20 @@ def measure_system(accounts: list) -> list[GasRow]:
     signature = _receipt(o, signer, str(alice.address), g + 2)
     tx = o.challengeOmission(g + 2, alice, g + 2, signature, [proof(a, p, sib), proof(b, p + 1, sib)], sender=attacker)
     rows.append(("challengeOmission (receipt, two 20-level proofs)", tx))
+
+    # a data request on a 1,000,000-leaf report, answered with the leaf's 20-level path
+    t += 60
+    _at(t)
+    o.postReport(g + 2, 0, capacity, large[0], large[1], million, sender=oracle)
+    dr = system.data_requests
+    assert dr is not None
+    t += 60
+    _at(t)
+    tx = dr.requestLeaf(g + 2, leaf[0], value=dr.dataRequestBond(), sender=attacker)
+    rows.append(("requestLeaf (first request of a report)", tx))
+    t += 60
+    _at(t)
+    answer = [(leaf[0], leaf[1], position, large_siblings[position])]
+    tx = dr.answerLeaf(g + 2, 0, int(leaf[0], 16), answer, sender=attacker)
+    rows.append(("answerLeaf (20-level proof)", tx))
     return [GasRow(name, tx.gas_used, SYSTEM_BUDGETS.get(name)) for name, tx in rows]
