@@ -26,9 +26,9 @@ LATER_STAKE_BUDGET = 110_000
 # A permit costs the token ~16k gas that the staking contract cannot save: the nonce (5,000),
 # the signature check (~3,500), the allowance set and cleared in one transaction (net ~2,300
 # after the refund), the Approval event (1,756) and 128 more calldata bytes (~1,400). The later
-# stake with a permit gets that much on top of the later-stake budget: it does NOT meet the
-# 110,000 of the other patterns (121,499 measured).
-PERMIT_OVERHEAD = 12_000
+# stake with a permit does not meet the 110,000 of the other patterns (121,500 measured): its
+# budget is issue 20's 125,000.
+PERMIT_OVERHEAD = 15_000
 
 STAKING_BUDGETS: dict[str, int] = {
     **{f"stake (first of an account, {p})": FIRST_STAKE_BUDGET for p in STAKE_PATTERNS},
