@@ -209,6 +209,12 @@ def test_a_file_that_is_not_the_published_tree_is_said_so(system, oracle, watche
     lines = []
     [finding] = watch(system, watcher, [], reports_dir=day_g["reports"], echo=lines.append)
     assert finding.lie == "unusable" and "rebuild to root" in lines[0] and "no challenge possible" in lines[0]
+    # not a guardian: it files a data request (one transaction, bonded 0.01 ETH) for the tree
+    assert (finding.challenge, finding.args) == ("requestLeafAt", (g, 0)) and finding.txn_hash
+    assert lines[0].endswith(f"; a data request asks for its tree: {finding.txn_hash}")
+    assert watcher.nonce == nonce + 1
+    dr = system.data_requests
+    assert dr.dataRequest(g, 1, 0).requester == watcher.address
     data["report"]["capacity"] = "1"
     path.write_text(json.dumps(data))
     [finding] = watch(system, watcher, [], reports_dir=day_g["reports"], echo=lines.append)
@@ -216,8 +222,17 @@ def test_a_file_that_is_not_the_published_tree_is_said_so(system, oracle, watche
     path.unlink()
     [finding] = watch(system, watcher, [], reports_dir=day_g["reports"], echo=lines.append)
     assert finding.lie == "unusable" and "no proofs file published" in lines[2]
-    assert all(line.endswith("; ALERT: the guardian must reject it before it is final") for line in lines)
-    assert watcher.nonce == nonce and int(system.oracle.reportStatus(g)) == PENDING
+    assert all(line.endswith("; a data request on it is open or answered") for line in lines[1:])
+    assert watcher.nonce == nonce + 1 and int(system.oracle.reportStatus(g)) == PENDING
+    # nobody answers: once the response window is over the watchdog resolves the request and the
+    # report is rejected; the bond is the watchdog's again
+    mine_at(int(dr.dataRequest(g, 1, 0).deadline))
+    findings = watch(system, watcher, [], reports_dir=day_g["reports"], echo=lines.append)
+    assert [f.challenge for f in findings] == ["", "resolveRequest"]
+    resolved = findings[1].txn_hash
+    assert lines[-1] == f"epoch {g}: a data request went unanswered; resolved, the report is rejected: {resolved}"
+    assert int(system.oracle.reportStatus(g)) == REJECTED
+    assert dr.bondsOf(watcher) == dr.dataRequestBond()
 
 
 def test_a_guardian_watchdog_rejects_a_report_it_cannot_check(system, oracle, guardian, alice, bob, carol, day_g, g):
@@ -284,3 +299,62 @@ def test_several_lies_get_the_cheapest_challenge(system, oracle, watcher, alice,
     assert min(gas, key=gas.get) == "challengeEmptyLeaf", gas
     finding = catch(system, watcher, day_g, g)
     assert (finding.lie, finding.challenge) == ("count", "challengeEmptyLeaf")
+
+
+def test_an_honest_report_survives_a_flood_of_data_requests(
+    system, oracle, watcher, attacker, treasury, alice, bob, carol, day_g, g, accounts
+):
+    """Requests for every leaf, an account outside the set, and the padded empty leaf: the
+    watchdog answers each from the published proofs file (one path each), the bonds go to the
+    treasury, and the report becomes final."""
+    leaves = honest_leaves(alice, bob, carol)
+    publish(system, oracle, day_g["reports"], g, leaves)
+    dr, bond = system.data_requests, int(system.data_requests.dataRequestBond())
+    outsider = accounts[7].address  # no leaf: answered with the leaves around it
+    for who in (alice, bob, carol):
+        dr.requestLeaf(g, who, value=bond, sender=attacker)
+    dr.requestLeaf(g, outsider, value=bond, sender=attacker)
+    for position in range(4):  # three leaves and the empty one that pads depth 2
+        dr.requestLeafAt(g, position, value=bond, sender=attacker)
+    assert int(system.oracle.reportRecord(g).openRequests) == 8
+    lines = []
+    [finding] = watch(system, watcher, [], reports_dir=day_g["reports"], echo=lines.append)
+    assert finding.lie == "" and sum("answered the data request" in line for line in lines) == 8
+    assert int(system.oracle.reportRecord(g).openRequests) == 0
+    assert int(dr.bondsOf(treasury)) == 8 * bond
+    # nothing is left to answer: a second check sends nothing
+    nonce = watcher.nonce
+    watch(system, watcher, [], reports_dir=day_g["reports"], echo=lines.append)
+    assert watcher.nonce == nonce
+    mine_at(int(system.oracle.report(g).finalAt))
+    assert int(system.oracle.reportStatus(g)) == 2  # Final
+
+
+@pytest.mark.parametrize("root_kind", ["opaque nodes", "random root"])
+def test_a_report_whose_tree_is_withheld_is_rejected_through_a_data_request(
+    system, oracle, watcher, carol, day_g, g, root_kind
+):
+    """The audit's withheld-data reports: `[G1, carol, G2]` with opaque G1, G2 (carol 100% of the
+    capacity; no challenge can open G1), and a random root. No tree rebuilds to either root: the
+    watchdog (not a guardian) files a data request, nobody can answer it, and once its window is
+    over the watchdog resolves it: the report is rejected."""
+    from eth_utils import keccak
+
+    from tests.contracts.test_sum_tree import EMPTY, leaf_hash, parent
+
+    if root_kind == "opaque nodes":
+        g1, g2 = (keccak(b"G1"), 0), (keccak(b"G2"), 0)
+        root, total = parent(parent(g1, (leaf_hash(carol.address, 600 * E18), 600 * E18)), parent(g2, EMPTY))
+    else:
+        root, total = keccak(b"random"), 1_000 * E18
+    at((g + 1) * DAY + 300)
+    system.oracle.postReport(g, 1_000, int(system.oracle.lastCapacity()), root, total, 3, sender=oracle)
+    mine_at((g + 1) * DAY + 400)
+    lines = []
+    [finding] = watch(system, watcher, [], reports_dir=day_g["reports"], echo=lines.append)
+    assert finding.challenge == "requestLeafAt" and "no proofs file published" in lines[0]
+    dr = system.data_requests
+    mine_at(int(dr.dataRequest(g, 1, 0).deadline))
+    findings = watch(system, watcher, [], reports_dir=day_g["reports"], echo=lines.append)
+    assert findings[-1].challenge == "resolveRequest"
+    assert int(system.oracle.reportStatus(g)) == REJECTED

@@ -141,22 +141,24 @@ def _first_line(err: BaseException) -> str:
     return text.splitlines()[0] if text else type(err).__name__
 
 
-def estimate_or_refuse(method: Any, args: tuple, *, sender: Any, what: str) -> int:
-    """The gas `method(*args)` needs from `sender`; `RefusedError` naming the contract's error when
-    the chain would refuse it (nothing is sent)."""
+def estimate_or_refuse(method: Any, args: tuple, *, sender: Any, what: str, value: int = 0) -> int:
+    """The gas `method(*args)` needs from `sender` (sending `value` wei); `RefusedError` naming the
+    contract's error when the chain would refuse it (nothing is sent)."""
+    extra = {"value": value} if value else {}
     try:
-        return int(method.estimate_gas_cost(*args, sender=sender))
+        return int(method.estimate_gas_cost(*args, sender=sender, **extra))
     except ContractLogicError as err:
         raise RefusedError(f"the chain would refuse {what}: {error_name(err)}; nothing was sent") from None
 
 
-def send_plain(method: Any, args: tuple, *, sender: Any, what: str) -> str:
-    """Send a transaction that is safe to repeat (e.g. `distribute`, once only on chain): refused
-    when the gas estimate reverts (nothing sent); after that any failure may have left it on
-    chain, and says so. Returns the transaction's hash."""
-    estimate_or_refuse(method, args, sender=sender, what=what)
+def send_plain(method: Any, args: tuple, *, sender: Any, what: str, value: int = 0) -> str:
+    """Send a transaction that is safe to repeat (e.g. `distribute`, once only on chain), with
+    `value` wei: refused when the gas estimate reverts (nothing sent); after that any failure may
+    have left it on chain, and says so. Returns the transaction's hash."""
+    estimate_or_refuse(method, args, sender=sender, what=what, value=value)
+    extra = {"value": value} if value else {}
     try:
-        receipt = method(*args, sender=sender)
+        receipt = method(*args, sender=sender, **extra)
     except ContractLogicError as err:
         txn = getattr(err, "txn", None)
         where = f"transaction {txn.txn_hash} reverted on chain" if isinstance(txn, ReceiptAPI) else "it failed"

@@ -17,7 +17,13 @@ an empty leaf's), wrong total (one proof), wrong order or duplicate (two proofs)
 (one proof and a checkpoint read; the watchdog reads every leaf's stake, batched through
 Multicall3 at one block, `vvv.oracle.reads`), omission last (a signature
 recovery, a role and a stake read, up to two proofs). Every challenge is estimated before it is
-sent (`vvv.oracle.sending`): nothing is sent that the chain would refuse."""
+sent (`vvv.oracle.sending`): nothing is sent that the chain would refuse.
+
+Data requests (`vvv.oracle.data_requests`): the watchdog answers every open request on a report
+whose published file rebuilds to the root on chain (the path the file already holds); against a
+report whose file is missing or does not rebuild to the root it files one request (bonded),
+unless it holds the guardian role (then it rejects); and it resolves requests left unanswered
+past their response window, which rejects their report."""
 
 from __future__ import annotations
 
@@ -31,6 +37,7 @@ from ape import chain
 
 from vvv.chain.deployment import System
 from vvv.chain.epochs import snapshot_time
+from vvv.oracle import data_requests
 from vvv.oracle.proofs import proofs_path
 from vvv.oracle.reads import ChainReads, chain_reads
 from vvv.oracle.receipts import Receipt, ReceiptError, signer_of
@@ -170,7 +177,11 @@ class Finding:
             if self.challenge == "reject":
                 done = f"rejected as guardian: {self.txn_hash}" if self.txn_hash else "would reject as guardian"
                 return f"epoch {self.epoch}: cannot check: {self.detail}; {done}"
+            if self.challenge == "requestLeafAt":
+                return f"epoch {self.epoch}: cannot check: {self.detail}: {self.txn_hash}"
             return f"epoch {self.epoch}: cannot check: {self.detail}"
+        if self.lie == "withheld":
+            return f"epoch {self.epoch}: {self.detail}; resolved, the report is rejected: {self.txn_hash}"
         sent = f"sent {self.challenge}: {self.txn_hash}" if self.txn_hash else f"would send {self.challenge}"
         return f"epoch {self.epoch}: lie ({self.lie}): {self.detail}; {sent}"
 
@@ -211,18 +222,23 @@ def _file_differs(file_report: dict[str, Any], on_chain: dict[str, Any]) -> str:
 
 
 def find_lie(
-    system: System, epoch: int, published: Published, receipts: Iterable[Receipt], reads: ChainReads | None = None
+    system: System,
+    epoch: int,
+    published: Published,
+    receipts: Iterable[Receipt],
+    reads: ChainReads | None = None,
+    tree: RawTree | None = None,
 ) -> Finding:
     """The first lie in the report of `epoch` that `published` (its proofs file) and `receipts`
     prove, with the challenge's arguments; "unusable" when the file is not the published tree.
     Every chain read is made at one block (`reads`, default `chain_reads(system)`: batched
-    through Multicall3 where there is one)."""
+    through Multicall3 where there is one). `tree`: the file's leaves already built."""
     reads = reads or chain_reads(system)
     on_chain = _chain_report(system, epoch, reads)
     differs = _file_differs(published.report, on_chain)
     if differs:
         return Finding(epoch, "unusable", f"not the published tree ({differs}); no challenge possible from it")
-    tree = RawTree(published.leaves)
+    tree = tree or RawTree(published.leaves)
     if "0x" + tree.root.hex() != on_chain["active_root"]:
         return Finding(epoch, "unusable", f"its leaves rebuild to root 0x{tree.root.hex()}, not the chain's "
                        f"{on_chain['active_root']}; no challenge possible from it")  # fmt: skip
@@ -347,15 +363,26 @@ def watch(
     findings: list[Finding] = []
     for epoch in pending_epochs(system):
         path = proofs_path(chain.chain_id, epoch, reports_dir)
+        tree: RawTree | None = None
         try:
-            finding = find_lie(system, epoch, read_published(path), receipts)
+            published = read_published(path)
+            tree = RawTree(published.leaves)
+            finding = find_lie(system, epoch, published, receipts, tree=tree)
         except ValueError as err:
             finding = Finding(epoch, "unusable", str(err))
+        if finding.lie != "unusable" and tree is not None and not dry_run:
+            # the published tree is the one on chain: answer every open data request from it
+            _answer_requests(system, epoch, tree, sender, echo)
         if finding.lie == "unusable":
             # a report whose tree is not published, or whose file is not the tree on chain, cannot be
-            # proven wrong leaf by leaf (e.g. a node that hides an account): only the guardian can
-            # reject it, so the watchdog rejects it when it holds the role, and asks for it otherwise
-            finding = _escalate(system, finding, sender, dry_run)
+            # proven wrong leaf by leaf (e.g. a node that hides an account): the guardian rejects it
+            # when the watchdog holds the role; otherwise a data request makes the oracle publish a
+            # path, and an unanswered one rejects the report
+            escalated = _escalate(system, finding, sender, dry_run)
+            if escalated.challenge or dry_run or system.data_requests is None:
+                finding = escalated
+            else:
+                finding = _request_data(system, finding, sender)
         else:
             try:
                 finding = challenge(system, finding, sender, dry_run=dry_run)
@@ -363,9 +390,45 @@ def watch(
                 finding = Finding(epoch, "unusable", f"{finding.lie} lie found, but {err}")
         echo(finding.line())
         findings.append(finding)
-        if finding.txn_hash:
+        if not dry_run and not finding.txn_hash:
+            for txn_hash in _resolve(system, epoch, sender, echo):
+                finding = Finding(epoch, "withheld", "a data request went unanswered", "resolveRequest", (), txn_hash)
+                findings.append(finding)
+        if finding.txn_hash and finding.challenge != "requestLeafAt":
             break
     return findings
+
+
+def _answer_requests(system: System, epoch: int, tree: RawTree, sender: Any, echo: Callable[[str], None]) -> None:
+    for request in data_requests.open_requests(system, epoch):
+        try:
+            txn_hash = data_requests.answer(system, request, tree, sender)
+            echo(f"epoch {epoch}: answered the {request.describe()}: {txn_hash}")
+        except (RefusedError, SendError) as err:
+            echo(f"epoch {epoch}: cannot answer the {request.describe()}: {err}")
+
+
+def _request_data(system: System, finding: Finding, sender: Any) -> Finding:
+    """File a data request against a report whose tree cannot be checked (none when one is open)."""
+    try:
+        txn_hash = data_requests.file_request(system, finding.epoch, sender)
+    except (RefusedError, SendError) as err:
+        return Finding(finding.epoch, "unusable", f"{finding.detail}; the data request failed: {err}")
+    if txn_hash is None:
+        return Finding(finding.epoch, "unusable", f"{finding.detail}; a data request on it is open or answered")
+    return Finding(finding.epoch, "unusable", f"{finding.detail}; a data request asks for its tree",
+                   "requestLeafAt", (finding.epoch, 0), txn_hash)  # fmt: skip
+
+
+def _resolve(system: System, epoch: int, sender: Any, echo: Callable[[str], None]) -> list[str]:
+    try:
+        sent = data_requests.resolve_expired(system, epoch, sender)
+    except (RefusedError, SendError) as err:
+        echo(f"epoch {epoch}: cannot resolve an unanswered data request: {err}")
+        return []
+    for txn_hash in sent:
+        echo(f"epoch {epoch}: a data request went unanswered; resolved, the report is rejected: {txn_hash}")
+    return sent
 
 
 def read_receipts(path: Path) -> list[Receipt]:
