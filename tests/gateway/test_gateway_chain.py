@@ -83,3 +83,45 @@ def test_gateway_set_up_errors_are_one_line(deployments, tmp_path, args, says): 
     result = invoke_script("gateway", *[a.format(tmp=tmp_path) for a in args])
     assert result.exit_code == 1, result.output + result.stderr
     assert result.stderr.startswith("Error: ") and result.stderr.count("\n") == 1 and says in result.stderr
+
+
+def test_the_audit_day_through_the_gateways_allotments(system, oracle, alice, bob, carol, world, g):
+    """The audit's day, through the gateway's allotments (`ChainAllotments`, what the gateway
+    reserves against): on day g only alice used the API, so the honest report of g holds alice
+    alone. Before the report (not yet known) the gateway bridges with min(expected, fallback):
+    alice her fallback share (100 of 1,000 VVV), bob and carol nothing (not expected in the set);
+    after it alice has the whole capacity. The most each account can be served in the day adds up
+    to the capacity (the old code: the fallback's 181,480 before the report plus the report's
+    181,480 after it)."""
+    store, day = world["store"], g + 1
+    allotments = ChainAllotments(system, world["reports"], store)
+    who = {"alice": alice.address, "bob": bob.address, "carol": carol.address}
+    served = dict.fromkeys(who, 0)
+    for t in (day * DAY + 1, day * DAY + 200):
+        mine_at(t)
+        got = {name: allotments(account, day) for name, account in who.items()}
+        assert got == {"alice": 18_148 * E18, "bob": 0, "carol": 0}
+        served = {name: max(served[name], got[name]) for name in who}
+    mine_at(day * DAY + 300)
+    (outcome,) = post_reports(system, store, oracle, reports_dir=world["reports"], until_epoch=g, echo=lambda _: None)
+    mine_at(day * DAY + 400)
+    got = {name: allotments(account, day) for name, account in who.items()}
+    assert got == {"alice": CAPACITY, "bob": 0, "carol": 0}
+    served = {name: max(served[name], got[name]) for name in who}
+    assert sum(served.values()) == CAPACITY
+    # the posted report is the one the gateway expected: no alert
+    assert allotments.compare(g) is None and allotments.alerts == []
+
+
+def test_a_report_that_differs_from_the_expected_one_raises_an_alert(
+    system, oracle, alice, bob, carol, world, g
+):
+    """The oracle posts a report that leaves alice out and gives bob the set: the gateway's
+    expected report (alice alone) differs, and it says so in one ALERT line."""
+    allotments = ChainAllotments(system, world["reports"], world["store"])
+    root = ref_root([(bob.address, 300 * E18)])
+    mine_at((g + 1) * DAY + 300)
+    system.oracle.postReport(g, 1_000, CAPACITY, root, 300 * E18, 1, sender=oracle)
+    line = allotments.compare(g)
+    assert line is not None and line.startswith(f"ALERT: the report of epoch {g} on chain (root {root.lower()}, 1 ")
+    assert "differs from the one expected from this gateway's store" in line and allotments.alerts == [line]

@@ -1,27 +1,49 @@
-"""Each account's VCU allotment of an epoch, as the chain computes it: `EpochOracle.vcuAllocation`
-with the account's leaf and siblings from the proofs file of the report of the day before (or
-no leaf: then the contract answers 0 for an account outside a valid report's set, or the
-fallback share of every staker when that day has no valid report). The gateway keeps each
-answer a minute (`vvv.gateway.app`); this reads the chain every time it is asked."""
+"""Each account's VCU allotment of an epoch, by the day's one source (`EpochOracle.allotmentSource`,
+`vvv.chain.epochs.allotment_source`):
+
+- report: `EpochOracle.vcuAllocation` with the account's leaf and siblings from the proofs file of
+  the report of the day before (no leaf: 0);
+- fallback: `vcuAllocation` with no leaf (every staker by stake, at the day's fallback capacity);
+- not yet known (from 00:00 until the report of the day before is posted, at most the report
+  deadline): the gateway bridges it with `min(expected, fallback)` per account (SPEC). `expected`
+  is the account's share in the report the oracle is expected to post: it is in the set when this
+  store shows an API call of it in the activity window and it has a stake at the snapshot, and its
+  share is `stake * capacity / totalActiveStake` at the capacity the oracle posts by default (the
+  day's fallback capacity). Since `totalActiveStake <= totalStaked`, that share is never below the
+  fallback share, so the bridge serves the fallback share to expected members and nothing to
+  others: whichever source the day ends on, no account is served more than its final allotment,
+  and the day stays within its capacity.
+
+When a report is posted, the expected one is built once (in a thread, from this store and the
+chain, by the oracle's own code, `vvv.oracle.report.build_report`) and an ALERT is logged when
+its root differs from the one on chain. The gateway keeps each answer a minute
+(`vvv.gateway.app`); this reads the chain every time it is asked."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
 
 from ape import chain
 
 from vvv.chain.deployment import System
+from vvv.chain.epochs import Source, activity_window, allotment_source, read_day_facts, snapshot_time
 from vvv.oracle.proofs import ProofsError, ProofsFile, proofs_path, read_proofs
-from vvv.oracle.usage import normalize_account
+from vvv.oracle.usage import UsageStore, normalize_account
+
+log = logging.getLogger("vvv.gateway")
 
 
 class ChainAllotments:
-    def __init__(self, system: System, reports_dir: Path) -> None:
+    def __init__(self, system: System, reports_dir: Path, store: UsageStore | None = None) -> None:
         self.system = system
         self.reports_dir = reports_dir
+        self.store = store
         self.lock = threading.Lock()  # ape's provider is shared by the server's threads
         self.files: dict[int, ProofsFile | None] = {}
+        self.compared: set[int] = set()  # reports whose expected root was compared
+        self.alerts: list[str] = []  # the ALERT lines logged (for operators' metrics and tests)
 
     def _proofs(self, report_epoch: int) -> ProofsFile | None:
         if report_epoch not in self.files:
@@ -34,9 +56,59 @@ class ChainAllotments:
                 return self.files.pop(report_epoch)
         return self.files[report_epoch]
 
+    def source(self, epoch: int) -> Source:
+        """Today's source by the chain's clock (the latest block's time)."""
+        return allotment_source(read_day_facts(self.system.oracle, epoch), chain.blocks.head.timestamp)
+
     def __call__(self, account: str, epoch: int) -> int:
         account = normalize_account(account)
         with self.lock:
-            proofs = self._proofs(epoch - 1) if epoch > 0 else None
-            stake, position, siblings = proofs.proof(account) if proofs is not None else (0, 0, [])
-            return int(self.system.oracle.vcuAllocation(epoch, account, stake, position, siblings))
+            source = self.source(epoch)
+            if source == Source.NOT_YET_KNOWN:
+                return self._bridge(account, epoch)
+            if source == Source.REPORT:
+                self._compare_later(epoch - 1)
+                proofs = self._proofs(epoch - 1)
+                stake, position, siblings = proofs.proof(account) if proofs is not None else (0, 0, [])
+                return int(self.system.oracle.vcuAllocation(epoch, account, stake, position, siblings))
+            return int(self.system.oracle.vcuAllocation(epoch, account, 0, 0, []))
+
+    def _bridge(self, account: str, epoch: int) -> int:
+        """`min(expected, fallback)` before the day's source is known (see the module's notes)."""
+        if self.store is None or epoch == 0:
+            return 0
+        start, end = activity_window(epoch - 1)
+        if not self.store.is_active(account, start, end):
+            return 0  # not in the expected set: expected 0
+        oracle, staking, snapshot = self.system.oracle, self.system.staking, snapshot_time(epoch - 1)
+        stake, total = int(staking.stakeAt(account, snapshot)), int(staking.totalStakedAt(snapshot))
+        if stake == 0 or total == 0:
+            return 0
+        return stake * int(oracle.fallbackCapacity(epoch)) // total  # <= the expected share
+
+    def _compare_later(self, report_epoch: int) -> None:
+        if self.store is None or report_epoch in self.compared:
+            return
+        self.compared.add(report_epoch)
+        threading.Thread(target=self.compare, args=(report_epoch,), daemon=True).start()
+
+    def compare(self, report_epoch: int) -> str | None:
+        """Build the report of `report_epoch` this gateway expects and compare its root with the
+        one on chain; the ALERT line when they differ (also logged)."""
+        from vvv.oracle.report import build_report  # the oracle's own builder
+
+        assert self.store is not None
+        with self.lock:
+            on_chain = self.system.oracle.report(report_epoch)
+            expected = build_report(self.system, self.store, report_epoch, int(on_chain.capacity)).report
+        posted = "0x" + bytes(on_chain.activeRoot).hex()
+        if posted.lower() == expected.active_root.lower():
+            return None
+        line = (
+            f"ALERT: the report of epoch {report_epoch} on chain (root {posted}, {int(on_chain.activeCount)} "
+            f"accounts) differs from the one expected from this gateway's store (root {expected.active_root}, "
+            f"{expected.active_count} accounts): check it with the watchdog"
+        )
+        log.warning(line)
+        self.alerts.append(line)
+        return line

@@ -68,7 +68,7 @@ def open_gateway(upstream: str, usage_url: str, reports_dir: Path, prices: Price
         Ledger(store, signer),
         KeyStore(store.engine, domain_of(system)),
         prices,
-        ChainAllotments(system, reports_dir),
+        ChainAllotments(system, reports_dir, store),
         upstream,
         upstream_key=os.environ.get(UPSTREAM_KEY_VARIABLE),
         output_limit=output_limit,
