@@ -3,7 +3,9 @@
     .venv/bin/python tools/mutation_check.py [NAME ...]
 
 Each mutation edits one contract in place, runs its tests (tests/contracts/test_stateful.py, or
-for a challenge's check tests/contracts/test_sum_tree.py) on the in-process chain, and restores
+for a challenge's check tests/contracts/test_sum_tree.py, for the day's source
+tests/contracts/test_day_source.py, for data requests tests/contracts/test_data_requests.py) on
+the in-process chain, and restores
 the file (also on Ctrl-C). Prints one line per mutation: CAUGHT (the tests failed) or MISSED.
 Exit code 1 if any was missed."""
 
@@ -15,6 +17,9 @@ ROOT = Path(__file__).resolve().parent.parent
 STATEFUL = "tests/contracts/test_stateful.py"
 SUM_TREE = "tests/contracts/test_sum_tree.py"
 ORACLE = "contracts/EpochOracle.sol"
+REQUESTS = "contracts/DataRequests.sol"
+DAY_SOURCE = "tests/contracts/test_day_source.py"
+DATA = "tests/contracts/test_data_requests.py"
 
 MUTATIONS = {
     "no-carry-of-unstaked-rewards": (
@@ -41,7 +46,7 @@ MUTATIONS = {
     ),
     "rejected-report-counts-as-final": (
         "contracts/EpochOracle.sol",
-        "        if (epoch >= _head.nextEpoch) return Status.Rejected;\n        return block.timestamp",
+        "        if (epoch >= head.nextEpoch) return Status.Rejected;\n        return block.timestamp",
         "        return block.timestamp",
     ),
     "reports-out-of-order": (
@@ -75,7 +80,7 @@ MUTATIONS = {
     ),
     "challenge-leaf-proof-unchecked": (
         ORACLE,
-        "        if (!ok || topHash != r.activeRoot) revert InvalidProof(epoch, leaf.position);\n",
+        "        if (!ok || topHash != r.activeRoot) revert InvalidProof(epoch, position);\n",
         "",
         SUM_TREE,
     ),
@@ -130,7 +135,7 @@ MUTATIONS = {
     ),
     "challenge-omission-bracket-unchecked": (
         ORACLE,
-        "        if (!omitted) revert NotOmitted(epoch, account);\n",
+        "        if (!_showsAbsent(epoch, r, account, bracket)) revert NotOmitted(epoch, account);\n",
         "",
         SUM_TREE,
     ),
@@ -139,6 +144,110 @@ MUTATIONS = {
         "if (!ok || topHash != r.activeRoot || topSum != totalActive) return 0;",
         "if (!ok || topHash != r.activeRoot) return 0;",
         SUM_TREE,
+    ),
+    # one per check of issue 20: the day's one source
+    "source-ignores-the-deadline": (
+        ORACLE,
+        "if (r.version == 1 && postedAt < deadline && epoch - 1 < nextEpoch)",
+        "if (r.version == 1 && epoch - 1 < nextEpoch)",
+        DAY_SOURCE,
+    ),
+    "source-ignores-a-past-rejection": (
+        ORACLE,
+        "if (r.version == 1 && postedAt < deadline && epoch - 1 < nextEpoch)",
+        "if (postedAt < deadline && epoch - 1 < nextEpoch)",
+        DAY_SOURCE,
+    ),
+    "source-ignores-a-current-rejection": (
+        ORACLE,
+        "if (r.version == 1 && postedAt < deadline && epoch - 1 < nextEpoch)",
+        "if (r.version == 1 && postedAt < deadline)",
+        DAY_SOURCE,
+    ),
+    "not-yet-known-serves-the-fallback": (
+        ORACLE,
+        "if (postedAt == 0) return block.timestamp < deadline ? Source.NotYetKnown : Source.Fallback;",
+        "if (postedAt == 0) return Source.Fallback;",
+        DAY_SOURCE,
+    ),
+    "fallback-capacity-moves-during-the-day": (
+        ORACLE,
+        "Math.mulDiv(staking.stakeAt(account, snapshot), fallbackCapacity(epoch), total)",
+        "Math.mulDiv(staking.stakeAt(account, snapshot), _head.lastCapacity, total)",
+        DAY_SOURCE,
+    ),
+    "deadline-change-applies-today": (
+        ORACLE,
+        "        uint256 from = block.timestamp / EPOCH_LENGTH + 1;\n",
+        "        uint256 from = block.timestamp / EPOCH_LENGTH;\n",
+        DAY_SOURCE,
+    ),
+    "oracle-may-be-guardian": (
+        ORACLE,
+        "        ) revert OracleAndGuardianMustDiffer(account);\n",
+        "        ) {}\n",
+        DAY_SOURCE,
+    ),
+    # data requests
+    "open-request-does-not-hold-finality": (
+        ORACLE,
+        "return block.timestamp >= finalAt && epoch < head.lowestOpen ? Status.Final : Status.Pending;",
+        "return block.timestamp >= finalAt ? Status.Final : Status.Pending;",
+        DATA,
+    ),
+    "request-after-the-dispute-window": (
+        ORACLE,
+        "        if (block.timestamp >= until) revert RequestWindowClosed(epoch, until);\n",
+        "",
+        DATA,
+    ),
+    "anyone-opens-requests": (
+        ORACLE,
+        "returns (uint256 version) {\n        _onlyDataRequests();\n",
+        "returns (uint256 version) {\n",
+        DATA,
+    ),
+    "answer-leaves-no-time-for-challenges": (
+        ORACLE,
+        "        hold = block.timestamp + MIN_WINDOW_AFTER_ANSWER;\n",
+        "        hold = block.timestamp;\n",
+        DATA,
+    ),
+    "unanswered-request-does-not-reject": (
+        ORACLE,
+        "            _rejectFrom(epoch);\n            return true;\n",
+        "            return true;\n",
+        DATA,
+    ),
+    "answer-accepts-any-leaves": (
+        REQUESTS,
+        "        if (!oracle.answers(epoch, query, target, leaves)) revert NotAnAnswer(id);\n",
+        "",
+        DATA,
+    ),
+    "answer-after-the-response-window": (
+        REQUESTS,
+        "        if (block.timestamp >= q.deadline) revert ResponseWindowClosed(id, q.deadline);\n",
+        "",
+        DATA,
+    ),
+    "resolve-before-the-response-window-ends": (
+        REQUESTS,
+        "        if (live && block.timestamp < q.deadline) revert ResponseWindowOpen(id, q.deadline);\n",
+        "",
+        DATA,
+    ),
+    "wrong-bond-accepted": (
+        REQUESTS,
+        "        if (msg.value != p.bond) revert WrongBond(msg.value, p.bond);\n",
+        "",
+        DATA,
+    ),
+    "no-refund-of-an-unanswered-request": (
+        REQUESTS,
+        "        _bonds[q.requester] += uint256(q.bondGwei) * 1 gwei;\n        bool rejected",
+        "        bool rejected",
+        DATA,
     ),
 }
 
