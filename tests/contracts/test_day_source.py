@@ -214,9 +214,10 @@ def test_deploy_system_refuses_the_oracle_as_guardian_before_sending(deployer, o
 
 @pytest.mark.parametrize("seed", range(3))
 def test_the_python_rule_matches_the_contract_on_random_timelines(system, oracle, guardian, deployer, stakers, g, seed):
-    """`vvv.chain.epochs.allotment_source` (the one Python copy of the rule, used by the CLI, the
-    gateway and the demo) against `allotmentSource` on random timelines: reports posted early or
-    late, rejected, re-posted; deadline changes; the source of every day compared at every step."""
+    """`vvv.chain.epochs.allotment_source` (the one Python copy of the rule, used by the CLI and the
+    gateway) and `allotmentSource` of web/src/source.ts (the page's copy) against the contract's
+    on random timelines: reports posted early or late, rejected, re-posted; deadline changes; the
+    source of every day compared at every step."""
     import random
 
     from vvv.chain.epochs import allotment_source, read_day_facts
@@ -225,6 +226,7 @@ def test_the_python_rule_matches_the_contract_on_random_timelines(system, oracle
     now = g * DAY + 100
     next_epoch = g
     checked = 0
+    cases = []  # (facts, time, the contract's source) for the TypeScript copy
     for _ in range(30):
         now += rng.choice([60, 600, 1_799, 1_800, 3_599, 3_600, 7_200, 20_000, 50_000])
         action = rng.random()
@@ -243,6 +245,45 @@ def test_the_python_rule_matches_the_contract_on_random_timelines(system, oracle
             mine_at(now)
         head = chain.blocks.head.timestamp
         for epoch in range(g - 1, current + 2):
-            assert allotment_source(read_day_facts(o, epoch), head) == o.allotmentSource(epoch), (epoch, head)
+            facts, on_chain = read_day_facts(o, epoch), int(o.allotmentSource(epoch))
+            assert allotment_source(facts, head) == on_chain, (epoch, head)
+            cases.append((facts, head, on_chain))
             checked += 1
     assert checked >= 30 * 3
+    # the page's copy (web/src/source.ts), compiled by the project's tsc and run by node
+    labels = ["not yet known", "report", "fallback"]
+    assert typescript_sources(cases) == [labels[c] for _, _, c in cases]
+
+
+def typescript_sources(cases) -> list[str]:
+    """`allotmentSource` of web/src/source.ts on each `(facts, now, _)`, through node."""
+    import json
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    with tempfile.TemporaryDirectory() as out:
+        subprocess.run(
+            [root / "node_modules/.bin/tsc", root / "web/src/source.ts", "--outDir", out, "--module", "es2022",
+             "--target", "es2022"],
+            check=True, capture_output=True,
+        )  # fmt: skip
+        module = Path(out) / "source.js"
+        module.rename(Path(out) / "source.mjs")
+        rows = [
+            {"epoch": f.epoch, "firstEpoch": f.first_epoch, "postedAt": f.posted_at, "version": f.version,
+             "rejected": f.rejected, "deadline": f.deadline, "now": now}
+            for f, now, _ in cases
+        ]  # fmt: skip
+        script = (
+            f"import {{ allotmentSource }} from {json.dumps(str(Path(out) / 'source.mjs'))};\n"
+            "import { readFileSync } from 'node:fs';\n"
+            "const rows = JSON.parse(readFileSync(0, 'utf8'));\n"
+            "console.log(JSON.stringify(rows.map((r) => allotmentSource(r, r.now))));\n"
+        )
+        result = subprocess.run(
+            ["node", "--input-type=module", "-e", script], input=json.dumps(rows), capture_output=True, text=True,
+            check=True,
+        )  # fmt: skip
+    return json.loads(result.stdout)
