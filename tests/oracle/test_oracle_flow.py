@@ -50,11 +50,16 @@ def test_catch_up_three_days_in_order(system, oracle, alice, bob, world, g):
         assert "0x" + bytes(on_chain.activeRoot).hex() == root
         proofs = read_proofs(proofs_path(ape_chain_id(), epoch, world["reports"]))
         assert proofs.report.active_root == root
-    # allotments of g+1 from the file and from the chain agree: alice alone gets all 181,480 VCU
+    # the report of g came two days after day g+1's deadline: that day stays on the fallback
+    # (alice 100 of the 1,000 VVV staked), whatever the file says
     proofs = read_proofs(proofs_path(ape_chain_id(), g, world["reports"]))
     stake, position, siblings = proofs.proof(alice.address)
     assert (stake, position, siblings) == (100 * E18, 0, [])  # one leaf: depth 0
-    assert system.oracle.vcuAllocation(g + 1, alice, stake, position, siblings) == CAPACITY
+    assert system.oracle.vcuAllocation(g + 1, alice, stake, position, siblings) == CAPACITY // 10
+    # the report of g+2, posted 300 s into day g+3, is on time: alice 100 of the 400 VVV active
+    proofs = read_proofs(proofs_path(ape_chain_id(), g + 2, world["reports"]))
+    stake, position, siblings = proofs.proof(alice.address)
+    assert system.oracle.vcuAllocation(g + 3, alice, stake, position, siblings) == CAPACITY // 4
     # nothing left to do on a second run (the newest report's file is checked against the chain)
     again = post_reports(system, world["store"], oracle, reports_dir=world["reports"], echo=quiet)
     assert [(o.epoch, o.action) for o in again] == [(g + 2, "already on chain")]
