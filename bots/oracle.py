@@ -7,7 +7,8 @@ functions the tests call); this file only wires it into Silverback. From the rep
     SILVERBACK_SIGNER_ALIAS=oracle silverback run oracle --network ethereum:local:node
 
 The signer's passphrase comes from ape's APE_ACCOUNTS_<alias>_PASSPHRASE (the bot never asks on
-a terminal). Settings: see `vvv.oracle.bot`.
+a terminal). Settings: see `vvv.oracle.bot`; VVV_METRICS_PORT serves Prometheus metrics
+(docs/operations.md).
 
 Why a minute cron and not a new-block handler: Silverback's polling runner stops the bot when a
 local chain mines no block for 10 s (an idle anvil), and polls without pause there."""
@@ -19,6 +20,7 @@ from ape.logging import logger
 from silverback import CircuitBreaker, SilverbackBot, StateSnapshot
 
 from vvv.oracle import bot as work
+from vvv.oracle.metrics import BotMetrics
 
 try:
     work.check_signer(os.environ.get("SILVERBACK_SIGNER_ALIAS"))
@@ -43,9 +45,16 @@ logging.getLogger("taskiq.receiver.receiver").addFilter(_StopsSaidInOneLine())
 @bot.on_startup()
 def catch_up(startup_state: StateSnapshot) -> dict[str, int] | None:
     bot.state.oracle = work.start(bot.signer, log=logger)
-    return work.tick(bot.state.oracle, force=True, log=logger)
+    bot.state.metrics = BotMetrics("oracle")
+    if url := bot.state.metrics.serve_from_environment():
+        logger.info(f"oracle metrics on {url}")
+    result = work.tick(bot.state.oracle, force=True, log=logger)
+    bot.state.metrics.observe(result)
+    return result
 
 
 @bot.cron("* * * * *")
 def every_minute(time) -> dict[str, int] | None:  # noqa: ANN001 (the tick's datetime)
-    return work.tick(bot.state.oracle, log=logger)
+    result = work.tick(bot.state.oracle, log=logger)
+    bot.state.metrics.observe(result)
+    return result

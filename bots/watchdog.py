@@ -6,7 +6,8 @@ proves the first lie found (`vvv.oracle.watchdog.check_once`). From the reposito
 
 Settings (environment): VVV_REPORTS_DIR (where the proofs files are published, default
 ./reports), VVV_WATCHDOG_RECEIPTS (a JSONL file of activity receipts, read at every check;
-default none). The signer's passphrase comes from ape's APE_ACCOUNTS_<alias>_PASSPHRASE.
+default none), VVV_METRICS_PORT (serve Prometheus metrics there; docs/operations.md). The
+signer's passphrase comes from ape's APE_ACCOUNTS_<alias>_PASSPHRASE.
 
 A minute cron rather than a new-block handler, as in bots/oracle.py: Silverback's polling runner
 stops the bot when a local chain mines no block for 10 s. A minute is far inside the dispute
@@ -21,6 +22,7 @@ from silverback import CircuitBreaker, SilverbackBot, StateSnapshot
 
 from vvv.chain.deployment import DeploymentError, load_system
 from vvv.oracle import bot as oracle_bot
+from vvv.oracle.metrics import BotMetrics
 from vvv.oracle.watchdog import WatchState, check_once
 
 try:
@@ -45,9 +47,18 @@ def start(startup_state: StateSnapshot) -> dict[str, int]:
     bot.state.watchdog = WatchState(system, bot.signer, Path(os.environ.get("VVV_REPORTS_DIR") or "reports"),
                                     Path(receipts) if receipts else None)  # fmt: skip
     logger.info(f"watchdog: EpochOracle {system.oracle.address}, signer {bot.signer.address}")
-    return check_once(bot.state.watchdog, echo=logger.info)
+    bot.state.metrics = BotMetrics("watchdog")
+    if url := bot.state.metrics.serve_from_environment():
+        logger.info(f"watchdog metrics on {url}")
+    return _checked()
 
 
 @bot.cron("* * * * *")
 def every_minute(time) -> dict[str, int]:  # noqa: ANN001 (the tick's datetime)
-    return check_once(bot.state.watchdog, echo=logger.info)
+    return _checked()
+
+
+def _checked() -> dict[str, int]:
+    result = check_once(bot.state.watchdog, echo=logger.info)
+    bot.state.metrics.observe(result)
+    return result

@@ -6,7 +6,10 @@ its tree's (alice's 1,000 VVV) and publishes the file; the bot's start-up check 
 challengeTotal and the report is rejected. Runs in the anvil pass of the suite."""
 
 import json
+import socket
 import subprocess
+
+import httpx
 
 from tests.helpers import DAY, E18
 from tests.oracle.test_bot_e2e import (  # noqa: F401 (fixtures)
@@ -25,6 +28,12 @@ from tests.oracle.test_bot_e2e import (  # noqa: F401 (fixtures)
 from tests.sumtree_reference import ref_levels
 
 REJECTED = 3
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def test_watchdog_bot_rejects_a_wrong_total(anvil, env, tmp_path):  # noqa: F811
@@ -65,7 +74,9 @@ def test_watchdog_bot_rejects_a_wrong_total(anvil, env, tmp_path):  # noqa: F811
     }))  # fmt: skip
     assert oracle.functions.reportStatus(g).call() == 1
 
-    unlocked = {**environ, "SILVERBACK_SIGNER_ALIAS": "watchdog", "APE_ACCOUNTS_watchdog_PASSPHRASE": passphrase}
+    metrics_port = free_port()
+    unlocked = {**environ, "SILVERBACK_SIGNER_ALIAS": "watchdog", "APE_ACCOUNTS_watchdog_PASSPHRASE": passphrase,
+                "VVV_METRICS_PORT": str(metrics_port)}  # fmt: skip
     argv = [str(BIN / "silverback"), "run", "watchdog", "--network", network]
     log = tmp_path / "bot.log"
     with log.open("w") as out:
@@ -76,6 +87,12 @@ def test_watchdog_bot_rejects_a_wrong_total(anvil, env, tmp_path):  # noqa: F811
         assert bot.poll() is None, log.read_text()
         assert oracle.functions.reportStatus(g).call() == REJECTED
         assert web3.eth.get_transaction_count(watchdog) == 1
+        # its Prometheus metrics say what the start-up check did: one pending report, one lie, one
+        # challenge sent
+        scraped = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics").text
+        for line in ("vvv_watchdog_pending 1.0", "vvv_watchdog_lies_total 1.0", "vvv_watchdog_sent_total 1.0",
+                     "vvv_watchdog_runs_total 1.0"):  # fmt: skip
+            assert line in scraped.splitlines(), scraped
     finally:
         _stop(bot)
     text = log.read_text()
