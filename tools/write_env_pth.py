@@ -2,7 +2,8 @@
 once from `make setup`:
 
 - a .pth file, so that every Python started from the venv (ape, pytest, scripts) finds the
-  project's solc front end and the npm binaries (anvil, cast);
+  project's solc front end and the npm binaries (anvil, cast), and `make chain`'s host and port
+  (CHAIN_HOST, CHAIN_PORT: 127.0.0.1 and 8545 unless set) for ape-config.yaml;
 - links to anvil and cast in the venv's bin folder, so that a shell that ran
   `. .venv/bin/activate` finds them too (the .pth sets PATH for Python only)."""
 
@@ -17,6 +18,9 @@ SHELL_TOOLS = ("anvil", "cast")
 LINE = (
     "import os; "
     f"os.environ.setdefault('SOLCX_BINARY_PATH', {str(ROOT / '.solcx')!r}); "
+    # `make chain`'s address, which ape-config.yaml's ethereum:local:node reads: one variable
+    # moves the chain, ape and (through ETH_RPC_URL, README) cast together
+    "os.environ.setdefault('CHAIN_HOST', '127.0.0.1'); os.environ.setdefault('CHAIN_PORT', '8545'); "
     f"os.environ['PATH'] = {str(NPM_BIN)!r} + os.pathsep + os.environ.get('PATH', '') "
     f"if {str(NPM_BIN)!r} not in os.environ.get('PATH', '').split(os.pathsep) "
     "else os.environ['PATH']\n"

@@ -3,8 +3,8 @@ gauges, served in the text format Prometheus scrapes. Values by hand."""
 
 import httpx
 
+from tests.cli_runner import free_port
 from tests.gateway.gateway_support import in_process_pass_only
-from tests.oracle.test_watchdog_bot_e2e import free_port
 from vvv.oracle.metrics import BotMetrics
 
 

@@ -6,11 +6,11 @@ its tree's (alice's 1,000 VVV) and publishes the file; the bot's start-up check 
 challengeTotal and the report is rejected. Runs in the anvil pass of the suite."""
 
 import json
-import socket
 import subprocess
 
 import httpx
 
+from tests.cli_runner import free_port
 from tests.helpers import DAY, E18
 from tests.oracle.test_bot_e2e import (  # noqa: F401 (fixtures)
     BIN,
@@ -28,12 +28,6 @@ from tests.oracle.test_bot_e2e import (  # noqa: F401 (fixtures)
 from tests.sumtree_reference import ref_levels
 
 REJECTED = 3
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_watchdog_bot_rejects_a_wrong_total(anvil, env, tmp_path):  # noqa: F811
