@@ -10,6 +10,7 @@ import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {MinDelayAdminRules} from "./access/MinDelayAdminRules.sol";
+import {AccountWord, TotalWord, StakeWords} from "./utils/StakeWords.sol";
 
 /// @title VVVStaking
 /// @notice Stake VVV, earn the stakers' part of the daily emission, leave through a 7-day
@@ -20,11 +21,13 @@ import {MinDelayAdminRules} from "./access/MinDelayAdminRules.sol";
 ///      - what streams while nothing is staked is carried into the next stream;
 ///      - stakes live in OpenZeppelin timestamp checkpoints (`stakeAt`, `totalStakedAt`) whose
 ///        values carry the reward state in their high bits, so that a stake change writes one
-///        fresh slot per trace and nothing else:
-///          total trace:   key = last accumulator update, value = rewardPerToken << 96 | totalStaked
-///          account trace: value = field << 96 | stake, where field is, for stake > 0, the signed
-///                         reward-per-token origin `o` with earned = stake * (rpt - o) / PRECISION,
-///                         and for stake == 0 the earned amount itself;
+///        fresh slot per trace and nothing else (bit diagrams in utils/StakeWords.sol):
+///          total trace:   key = last accumulator update, value = `TotalWord`
+///                         (rewardPerToken << 96 | totalStaked);
+///          account trace: value = `AccountWord` (field << 96 | stake), where field is, for
+///                         stake > 0, the signed reward-per-token origin `o` (`rewardOrigin`)
+///                         with earned = stake * (rpt - o) / PRECISION, and for stake == 0 the
+///                         earned amount itself (`earnedWithoutStake`);
 ///      - every non-zero stake is at least `MIN_STAKE`, which bounds the accumulator (< 2^111);
 ///        with stakes < 2^96 and the accumulator < 2^112, `stake * rpt` and `earned * PRECISION`
 ///        fit in 256 bits, so plain checked arithmetic replaces `mulDiv`;
@@ -54,9 +57,6 @@ contract VVVStaking is MinDelayAdminRules, Pausable, ReentrancyGuardTransient {
     /// @notice Smallest non-zero stake of an account (0.001 VVV), and smallest partial unstake.
     uint256 public constant MIN_STAKE = 1e15;
 
-    uint256 private constant LOW_BITS = 96;
-    uint256 private constant LOW_MASK = (1 << LOW_BITS) - 1;
-
     /// @notice The staked and rewarded token (VVV).
     IERC20 public immutable token;
 
@@ -82,9 +82,9 @@ contract VVVStaking is MinDelayAdminRules, Pausable, ReentrancyGuardTransient {
     Stream private _stream;
     /// @dev Reward wei x PRECISION owed to the next stream.
     uint256 private _carryScaled;
-    /// @dev key: last accumulator update; value: rewardPerToken << 96 | totalStaked.
+    /// @dev key: last accumulator update; value: a `TotalWord`.
     Checkpoints.Trace208 private _totals;
-    /// @dev value: field << 96 | stake (see the contract's notes).
+    /// @dev value: an `AccountWord` (see the contract's notes).
     mapping(address account => Checkpoints.Trace208) private _stakes;
     mapping(uint256 requestId => UnstakeRequest) private _requests;
     Queue private _queue;
@@ -245,7 +245,7 @@ contract VVVStaking is MinDelayAdminRules, Pausable, ReentrancyGuardTransient {
         uint256 staked;
         (staked, amount,) = _account(msg.sender, rpt);
         if (amount == 0) revert NoRewards();
-        _stakes[msg.sender].push(SafeCast.toUint48(block.timestamp), _accountValue(staked, 0, rpt));
+        _stakes[msg.sender].push(SafeCast.toUint48(block.timestamp), AccountWord.unwrap(_accountWord(staked, 0, rpt)));
         emit RewardsClaimed(msg.sender, amount);
         token.safeTransfer(msg.sender, amount);
     }
@@ -279,7 +279,7 @@ contract VVVStaking is MinDelayAdminRules, Pausable, ReentrancyGuardTransient {
         uint256 end = block.timestamp + REWARDS_DURATION;
         _stream = Stream({rewardsEnd: SafeCast.toUint48(end), rateScaled: SafeCast.toUint200(rate), paused: stream.paused});
         _carryScaled = carry;
-        _totals.push(SafeCast.toUint48(block.timestamp), _totalValue(rpt, total));
+        _totals.push(SafeCast.toUint48(block.timestamp), TotalWord.unwrap(StakeWords.packTotal(rpt, total)));
         emit RewardsNotified(amount, rate, end, carry);
     }
 
@@ -317,12 +317,12 @@ contract VVVStaking is MinDelayAdminRules, Pausable, ReentrancyGuardTransient {
 
     /// @notice Current stake of `account`.
     function stakeOf(address account) external view returns (uint256) {
-        return _stakes[account].latest() & LOW_MASK;
+        return AccountWord.wrap(_stakes[account].latest()).stake();
     }
 
     /// @notice Current total stake.
     function totalStaked() external view returns (uint256) {
-        return _totals.latest() & LOW_MASK;
+        return TotalWord.wrap(_totals.latest()).totalStaked();
     }
 
     /// @notice Total of pending (not withdrawn, not cancelled) unstake requests.
@@ -333,12 +333,12 @@ contract VVVStaking is MinDelayAdminRules, Pausable, ReentrancyGuardTransient {
     /// @notice Stake of `account` after the last change in a block whose timestamp is
     ///         <= `timestamp` (for a future timestamp: the current stake, which may still change).
     function stakeAt(address account, uint256 timestamp) external view returns (uint256) {
-        return _stakes[account].upperLookupRecent(_key(timestamp)) & LOW_MASK;
+        return AccountWord.wrap(_stakes[account].upperLookupRecent(_key(timestamp))).stake();
     }
 
     /// @notice Total stake after the last change in a block whose timestamp is <= `timestamp`.
     function totalStakedAt(uint256 timestamp) external view returns (uint256) {
-        return _totals.upperLookupRecent(_key(timestamp)) & LOW_MASK;
+        return TotalWord.wrap(_totals.upperLookupRecent(_key(timestamp))).totalStaked();
     }
 
     /// @notice Rewards earned by `account` and not yet claimed or restaked, in wei.
@@ -427,8 +427,8 @@ contract VVVStaking is MinDelayAdminRules, Pausable, ReentrancyGuardTransient {
         uint256 totalAfter
     ) private {
         if (stakeAfter != 0 && stakeAfter < MIN_STAKE) revert BelowMinimumStake(stakeAfter, MIN_STAKE);
-        _record(_stakes[account], accountKey, _accountValue(stakeAfter, earnedAfter, rpt));
-        _record(_totals, totalKey, _totalValue(rpt, totalAfter));
+        _record(_stakes[account], accountKey, AccountWord.unwrap(_accountWord(stakeAfter, earnedAfter, rpt)));
+        _record(_totals, totalKey, TotalWord.unwrap(StakeWords.packTotal(rpt, totalAfter)));
     }
 
     /// @dev `Checkpoints.push(trace, now, value)` for a caller that has just read the trace's last
@@ -466,10 +466,9 @@ contract VVVStaking is MinDelayAdminRules, Pausable, ReentrancyGuardTransient {
         view
         returns (uint256 rpt, uint256 total, uint256 unstaked, uint48 lastUpdate)
     {
-        uint208 packed;
-        (, lastUpdate, packed) = _totals.latestCheckpoint();
-        total = packed & LOW_MASK;
-        rpt = packed >> LOW_BITS;
+        uint208 word;
+        (, lastUpdate, word) = _totals.latestCheckpoint();
+        (rpt, total) = TotalWord.wrap(word).unpack();
         Stream memory stream = _stream;
         uint256 until = Math.min(block.timestamp, stream.rewardsEnd);
         if (until > lastUpdate) {
@@ -486,27 +485,22 @@ contract VVVStaking is MinDelayAdminRules, Pausable, ReentrancyGuardTransient {
         view
         returns (uint256 staked, uint256 amount, uint48 key)
     {
-        uint256 packed;
-        (, key, packed) = _stakes[account].latestCheckpoint();
-        staked = packed & LOW_MASK;
-        uint256 field = packed >> LOW_BITS;
-        if (staked == 0) return (0, field, key);
-        int256 origin = int256(int112(uint112(field)));
-        amount = staked * uint256(int256(rpt) - origin) / PRECISION; // < 2^96 x 2^113: no overflow
+        uint208 raw;
+        (, key, raw) = _stakes[account].latestCheckpoint();
+        AccountWord word = AccountWord.wrap(raw);
+        staked = word.stake();
+        if (staked == 0) return (0, word.earnedWithoutStake(), key);
+        // < 2^96 x 2^113: no overflow
+        amount = staked * uint256(int256(rpt) - word.rewardOrigin()) / PRECISION;
     }
 
-    /// @dev Account checkpoint value holding `staked` and `earnedAmount` at reward-per-token `rpt`.
+    /// @dev Account word holding `staked` and `earnedAmount` at reward-per-token `rpt`.
     ///      For a non-zero stake the earned amount is folded into the origin, flooring to at
     ///      most 1 + staked / PRECISION wei.
-    function _accountValue(uint256 staked, uint256 earnedAmount, uint256 rpt) private pure returns (uint208) {
-        if (staked == 0) return uint208(uint256(SafeCast.toUint112(earnedAmount)) << LOW_BITS);
+    function _accountWord(uint256 staked, uint256 earnedAmount, uint256 rpt) private pure returns (AccountWord) {
+        if (staked == 0) return StakeWords.withoutStake(earnedAmount);
         int256 origin = int256(rpt) - int256(earnedAmount * PRECISION / staked); // earned < 2^112
-        uint256 field = uint112(SafeCast.toInt112(origin));
-        return uint208((field << LOW_BITS) | SafeCast.toUint96(staked));
-    }
-
-    function _totalValue(uint256 rpt, uint256 total) private pure returns (uint208) {
-        return uint208((uint256(SafeCast.toUint112(rpt)) << LOW_BITS) | SafeCast.toUint96(total));
+        return StakeWords.withStake(staked, origin);
     }
 
     function _pendingRequestOf(uint256 requestId) private view returns (UnstakeRequest storage request) {
