@@ -4,7 +4,7 @@ pragma solidity 0.8.30;
 import {BitMaps} from "@openzeppelin/contracts/utils/structs/BitMaps.sol";
 import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
-import {IVVVMintable, IVVVStaking, IEpochOracle} from "./interfaces/IVVV.sol";
+import {IVVVMintable, IVVVStaking, IEpochOracle, IEmissionsController} from "./interfaces/IVVV.sol";
 import {MinDelayAdminRules} from "./access/MinDelayAdminRules.sol";
 
 /// @title EmissionsController
@@ -16,11 +16,11 @@ import {MinDelayAdminRules} from "./access/MinDelayAdminRules.sol";
 ///      to the magnitude of the change (so 8000 - 6000*u/5000 and 2000 + 6000*(u-5000)/5000 for
 ///      the default curve, as the seed writes them). A new curve applies from the next epoch
 ///      on, never to an epoch that has started, so closed epochs keep the curve they ran under.
-contract EmissionsController is MinDelayAdminRules {
+contract EmissionsController is MinDelayAdminRules, IEmissionsController {
     using BitMaps for BitMaps.BitMap;
     using Checkpoints for Checkpoints.Trace208;
 
-    /// @notice Length of an epoch: one UTC day.
+    /// @inheritdoc IEmissionsController
     uint256 public constant EPOCH_LENGTH = 1 days;
     /// @notice Yearly emission: 14,000,000 VVV.
     uint256 public constant YEARLY_EMISSION = 14_000_000e18;
@@ -28,14 +28,14 @@ contract EmissionsController is MinDelayAdminRules {
     uint256 public constant EPOCH_EMISSION = YEARLY_EMISSION / 365;
     /// @notice Basis points in one.
     uint256 public constant BPS = 10_000;
-    /// @notice Full epochs after an epoch's end with no final report before the fallback applies.
+    /// @inheritdoc IEmissionsController
     uint256 public constant FALLBACK_DELAY_EPOCHS = 2;
 
-    /// @notice The VVV token (this contract is its only minter).
+    /// @inheritdoc IEmissionsController
     IVVVMintable public immutable token;
-    /// @notice The staking contract (this contract is its only notifier).
+    /// @inheritdoc IEmissionsController
     IVVVStaking public immutable staking;
-    /// @notice The epoch oracle.
+    /// @inheritdoc IEmissionsController
     IEpochOracle public immutable oracle;
 
     address private immutable _treasury;
@@ -51,37 +51,6 @@ contract EmissionsController is MinDelayAdminRules {
     /// @dev key: first epoch a curve applies to; value: y0 | x1 << 16 | y1 << 32 | y2 << 48.
     Checkpoints.Trace208 private _curves;
     BitMaps.BitMap private _distributed;
-
-    /// @notice Epoch `epoch` was distributed: `stakerAmount` to staking, `treasuryAmount` to the
-    ///         treasury, at `utilizationBps` (`fallbackUsed`: no final report, utilization 0).
-    event Distributed(
-        uint256 indexed epoch,
-        uint256 utilizationBps,
-        uint256 stakerBps,
-        uint256 stakerAmount,
-        uint256 treasuryAmount,
-        bool fallbackUsed
-    );
-    /// @notice The split curve changes to these points from epoch `fromEpoch` on.
-    event CurveUpdated(uint256 y0, uint256 x1, uint256 y1, uint256 y2, uint256 fromEpoch);
-
-    /// @notice The epoch is before the first emission epoch.
-    error EpochBeforeGenesis(uint256 epoch, uint256 genesisEpoch);
-    /// @notice The epoch has not ended yet.
-    error EpochNotClosed(uint256 epoch, uint256 currentEpoch);
-    /// @notice The epoch was already distributed.
-    error AlreadyDistributed(uint256 epoch);
-    /// @notice The epoch's report is missing or not final, and the fallback time has not come.
-    error ReportNotFinal(uint256 epoch, uint256 fallbackTime);
-    /// @notice The fallback time has come but the epoch's report is pending: its dispute window
-    ///         (until `finalAt`) decides, final or rejected, never the fallback.
-    error ReportPending(uint256 epoch, uint256 finalAt);
-    /// @notice Utilization above 10,000 bps.
-    error InvalidUtilization(uint256 utilizationBps);
-    /// @notice The curve's points are not a valid curve.
-    error InvalidCurve(uint256 y0, uint256 x1, uint256 y1, uint256 y2);
-    /// @notice The genesis epoch is not in the future.
-    error InvalidGenesisEpoch(uint256 genesisEpoch, uint256 currentEpoch);
 
     /// @param token_ The VVV token.
     /// @param staking_ The staking contract.
@@ -114,21 +83,7 @@ contract EmissionsController is MinDelayAdminRules {
         _setCurve(8000, 5000, 2000, 8000, 0);
     }
 
-    /// @notice Mints epoch `epoch`'s emission and splits it by the epoch's final utilization.
-    ///         Anyone may call it, once per closed epoch at or after genesis, in any order.
-    ///         With no final report `FALLBACK_DELAY_EPOCHS` full epochs after the epoch ended,
-    ///         utilization 0 is used (stakers get the most), unless a report of the epoch is
-    ///         pending then: its window decides (final: its utilization; rejected: the fallback).
-    ///
-    /// Requirements:
-    /// - `epoch` is at or after `genesisEpoch()` (`EpochBeforeGenesis`), closed (`EpochNotClosed`)
-    ///   and not distributed yet (`AlreadyDistributed`);
-    /// - its report is final, or the fallback time `(epoch + 3) * 86400` has come
-    ///   (`ReportNotFinal`) and no report of the epoch is pending (`ReportPending`).
-    ///
-    /// Emits a {Distributed} event (and the token's {Transfer}s, the staking contract's
-    /// {RewardsNotified}).
-    /// @param epoch The epoch (UTC day number).
+    /// @inheritdoc IEmissionsController
     function distribute(uint256 epoch) external {
         if (epoch < _genesisEpoch) revert EpochBeforeGenesis(epoch, _genesisEpoch);
         uint256 current = block.timestamp / EPOCH_LENGTH;
@@ -158,32 +113,19 @@ contract EmissionsController is MinDelayAdminRules {
         if (treasuryAmount != 0) token.mint(_treasury, treasuryAmount);
     }
 
-    /// @notice Sets the split curve from the next epoch on: stakers' share y0 at 0%, y1 at x1,
-    ///         y2 at 100% utilization. Each share <= 10,000 bps and 0 < x1 < 10,000. Epochs that
-    ///         have started keep their curve, distributed or not.
-    ///
-    /// Requirements:
-    /// - the caller holds `DEFAULT_ADMIN_ROLE`;
-    /// - the points make a valid curve (`InvalidCurve`).
-    ///
-    /// Emits a {CurveUpdated} event.
-    /// @param y0 Stakers' share (bps) at 0% utilization.
-    /// @param x1 Utilization (bps) of the middle point.
-    /// @param y1 Stakers' share (bps) at x1.
-    /// @param y2 Stakers' share (bps) at 100% utilization.
+    /// @inheritdoc IEmissionsController
     function setCurve(uint256 y0, uint256 x1, uint256 y1, uint256 y2) external onlyRole(DEFAULT_ADMIN_ROLE) {
         _setCurve(y0, x1, y1, y2, block.timestamp / EPOCH_LENGTH + 1);
     }
 
     // ---------------------------------------------------------------- views
 
-    /// @notice Stakers' share in basis points at utilization `utilizationBps`, by the curve of
-    ///         the current epoch.
+    /// @inheritdoc IEmissionsController
     function stakerShareBps(uint256 utilizationBps) external view returns (uint256) {
         return stakerShareBpsAt(block.timestamp / EPOCH_LENGTH, utilizationBps);
     }
 
-    /// @notice Stakers' share in basis points at utilization `utilizationBps` by the curve of `epoch`.
+    /// @inheritdoc IEmissionsController
     function stakerShareBpsAt(uint256 epoch, uint256 utilizationBps) public view returns (uint256) {
         if (utilizationBps > BPS) revert InvalidUtilization(utilizationBps);
         Curve memory c = _curveAt(epoch);
@@ -191,47 +133,45 @@ contract EmissionsController is MinDelayAdminRules {
         return _segment(c.y1, c.y2, utilizationBps - c.x1, BPS - c.x1);
     }
 
-    /// @notice The newest split curve's points (0, y0), (x1, y1), (10000, y2), and the first
-    ///         epoch it applies to.
+    /// @inheritdoc IEmissionsController
     function curve() external view returns (uint256 y0, uint256 x1, uint256 y1, uint256 y2, uint256 fromEpoch) {
         (, uint48 key, uint208 packed) = _curves.latestCheckpoint();
         Curve memory c = _unpack(packed);
         return (c.y0, c.x1, c.y1, c.y2, key);
     }
 
-    /// @notice The split curve of `epoch`.
+    /// @inheritdoc IEmissionsController
     function curveAt(uint256 epoch) external view returns (uint256 y0, uint256 x1, uint256 y1, uint256 y2) {
         Curve memory c = _curveAt(epoch);
         return (c.y0, c.x1, c.y1, c.y2);
     }
 
-    /// @notice Whether epoch `epoch` was distributed.
+    /// @inheritdoc IEmissionsController
     function distributed(uint256 epoch) external view returns (bool) {
         return _distributed.get(epoch);
     }
 
-    /// @notice Emission of one epoch in wei.
+    /// @inheritdoc IEmissionsController
     function epochEmission() external pure returns (uint256) {
         return EPOCH_EMISSION;
     }
 
-    /// @notice The current epoch: block.timestamp / 86,400.
+    /// @inheritdoc IEmissionsController
     function currentEpoch() external view returns (uint256) {
         return block.timestamp / EPOCH_LENGTH;
     }
 
-    /// @notice First epoch that emits.
+    /// @inheritdoc IEmissionsController
     function genesisEpoch() external view returns (uint256) {
         return _genesisEpoch;
     }
 
-    /// @notice Receiver of the treasury's part.
+    /// @inheritdoc IEmissionsController
     function treasury() external view returns (address) {
         return _treasury;
     }
 
-    /// @notice Total minted by emissions so far (= EPOCH_EMISSION x distributed epochs). This
-    ///         contract is the token's only minter, so it is the supply above the genesis supply.
+    /// @inheritdoc IEmissionsController
     function totalEmitted() external view returns (uint256) {
         return token.totalSupply() - token.GENESIS_SUPPLY();
     }

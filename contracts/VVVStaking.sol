@@ -10,6 +10,8 @@ import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {MinDelayAdminRules} from "./access/MinDelayAdminRules.sol";
+import {AccountWord, TotalWord, StakeWords} from "./utils/StakeWords.sol";
+import {IVVVStaking} from "./interfaces/IVVV.sol";
 
 /// @title VVVStaking
 /// @notice Stake VVV, earn the stakers' part of the daily emission, leave through a 7-day
@@ -20,11 +22,13 @@ import {MinDelayAdminRules} from "./access/MinDelayAdminRules.sol";
 ///      - what streams while nothing is staked is carried into the next stream;
 ///      - stakes live in OpenZeppelin timestamp checkpoints (`stakeAt`, `totalStakedAt`) whose
 ///        values carry the reward state in their high bits, so that a stake change writes one
-///        fresh slot per trace and nothing else:
-///          total trace:   key = last accumulator update, value = rewardPerToken << 96 | totalStaked
-///          account trace: value = field << 96 | stake, where field is, for stake > 0, the signed
-///                         reward-per-token origin `o` with earned = stake * (rpt - o) / PRECISION,
-///                         and for stake == 0 the earned amount itself;
+///        fresh slot per trace and nothing else (bit diagrams in utils/StakeWords.sol):
+///          total trace:   key = last accumulator update, value = `TotalWord`
+///                         (rewardPerToken << 96 | totalStaked);
+///          account trace: value = `AccountWord` (field << 96 | stake), where field is, for
+///                         stake > 0, the signed reward-per-token origin `o` (`rewardOrigin`)
+///                         with earned = stake * (rpt - o) / PRECISION, and for stake == 0 the
+///                         earned amount itself (`earnedWithoutStake`);
 ///      - every non-zero stake is at least `MIN_STAKE`, which bounds the accumulator (< 2^111);
 ///        with stakes < 2^96 and the accumulator < 2^112, `stake * rpt` and `earned * PRECISION`
 ///        fit in 256 bits, so plain checked arithmetic replaces `mulDiv`;
@@ -34,7 +38,7 @@ import {MinDelayAdminRules} from "./access/MinDelayAdminRules.sol";
 ///        `_pause` and `_unpause` overridden), which every stake reads anyway: one cold storage
 ///        read less per stake.
 ///      The accumulator and re-basing `o` floor; the dust is bounded in docs/security.md.
-contract VVVStaking is MinDelayAdminRules, Pausable, ReentrancyGuardTransient {
+contract VVVStaking is MinDelayAdminRules, Pausable, ReentrancyGuardTransient, IVVVStaking {
     using SafeERC20 for IERC20;
     using Checkpoints for Checkpoints.Trace208;
 
@@ -45,19 +49,16 @@ contract VVVStaking is MinDelayAdminRules, Pausable, ReentrancyGuardTransient {
     /// @dev Admin role of NOTIFIER_ROLE that nobody holds: the notifier can never be changed.
     bytes32 private constant LOCKED_ROLE = keccak256("LOCKED_ROLE");
 
-    /// @notice Time between an unstake request and its withdrawal.
+    /// @inheritdoc IVVVStaking
     uint256 public constant UNBONDING_PERIOD = 7 days;
-    /// @notice Length of a reward stream.
+    /// @inheritdoc IVVVStaking
     uint256 public constant REWARDS_DURATION = 1 days;
-    /// @notice Fixed-point scale of the reward rate and of the reward per staked token.
+    /// @inheritdoc IVVVStaking
     uint256 public constant PRECISION = 1e18;
-    /// @notice Smallest non-zero stake of an account (0.001 VVV), and smallest partial unstake.
+    /// @inheritdoc IVVVStaking
     uint256 public constant MIN_STAKE = 1e15;
 
-    uint256 private constant LOW_BITS = 96;
-    uint256 private constant LOW_MASK = (1 << LOW_BITS) - 1;
-
-    /// @notice The staked and rewarded token (VVV).
+    /// @inheritdoc IVVVStaking
     IERC20 public immutable token;
 
     /// @dev One slot: rewardsEnd (48 bits) | rateScaled (200) | paused (8).
@@ -82,51 +83,12 @@ contract VVVStaking is MinDelayAdminRules, Pausable, ReentrancyGuardTransient {
     Stream private _stream;
     /// @dev Reward wei x PRECISION owed to the next stream.
     uint256 private _carryScaled;
-    /// @dev key: last accumulator update; value: rewardPerToken << 96 | totalStaked.
+    /// @dev key: last accumulator update; value: a `TotalWord`.
     Checkpoints.Trace208 private _totals;
-    /// @dev value: field << 96 | stake (see the contract's notes).
+    /// @dev value: an `AccountWord` (see the contract's notes).
     mapping(address account => Checkpoints.Trace208) private _stakes;
     mapping(uint256 requestId => UnstakeRequest) private _requests;
     Queue private _queue;
-
-    /// @notice `payer` added `amount` to the stake of `account`.
-    event Staked(address indexed payer, address indexed account, uint256 amount);
-    /// @notice `amount` left the stake of `account`; withdrawable at `unlockTime`.
-    event UnstakeRequested(address indexed account, uint256 indexed requestId, uint256 amount, uint256 unlockTime);
-    /// @notice A pending request went back into the stake of `account`.
-    event UnstakeCancelled(address indexed account, uint256 indexed requestId, uint256 amount);
-    /// @notice A matured request was paid to `account`.
-    event Withdrawn(address indexed account, uint256 indexed requestId, uint256 amount);
-    /// @notice `account` was paid `amount` of rewards.
-    event RewardsClaimed(address indexed account, uint256 amount);
-    /// @notice `amount` of rewards of `account` was added to its stake.
-    event RewardsRestaked(address indexed account, uint256 amount);
-    /// @notice A new stream started: `amount` new rewards plus the rest of the previous stream and
-    ///         the carry, at `rewardRateScaled` (wei per second x PRECISION) until `rewardsEnd`;
-    ///         `carryScaled` (wei x PRECISION) is carried to the next one.
-    event RewardsNotified(uint256 amount, uint256 rewardRateScaled, uint256 rewardsEnd, uint256 carryScaled);
-    /// @notice Rewards that streamed while nothing was staked (`amountScaled`, wei x PRECISION)
-    ///         were set aside for the next stream.
-    event UnstakedRewardsCarried(uint256 amountScaled);
-
-    /// @notice An amount is zero.
-    error ZeroAmount();
-    /// @notice The account cannot hold a stake (the staking contract itself).
-    error InvalidAccount(address account);
-    /// @notice Unstaking more than the stake.
-    error InsufficientStake(uint256 requested, uint256 staked);
-    /// @notice A stake would be non-zero but below `minimum`, or a partial unstake below it.
-    error BelowMinimumStake(uint256 amount, uint256 minimum);
-    /// @notice No request has this id.
-    error UnknownRequest(uint256 requestId);
-    /// @notice The caller does not own the request.
-    error NotRequestOwner(uint256 requestId, address caller);
-    /// @notice The request was already withdrawn or cancelled.
-    error RequestSettled(uint256 requestId);
-    /// @notice The request unlocks at `unlockTime`.
-    error RequestNotMatured(uint256 requestId, uint256 unlockTime);
-    /// @notice Nothing was earned.
-    error NoRewards();
 
     /// @param token_ The VVV token.
     /// @param admin The default admin (two-step transfer after `adminDelay`).
@@ -154,26 +116,17 @@ contract VVVStaking is MinDelayAdminRules, Pausable, ReentrancyGuardTransient {
 
     // ---------------------------------------------------------------- staking
 
-    /// @notice Stakes `amount` VVV of the caller (needs an allowance).
-    /// @param amount Amount in wei.
+    /// @inheritdoc IVVVStaking
     function stake(uint256 amount) external whenNotPaused {
         _stake(msg.sender, msg.sender, amount);
     }
 
-    /// @notice Stakes `amount` VVV of the caller for `account`.
-    /// @param account Receiver of the stake.
-    /// @param amount Amount in wei.
+    /// @inheritdoc IVVVStaking
     function stakeFor(address account, uint256 amount) external whenNotPaused {
         _stake(msg.sender, account, amount);
     }
 
-    /// @notice Stakes with an EIP-2612 permit instead of a prior approval. A permit that fails
-    ///         (e.g. front-run and already used) is ignored when the allowance is there anyway.
-    /// @param amount Amount in wei (also the permit's value).
-    /// @param deadline Permit deadline.
-    /// @param v Permit signature.
-    /// @param r Permit signature.
-    /// @param s Permit signature.
+    /// @inheritdoc IVVVStaking
     function stakeWithPermit(uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
         external
         whenNotPaused
@@ -182,11 +135,7 @@ contract VVVStaking is MinDelayAdminRules, Pausable, ReentrancyGuardTransient {
         _stake(msg.sender, msg.sender, amount);
     }
 
-    /// @notice Takes `amount` out of the caller's stake at once (it stops earning and stops
-    ///         counting for VCU); it can be withdrawn `UNBONDING_PERIOD` later. A partial
-    ///         unstake must be at least `MIN_STAKE` and leave at least `MIN_STAKE` staked.
-    /// @param amount Amount in wei.
-    /// @return requestId Id of the new request (ids start at 1).
+    /// @inheritdoc IVVVStaking
     function requestUnstake(uint256 amount) external nonReentrant whenNotPaused returns (uint256 requestId) {
         if (amount == 0) revert ZeroAmount();
         (uint256 rpt, uint256 total, uint48 totalKey) = _moveAccumulator();
@@ -208,8 +157,7 @@ contract VVVStaking is MinDelayAdminRules, Pausable, ReentrancyGuardTransient {
         emit UnstakeRequested(msg.sender, requestId, amount, unlockTime);
     }
 
-    /// @notice Puts a pending request of the caller back into its stake. Works while paused.
-    /// @param requestId The request.
+    /// @inheritdoc IVVVStaking
     function cancelUnstake(uint256 requestId) external nonReentrant {
         UnstakeRequest storage request = _pendingRequestOf(requestId);
         uint256 amount = request.amount;
@@ -221,8 +169,7 @@ contract VVVStaking is MinDelayAdminRules, Pausable, ReentrancyGuardTransient {
         emit UnstakeCancelled(msg.sender, requestId, amount);
     }
 
-    /// @notice Pays a matured request to its owner (the caller), once. Works while paused.
-    /// @param requestId The request.
+    /// @inheritdoc IVVVStaking
     function withdraw(uint256 requestId) external nonReentrant {
         UnstakeRequest storage request = _pendingRequestOf(requestId);
         uint256 unlockTime = request.unlockTime;
@@ -236,8 +183,7 @@ contract VVVStaking is MinDelayAdminRules, Pausable, ReentrancyGuardTransient {
 
     // ---------------------------------------------------------------- rewards
 
-    /// @notice Pays the caller everything it has earned so far. Works while paused.
-    /// @return amount Rewards paid, in wei.
+    /// @inheritdoc IVVVStaking
     function claimRewards() external nonReentrant returns (uint256 amount) {
         // The accumulator is read, not moved: the total stake does not change, and a later
         // update computes the same (or a larger) reward per token from the stored point.
@@ -245,13 +191,12 @@ contract VVVStaking is MinDelayAdminRules, Pausable, ReentrancyGuardTransient {
         uint256 staked;
         (staked, amount,) = _account(msg.sender, rpt);
         if (amount == 0) revert NoRewards();
-        _stakes[msg.sender].push(SafeCast.toUint48(block.timestamp), _accountValue(staked, 0, rpt));
+        _stakes[msg.sender].push(SafeCast.toUint48(block.timestamp), AccountWord.unwrap(_accountWord(staked, 0, rpt)));
         emit RewardsClaimed(msg.sender, amount);
         token.safeTransfer(msg.sender, amount);
     }
 
-    /// @notice Adds everything the caller has earned so far to its stake (no token moves).
-    /// @return amount Rewards restaked, in wei.
+    /// @inheritdoc IVVVStaking
     function restakeRewards() external nonReentrant whenNotPaused returns (uint256 amount) {
         (uint256 rpt, uint256 total, uint48 totalKey) = _moveAccumulator();
         uint256 staked;
@@ -262,9 +207,7 @@ contract VVVStaking is MinDelayAdminRules, Pausable, ReentrancyGuardTransient {
         emit RewardsRestaked(msg.sender, amount);
     }
 
-    /// @notice Starts a new stream of `amount` (already transferred here) plus what is left
-    ///         of the current stream and the carried rest, over the next `REWARDS_DURATION`.
-    /// @param amount New rewards in wei.
+    /// @inheritdoc IVVVStaking
     function notifyRewards(uint256 amount) external onlyRole(NOTIFIER_ROLE) {
         if (amount == 0) revert ZeroAmount();
         (uint256 rpt, uint256 total, uint256 unstaked) = _accumulator();
@@ -279,7 +222,7 @@ contract VVVStaking is MinDelayAdminRules, Pausable, ReentrancyGuardTransient {
         uint256 end = block.timestamp + REWARDS_DURATION;
         _stream = Stream({rewardsEnd: SafeCast.toUint48(end), rateScaled: SafeCast.toUint200(rate), paused: stream.paused});
         _carryScaled = carry;
-        _totals.push(SafeCast.toUint48(block.timestamp), _totalValue(rpt, total));
+        _totals.push(SafeCast.toUint48(block.timestamp), TotalWord.unwrap(StakeWords.packTotal(rpt, total)));
         emit RewardsNotified(amount, rate, end, carry);
     }
 
@@ -287,11 +230,23 @@ contract VVVStaking is MinDelayAdminRules, Pausable, ReentrancyGuardTransient {
 
     /// @notice Stops new stakes, unstake requests and restakes. Never stops withdraw of
     ///         matured requests, cancelUnstake or claimRewards.
+    ///
+    /// Requirements:
+    /// - the caller holds `GUARDIAN_ROLE` (`AccessControlUnauthorizedAccount`);
+    /// - staking is not paused (`EnforcedPause`).
+    ///
+    /// Emits a {Paused} event.
     function pause() external onlyRole(GUARDIAN_ROLE) {
         _pause();
     }
 
     /// @notice Lifts the pause.
+    ///
+    /// Requirements:
+    /// - the caller holds `GUARDIAN_ROLE` (`AccessControlUnauthorizedAccount`);
+    /// - staking is paused (`ExpectedPause`).
+    ///
+    /// Emits an {Unpaused} event.
     function unpause() external onlyRole(GUARDIAN_ROLE) {
         _unpause();
     }
@@ -315,69 +270,66 @@ contract VVVStaking is MinDelayAdminRules, Pausable, ReentrancyGuardTransient {
 
     // ---------------------------------------------------------------- views
 
-    /// @notice Current stake of `account`.
+    /// @inheritdoc IVVVStaking
     function stakeOf(address account) external view returns (uint256) {
-        return _stakes[account].latest() & LOW_MASK;
+        return AccountWord.wrap(_stakes[account].latest()).stake();
     }
 
-    /// @notice Current total stake.
+    /// @inheritdoc IVVVStaking
     function totalStaked() external view returns (uint256) {
-        return _totals.latest() & LOW_MASK;
+        return TotalWord.wrap(_totals.latest()).totalStaked();
     }
 
-    /// @notice Total of pending (not withdrawn, not cancelled) unstake requests.
+    /// @inheritdoc IVVVStaking
     function totalUnbonding() external view returns (uint256) {
         return _queue.totalUnbonding;
     }
 
-    /// @notice Stake of `account` after the last change in a block whose timestamp is
-    ///         <= `timestamp` (for a future timestamp: the current stake, which may still change).
+    /// @inheritdoc IVVVStaking
     function stakeAt(address account, uint256 timestamp) external view returns (uint256) {
-        return _stakes[account].upperLookupRecent(_key(timestamp)) & LOW_MASK;
+        return AccountWord.wrap(_stakes[account].upperLookupRecent(_key(timestamp))).stake();
     }
 
-    /// @notice Total stake after the last change in a block whose timestamp is <= `timestamp`.
+    /// @inheritdoc IVVVStaking
     function totalStakedAt(uint256 timestamp) external view returns (uint256) {
-        return _totals.upperLookupRecent(_key(timestamp)) & LOW_MASK;
+        return TotalWord.wrap(_totals.upperLookupRecent(_key(timestamp))).totalStaked();
     }
 
-    /// @notice Rewards earned by `account` and not yet claimed or restaked, in wei.
+    /// @inheritdoc IVVVStaking
     function earned(address account) external view returns (uint256 amount) {
         (uint256 rpt,,) = _accumulator();
         (, amount,) = _account(account, rpt);
     }
 
-    /// @notice Accumulated reward per staked wei, scaled by PRECISION.
+    /// @inheritdoc IVVVStaking
     function rewardPerToken() external view returns (uint256 rpt) {
         (rpt,,) = _accumulator();
     }
 
-    /// @notice Current stream rate in reward wei per second (floored; see `rewardRateScaled`).
+    /// @inheritdoc IVVVStaking
     function rewardRate() external view returns (uint256) {
         Stream memory stream = _stream;
         return block.timestamp < stream.rewardsEnd ? stream.rateScaled / PRECISION : 0;
     }
 
-    /// @notice Current stream rate in reward wei per second, scaled by PRECISION.
+    /// @inheritdoc IVVVStaking
     function rewardRateScaled() external view returns (uint256) {
         Stream memory stream = _stream;
         return block.timestamp < stream.rewardsEnd ? stream.rateScaled : 0;
     }
 
-    /// @notice End of the current stream.
+    /// @inheritdoc IVVVStaking
     function rewardsEnd() external view returns (uint256) {
         return _stream.rewardsEnd;
     }
 
-    /// @notice Rewards set aside for the next stream (wei x PRECISION), including what has
-    ///         streamed while nothing is staked since the last update.
+    /// @inheritdoc IVVVStaking
     function carriedRewardsScaled() external view returns (uint256) {
         (,, uint256 unstaked) = _accumulator();
         return _carryScaled + unstaked;
     }
 
-    /// @notice Rewards not yet streamed to stakers, in wei (floored): the rest of the current
-    ///         stream plus the carry.
+    /// @inheritdoc IVVVStaking
     function unstreamedRewards() external view returns (uint256) {
         Stream memory stream = _stream;
         (,, uint256 unstaked) = _accumulator();
@@ -386,8 +338,7 @@ contract VVVStaking is MinDelayAdminRules, Pausable, ReentrancyGuardTransient {
         return scaled / PRECISION;
     }
 
-    /// @notice An unstake request. `settled` is true once withdrawn or cancelled; a settled
-    ///         request's `unlockTime` reads 0 (its `UnstakeRequested` event keeps it).
+    /// @inheritdoc IVVVStaking
     function unstakeRequest(uint256 requestId)
         external
         view
@@ -397,7 +348,7 @@ contract VVVStaking is MinDelayAdminRules, Pausable, ReentrancyGuardTransient {
         return (request.owner, request.amount, request.unlockTime, request.owner != address(0) && request.unlockTime == 0);
     }
 
-    /// @notice Id of the last unstake request made (ids start at 1).
+    /// @inheritdoc IVVVStaking
     function lastRequestId() external view returns (uint256) {
         return _queue.lastRequestId;
     }
@@ -427,8 +378,8 @@ contract VVVStaking is MinDelayAdminRules, Pausable, ReentrancyGuardTransient {
         uint256 totalAfter
     ) private {
         if (stakeAfter != 0 && stakeAfter < MIN_STAKE) revert BelowMinimumStake(stakeAfter, MIN_STAKE);
-        _record(_stakes[account], accountKey, _accountValue(stakeAfter, earnedAfter, rpt));
-        _record(_totals, totalKey, _totalValue(rpt, totalAfter));
+        _record(_stakes[account], accountKey, AccountWord.unwrap(_accountWord(stakeAfter, earnedAfter, rpt)));
+        _record(_totals, totalKey, TotalWord.unwrap(StakeWords.packTotal(rpt, totalAfter)));
     }
 
     /// @dev `Checkpoints.push(trace, now, value)` for a caller that has just read the trace's last
@@ -466,10 +417,9 @@ contract VVVStaking is MinDelayAdminRules, Pausable, ReentrancyGuardTransient {
         view
         returns (uint256 rpt, uint256 total, uint256 unstaked, uint48 lastUpdate)
     {
-        uint208 packed;
-        (, lastUpdate, packed) = _totals.latestCheckpoint();
-        total = packed & LOW_MASK;
-        rpt = packed >> LOW_BITS;
+        uint208 word;
+        (, lastUpdate, word) = _totals.latestCheckpoint();
+        (rpt, total) = TotalWord.wrap(word).unpack();
         Stream memory stream = _stream;
         uint256 until = Math.min(block.timestamp, stream.rewardsEnd);
         if (until > lastUpdate) {
@@ -486,27 +436,22 @@ contract VVVStaking is MinDelayAdminRules, Pausable, ReentrancyGuardTransient {
         view
         returns (uint256 staked, uint256 amount, uint48 key)
     {
-        uint256 packed;
-        (, key, packed) = _stakes[account].latestCheckpoint();
-        staked = packed & LOW_MASK;
-        uint256 field = packed >> LOW_BITS;
-        if (staked == 0) return (0, field, key);
-        int256 origin = int256(int112(uint112(field)));
-        amount = staked * uint256(int256(rpt) - origin) / PRECISION; // < 2^96 x 2^113: no overflow
+        uint208 raw;
+        (, key, raw) = _stakes[account].latestCheckpoint();
+        AccountWord word = AccountWord.wrap(raw);
+        staked = word.stake();
+        if (staked == 0) return (0, word.earnedWithoutStake(), key);
+        // < 2^96 x 2^113: no overflow
+        amount = staked * uint256(int256(rpt) - word.rewardOrigin()) / PRECISION;
     }
 
-    /// @dev Account checkpoint value holding `staked` and `earnedAmount` at reward-per-token `rpt`.
+    /// @dev Account word holding `staked` and `earnedAmount` at reward-per-token `rpt`.
     ///      For a non-zero stake the earned amount is folded into the origin, flooring to at
     ///      most 1 + staked / PRECISION wei.
-    function _accountValue(uint256 staked, uint256 earnedAmount, uint256 rpt) private pure returns (uint208) {
-        if (staked == 0) return uint208(uint256(SafeCast.toUint112(earnedAmount)) << LOW_BITS);
+    function _accountWord(uint256 staked, uint256 earnedAmount, uint256 rpt) private pure returns (AccountWord) {
+        if (staked == 0) return StakeWords.withoutStake(earnedAmount);
         int256 origin = int256(rpt) - int256(earnedAmount * PRECISION / staked); // earned < 2^112
-        uint256 field = uint112(SafeCast.toInt112(origin));
-        return uint208((field << LOW_BITS) | SafeCast.toUint96(staked));
-    }
-
-    function _totalValue(uint256 rpt, uint256 total) private pure returns (uint208) {
-        return uint208((uint256(SafeCast.toUint112(rpt)) << LOW_BITS) | SafeCast.toUint96(total));
+        return StakeWords.withStake(staked, origin);
     }
 
     function _pendingRequestOf(uint256 requestId) private view returns (UnstakeRequest storage request) {

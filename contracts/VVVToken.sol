@@ -4,13 +4,14 @@ pragma solidity 0.8.30;
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {ERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Permit.sol";
 import {IVVVErrors} from "./interfaces/IVVVErrors.sol";
+import {IVVVMintable} from "./interfaces/IVVV.sol";
 
 /// @title VVVToken
 /// @notice The Venice Token: a fixed genesis supply minted once at deployment, and new supply
 ///         only through the EmissionsController, which is fixed at construction and can never
 ///         be changed.
-contract VVVToken is ERC20, ERC20Permit, IVVVErrors {
-    /// @notice The genesis supply, minted once to the genesis holder: 100,000,000 VVV.
+contract VVVToken is ERC20, ERC20Permit, IVVVErrors, IVVVMintable {
+    /// @inheritdoc IVVVMintable
     uint256 public constant GENESIS_SUPPLY = 100_000_000e18;
 
     /// @notice The only address that can ever mint: the EmissionsController.
@@ -27,14 +28,7 @@ contract VVVToken is ERC20, ERC20Permit, IVVVErrors {
         _mint(genesisHolder, GENESIS_SUPPLY);
     }
 
-    /// @notice Mints new VVV. Only the EmissionsController can call it.
-    ///
-    /// Requirements:
-    /// - the caller is `minter`, else `NotMinter`.
-    ///
-    /// Emits a {Transfer} event from the zero address.
-    /// @param to Receiver of the new tokens.
-    /// @param amount Amount in wei.
+    /// @inheritdoc IVVVMintable
     function mint(address to, uint256 amount) external {
         if (msg.sender != minter) revert NotMinter(msg.sender);
         _mint(to, amount);
