@@ -20,12 +20,12 @@ from ape import accounts, chain
 
 from vvv.chain.deployment import System, deploy_system, local_role_defaults
 from vvv.chain.epochs import EPOCH_LENGTH as DAY
-from vvv.chain.epochs import snapshot_time
+from vvv.chain.epochs import Source, allotment_source, read_day_facts, snapshot_time
 from vvv.demo.simulation import StakerPlan, plan_stakers, target_utilization_bps
 from vvv.oracle.meter import EpochAllotments, Meter, Refused, allotments_from_proofs, fallback_allotments
 from vvv.oracle.pricing import PriceTable, load_prices
 from vvv.oracle.proofs import proofs_path, read_proofs
-from vvv.oracle.report import BPS, SanityBounds, distribute_final_epochs, is_valid, post_reports
+from vvv.oracle.report import BPS, SanityBounds, distribute_final_epochs, post_reports
 from vvv.oracle.usage import ApiCall, UsageStore
 from vvv.staker import transactions as staker
 
@@ -110,13 +110,18 @@ def _act(system: System, book: StakerBook, action: str) -> None:
 
 
 def _allotments(system: System, books: list[StakerBook], epoch: int, reports: Path) -> EpochAllotments:
-    """Today's allotments: from the proofs file of yesterday's report, or the fallback."""
+    """Today's allotments by the day's one source (`vvv.chain.epochs.allotment_source`): from
+    the proofs file of yesterday's report, or the fallback at the day's fallback capacity; none
+    while the source is not yet known."""
+    source = allotment_source(read_day_facts(system.oracle, epoch), chain.blocks.head.timestamp)
     path = proofs_path(chain.chain_id, epoch - 1, reports)
-    if is_valid(system.oracle.reportStatus(epoch - 1)) and path.exists():
+    if source == Source.REPORT and path.exists():
         return allotments_from_proofs(read_proofs(path))
+    if source == Source.NOT_YET_KNOWN:
+        return EpochAllotments(epoch, int(system.oracle.fallbackCapacity(epoch)), {}, source.label)
     snapshot = snapshot_time(epoch - 1)
     stakes = {b.account.address: system.staking.stakeAt(b.account, snapshot) for b in books}
-    return fallback_allotments(epoch, system.oracle.lastCapacity(), stakes)
+    return fallback_allotments(epoch, int(system.oracle.fallbackCapacity(epoch)), stakes)
 
 
 def _traffic(books: list[StakerBook], log: DayLog, store: UsageStore, prices: PriceTable) -> None:

@@ -28,7 +28,7 @@ class EpochAllotments:
     epoch: int
     capacity: int
     allotments: dict[str, int]
-    source: str  # "report" (from the report of epoch - 1) or "fallback" (every staker)
+    source: str  # "report" (from the report of epoch - 1), "fallback" (every staker), "not yet known"
 
     def of(self, account: str) -> int:
         return self.allotments.get(normalize_account(account), 0)

@@ -24,7 +24,15 @@ from typing import TYPE_CHECKING
 from ape import chain
 
 from vvv.chain.deployment import System
-from vvv.chain.epochs import EPOCH_LENGTH, activity_window, epoch_start, snapshot_time
+from vvv.chain.epochs import (
+    EPOCH_LENGTH,
+    Source,
+    activity_window,
+    allotment_source,
+    epoch_start,
+    read_day_facts,
+    snapshot_time,
+)
 from vvv.oracle.pricing import PriceTable, load_prices
 from vvv.oracle.proofs import (
     ZERO_ROOT,
@@ -93,10 +101,12 @@ def run_lock(directory: Path) -> Iterator[None]:
 
 
 def capacity_of_epoch(system: System, epoch: int, reads: ChainReads | None = None) -> int:
-    """The capacity in effect during `epoch`: from the report of `epoch - 1` when there is a
-    valid one, else the oracle's last capacity."""
-    report, last = (reads or chain_reads(system, PER_ACCOUNT)).report_and_last_capacity(epoch - 1)
-    return report.capacity if is_valid(report.status) else last
+    """The capacity in effect during `epoch`, by the day's one source: the capacity of the report
+    of `epoch - 1` when the day's allotments come from it, else the day's fallback capacity
+    (fixed when the day started)."""
+    report, _ = (reads or chain_reads(system, PER_ACCOUNT)).report_and_last_capacity(epoch - 1)
+    source = allotment_source(read_day_facts(system.oracle, epoch), int(chain.blocks.head.timestamp))
+    return report.capacity if source == Source.REPORT else int(system.oracle.fallbackCapacity(epoch))
 
 
 def build_report(
@@ -108,8 +118,8 @@ def build_report(
     is made (default: `chain_reads(system)`, batched through Multicall3 where there is one)."""
     reads = reads or chain_reads(system)
     snapshot = snapshot_time(epoch)
-    previous, last_capacity = reads.report_and_last_capacity(epoch - 1)
-    capacity_now = previous.capacity if is_valid(previous.status) else last_capacity
+    _, last_capacity = reads.report_and_last_capacity(epoch - 1)
+    capacity_now = capacity_of_epoch(system, epoch, reads)
     consumed = store.consumed(epoch_start(epoch), snapshot)
     utilization = min(BPS, consumed * BPS // capacity_now)
     start, end = activity_window(epoch)
