@@ -264,3 +264,40 @@ def ledger_reservation(ledger, request_id):
     from vvv.gateway.ledger import Reservation
 
     return Reservation(request_id, A, "0x" + "bb" * 32, EPOCH, 50 * E18, NOW + 600, 0, "small-chat", NOW)
+
+
+# ------------------------------------------------------------------ item 7: running totals, from an older store
+
+
+def test_a_store_of_an_older_gateway_keeps_its_counts(usage_url):
+    """An older gateway's tables (reservations without model, start and cap; a capped key's
+    counter in gateway_key_spend) and a usage row of today: the totals start from them, and the
+    old reservation is charged in full at its expiry, at its start time."""
+    from sqlalchemy import text
+
+    from vvv.oracle.usage import UsageStore
+
+    in_process_pass_only()
+    store = UsageStore(usage_url, create=True)
+    key = "0x" + "cc" * 32
+    with store.engine.begin() as conn:
+        conn.execute(text("CREATE TABLE gateway_reservations (request_id VARCHAR(128) PRIMARY KEY, account VARCHAR(42) "
+                          "NOT NULL, key_hash VARCHAR(66) NOT NULL, epoch BIGINT NOT NULL, amount_wei VARCHAR(80) "
+                          "NOT NULL, expires_at BIGINT NOT NULL)"))  # fmt: skip
+        conn.execute(text("CREATE TABLE gateway_key_spend (key_hash VARCHAR(66), epoch BIGINT, spent_wei VARCHAR(80), "
+                          "PRIMARY KEY (key_hash, epoch))"))  # fmt: skip
+        conn.execute(text("INSERT INTO gateway_reservations VALUES ('gw-old', :a, :k, :e, :amount, :x)"),
+                     {"a": A, "k": key, "e": EPOCH, "amount": str(40 * E18), "x": NOW + 600})  # fmt: skip
+        conn.execute(text("INSERT INTO gateway_key_spend VALUES (:k, :e, :spent)"),
+                     {"k": key, "e": EPOCH, "spent": str(7 * E18)})  # fmt: skip
+    store.add([ApiCall(NOW - 60, A, "small-chat", 1, 1, 0, 3 * E18, "gw-before")])
+    ledger = Ledger(store)
+    assert ledger.totals(A, EPOCH) == (3 * E18, 40 * E18)
+    # the capped key: 7 spent (its old counter) + 40 reserved of a cap of 50: 3 left
+    r = ledger.reserve("gw-new", A, key, 50 * E18, 1_000 * E18, 3 * E18, NOW, "small-chat")
+    assert ledger.totals(A, EPOCH) == (3 * E18, 43 * E18)
+    ledger.release(r)
+    assert ledger.expire(NOW + 600) == 1
+    assert ledger.totals(A, EPOCH) == (43 * E18, 0)
+    row = store.view.stored(["req:gw-old"])["req:gw-old"]
+    assert (row["timestamp"], row["model"], row["vcu_cost_wei"]) == (NOW, "unknown", str(40 * E18))

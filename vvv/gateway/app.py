@@ -51,6 +51,7 @@ from vvv.gateway.requests import (
     MAX_BODY,
     BadBody,
     ChatRequest,
+    model_of,
     parse_chat,
     parse_images,
     parse_json,
@@ -331,6 +332,11 @@ class Gateway:
         message = f"the upstream did not answer within {self.work_seconds:g} s: charged the reservation"
         return error(504, message, "upstream_timeout", headers=self._headers(r, settled.call.vcu_cost, None))
 
+    def _kept(self, r: Reservation, err: UsageError) -> Response:
+        """A 503 for a request the upstream worked on whose charge the store did not take."""
+        message = f"the usage store is unavailable: {err}; this request's reservation is charged when it expires"
+        return error(503, message, "service_unavailable", headers=self._headers(r, None, None))
+
     async def _answer(self, r: Reservation, data: dict[str, Any], tokens: tuple[int, int], images: int,
                       cost: int) -> Response:  # fmt: skip
         """The upstream's answer, once its charge is committed (never before: a store that fails
@@ -339,8 +345,7 @@ class Gateway:
             settled = await self._settle(r, tokens, images, cost)
         except UsageError as err:
             log.error("usage store: %s (request %s: reservation kept)", err, r.request_id)
-            message = f"the usage store is unavailable: {err}; this request's reservation is charged when it expires"
-            return error(503, message, "service_unavailable", headers=self._headers(r, None, None))
+            return self._kept(r, err)
         return JSONResponse(data, headers=self._headers(r, settled.call.vcu_cost, settled.receipt))
 
     # ------------------------------------------------------------ endpoints
@@ -379,7 +384,7 @@ class Gateway:
         started = time.monotonic()
         key = await self._key(request)
         body = parse_json(await read_body(request, MAX_BODY))
-        price = self._price(_model_of(body), "image")
+        price = self._price(model_of(body), "image")
         req = parse_images(body, price.sizes)
         worst = self.prices.cost(req.model, images=req.images)
         r = await self._reserve(key, worst, int(self.clock()), req.model)
@@ -404,7 +409,12 @@ class Gateway:
             upstream.release()
             await self._release(r)
             return error(502, f"the upstream answered {upstream.status}: {' '.join(text.split())}", "upstream_error")
-        receipt = await run_in_threadpool(self.ledger.mark_active, r, r.started, chat.model)
+        try:
+            receipt = await run_in_threadpool(self.ledger.mark_active, r, r.started, chat.model)
+        except UsageError as err:  # the upstream has started: the reservation is kept (charged at its expiry)
+            upstream.close()
+            log.error("usage store: %s (stream %s: reservation kept)", err, r.request_id)
+            return self._kept(r, err)
         return MeteredStream(self, upstream, chat, r, started, self._headers(r, None, receipt))
 
     async def charge_stream(self, chat: ChatRequest, r: Reservation, meter: StreamMeter) -> Settled | None:
@@ -492,13 +502,6 @@ class MeteredStream(StreamingResponse):
                 if held:
                     await send({"type": "http.response.body", "body": held.pop(), "more_body": True})
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
-
-
-def _model_of(body: dict[str, Any]) -> str:
-    model = body.get("model")
-    if not isinstance(model, str) or not model.strip():
-        raise BadBody("'model' must be a non-empty string")
-    return model
 
 
 def make_app(gateway: Gateway) -> Starlette:

@@ -195,15 +195,18 @@ class Ledger:
                                                 reserved_wei=str(reserved)))  # fmt: skip
         return spent, reserved
 
-    def _move(self, view: UsageView, conn: Connection, r: Reservation, spent: int, reserved: int) -> None:
+    def _move(self, view: UsageView, conn: Connection, r: Reservation, spent: int, reserved: int,
+              budget: Budget | None = None) -> None:  # fmt: skip
         """Add `spent` and `reserved` (either may be negative) to the totals of r's account and,
-        if capped, of its key."""
-        old_spent, old_reserved = self._totals(view, conn, r.account, r.epoch)
+        if capped, of its key (as `budget` read them in this transaction, else read now)."""
+        old_spent, old_reserved = (budget.spent, budget.reserved) if budget else self._totals(
+            view, conn, r.account, r.epoch)  # fmt: skip
         t = totals.c
         conn.execute(totals.update().where(t.account == r.account, t.epoch == r.epoch).values(
             spent_wei=str(old_spent + spent), reserved_wei=str(old_reserved + reserved)))  # fmt: skip
         if r.key_cap:
-            key_spent, key_reserved = self._key_totals(conn, r.key_hash, r.epoch)
+            key_spent, key_reserved = (budget.key_spent, budget.key_reserved) if budget else self._key_totals(
+                conn, r.key_hash, r.epoch)  # fmt: skip
             k = key_totals.c
             conn.execute(key_totals.update().where(k.key_hash == r.key_hash, k.epoch == r.epoch).values(
                 spent_wei=str(key_spent + spent), reserved_wei=str(key_reserved + reserved)))  # fmt: skip
@@ -252,7 +255,7 @@ class Ledger:
                 request_id=r.request_id, account=r.account, key_hash=r.key_hash, epoch=r.epoch,
                 amount_wei=str(r.amount), expires_at=r.expires_at, model=model, started=now, key_cap_wei=str(cap),
             ))  # fmt: skip
-            self._move(view, conn, r, 0, amount)
+            self._move(view, conn, r, 0, amount, budget)
         return r
 
     def release(self, r: Reservation) -> None:

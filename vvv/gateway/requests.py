@@ -102,7 +102,7 @@ def _only(fields: dict[str, Any], allowed: frozenset[str], where: str) -> None:
                       f"{', '.join(sorted(allowed))})")  # fmt: skip
 
 
-def _model(body: dict[str, Any]) -> str:
+def model_of(body: dict[str, Any]) -> str:
     model = body.get("model")
     if not isinstance(model, str) or not model.strip():
         raise BadBody("'model' must be a non-empty string")
@@ -160,7 +160,7 @@ def _message(message: Any, where: str) -> tuple[int, int]:
 
 def parse_chat(body: dict[str, Any], output_limit: int = DEFAULT_OUTPUT_LIMIT) -> ChatRequest:
     _only(body, CHAT_FIELDS, "field ")
-    model = _model(body)
+    model = model_of(body)
     messages = body.get("messages")
     if not isinstance(messages, list) or not messages:
         raise BadBody("'messages' must be a non-empty list")
@@ -190,7 +190,7 @@ def parse_chat(body: dict[str, Any], output_limit: int = DEFAULT_OUTPUT_LIMIT) -
 def parse_images(body: dict[str, Any], sizes: tuple[str, ...]) -> ImageRequest:
     """An image request; `sizes` are the model's listed sizes (none: `size` may not be named)."""
     _only(body, IMAGE_FIELDS, "field ")
-    model = _model(body)
+    model = model_of(body)
     prompt = body.get("prompt")
     if not isinstance(prompt, str) or not prompt.strip():
         raise BadBody("'prompt' must be a non-empty string")

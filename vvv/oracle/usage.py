@@ -591,7 +591,8 @@ class UsageStore:
 
     `lock_timeout` (seconds; the gateway's is 2) makes a store that is slow fail instead of
     wait: a lock (`locked`'s, or a row's) not taken within it, or a server not connected within
-    it, is a `UsageError`. None: wait as the database does by default."""
+    it, is a `UsageError`. None: wait as the database does by default. A SQLite store opened
+    with a lock timeout is put in WAL mode, so that its reads never wait for its writes."""
 
     def __init__(self, url: str = DEFAULT_URL, *, create: bool = False, engine: Engine | None = None,
                  lock_timeout: float | None = None) -> None:  # fmt: skip
@@ -607,6 +608,13 @@ class UsageStore:
         _use_explicit_begin(self.engine)
         self.view = UsageView(self._connection)
         self._open(create)
+        if lock_timeout is not None and self.engine.dialect.name == "sqlite":
+            with self._errors():  # reads never wait for a write (kept in the file); outside a transaction
+                raw = self.engine.raw_connection()
+                try:
+                    raw.cursor().execute("PRAGMA journal_mode=WAL")
+                finally:
+                    raw.close()
 
     def _fail(self, reason: str) -> UsageError:
         return UsageError(f"usage store {self.url}: {reason}")
