@@ -6,13 +6,21 @@ upstream, the gateway and this client are separate processes on this machine; th
 from 50 accounts, each with its own key and allotment.
 
     python bench/gateway.py [--requests 2000] [--concurrency 50] [--accounts 50] [--upstream-ms MS ...]
+                            [--rounds 10] [--round-requests 2000] [--rounds-only]
 
 --upstream-ms makes the stand-in upstream take between 0.5x and 1.5x that long per answer, as
 inferences vary (request i takes the same time in both runs). By default two runs: 1,000 ms (a
 short inference: the latency the gateway adds to a real call) and 0 (an upstream that answers
 at once: 50 clients then saturate the gateway, and the run measures its throughput).
 
-Targets (Postgres, 50 concurrent): the gateway adds <= 5 ms at p50 and <= 20 ms at p99."""
+Then, on one Postgres store, `--rounds` rounds of `--round-requests` requests each through one
+gateway with the instant upstream: each round's CPU of the gateway process and of the database
+server (the postmaster and its backends, live and exited) per 1,000 requests. The checks read
+running totals, never the day's rows, so the cost of a request must not grow with the rows
+already stored: the last round's total within 1.1x of the first's.
+
+Targets (Postgres, 50 concurrent): the gateway adds <= 5 ms at p50 and <= 20 ms at p99; the
+last round's CPU per 1,000 requests <= 1.1x the first's."""
 
 from __future__ import annotations
 
@@ -45,6 +53,8 @@ from vvv.oracle.usage import UsageStore  # noqa: E402
 
 BODY = {"model": "small-chat", "messages": [{"role": "user", "content": "hello, how are you?"}], "max_tokens": 64}
 P50_TARGET, P99_TARGET = 5.0, 20.0  # ms added on Postgres
+ROUNDS_TARGET = 1.1  # the last round's CPU per request over the first's
+TICK = os.sysconf("SC_CLK_TCK")
 
 
 def start(module: str, before: list[str], after: list[str]) -> tuple[subprocess.Popen, str]:
@@ -80,7 +90,7 @@ def prepare(url: str, accounts: int) -> list[str]:
 
 
 async def load(
-    url: str, secrets: list[str], requests: int, concurrency: int, upstream_ms: float
+    url: str, secrets: list[str], requests: int, concurrency: int, upstream_ms: float, warm_up: bool = True
 ) -> tuple[list[float], float]:
     """Latencies (ms) of `requests` POSTs, `concurrency` at a time, and the wall time (s). The
     client is aiohttp: httpx's connection pool, under 50 concurrent requests, costs the client
@@ -95,14 +105,16 @@ async def load(
                 t = time.perf_counter()
                 headers = {"authorization": f"Bearer {secrets[i % len(secrets)]}"}
                 # request i waits upstream_ms x (0.5 .. 1.5), the same in both runs: inference times vary
-                body = BODY | {"bench_delay_ms": upstream_ms * (0.5 + (i * 0.6180339887) % 1)} if upstream_ms else BODY
+                delay = upstream_ms * (0.5 + (i * 0.6180339887) % 1)
+                body = BODY | {"user": f"bench-delay-ms:{delay:.3f}"} if upstream_ms else BODY
                 async with client.post(url + "/v1/chat/completions", json=body, headers=headers) as r:
                     text = await r.text()
                 latencies.append((time.perf_counter() - t) * 1000)
                 if r.status != 200:
                     raise SystemExit(f"{url}: {r.status} {text[:200]}")
 
-        await asyncio.gather(*(one(i) for i in range(min(200, requests))))  # warm-up, not counted
+        if warm_up:
+            await asyncio.gather(*(one(i) for i in range(min(200, requests))))  # not counted
         latencies.clear()
         start_time = time.perf_counter()
         await asyncio.gather(*(one(i) for i in range(requests)))
@@ -155,6 +167,61 @@ def run(args: argparse.Namespace, upstream_ms: float, stores: dict[str, str], pr
     console.print(verdict)
 
 
+def cpu_seconds(pid: int, exited_children: bool = False) -> float:
+    """CPU seconds (user + system) of a process, and of its children it has reaped."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if exited_children else 0)
+    return ticks / TICK
+
+
+def server_cpu(server: PostgresServer) -> float:
+    """CPU seconds of a Postgres server: its postmaster, backends gone and backends running."""
+    master = int((server.data / "postmaster.pid").read_text().split()[0])
+    total = cpu_seconds(master, exited_children=True)
+    for entry in Path("/proc").iterdir():
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split() if entry.name.isdigit() else None
+        except OSError:
+            continue
+        if fields is not None and int(fields[1]) == master:
+            total += (int(fields[11]) + int(fields[12])) / TICK
+    return total
+
+
+def rounds(args: argparse.Namespace, postgres: PostgresServer, prices: Path, console: Console) -> None:
+    """CPU per 1,000 requests, round after round on one store (see the module's notes)."""
+    url = postgres.database_url(postgres.create_database())
+    secrets = prepare(url, args.accounts)
+    upstream, upstream_url = start("tests.gateway.upstream_stub", [], [])
+    gateway, gateway_url = start("tests.gateway.gateway_process", [url, upstream_url], [str(prices), str(10**30), "0"])
+    table = Table(title=f"CPU per 1,000 requests, {args.rounds} rounds of {args.round_requests:,} on one Postgres "
+                        f"store, {args.concurrency} concurrent, upstream answers at once")  # fmt: skip
+    for column in ("round", "rows before", "req/s", "gateway CPU s", "database CPU s", "total CPU s"):
+        table.add_column(column, justify="right")
+    totals = []
+    try:
+        asyncio.run(load(gateway_url, secrets, 200, args.concurrency, 0.0, warm_up=False))  # connections, caches
+        for i in range(args.rounds):
+            before_gateway, before_server = cpu_seconds(gateway.pid), server_cpu(postgres)
+            _, wall = asyncio.run(load(gateway_url, secrets, args.round_requests, args.concurrency, 0.0,
+                                       warm_up=False))  # fmt: skip
+            per = 1_000 / args.round_requests
+            used_gateway = (cpu_seconds(gateway.pid) - before_gateway) * per
+            used_server = (server_cpu(postgres) - before_server) * per
+            totals.append(used_gateway + used_server)
+            table.add_row(str(i + 1), f"{200 + i * args.round_requests:,}", f"{args.round_requests / wall:,.0f}",
+                          f"{used_gateway:.2f}", f"{used_server:.2f}", f"{totals[-1]:.2f}")  # fmt: skip
+    finally:
+        gateway.terminate()
+        gateway.wait()
+        upstream.terminate()
+        upstream.wait()
+    console.print(table)
+    ratio = totals[-1] / totals[0]
+    console.print(f"last round / first round: {ratio:.2f}x (target <= {ROUNDS_TARGET:g}x): "
+                  f"{'met' if ratio <= ROUNDS_TARGET else 'NOT met'}")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2_000)
@@ -166,6 +233,9 @@ def main() -> None:
         action="append",
         help="the upstream's mean time per answer; repeat for several runs (default: 1000 and 0)",
     )
+    parser.add_argument("--rounds", type=int, default=10, help="CPU rounds on one store (0: none)")
+    parser.add_argument("--round-requests", type=int, default=2_000)
+    parser.add_argument("--rounds-only", action="store_true", help="skip the latency tables")
     args = parser.parse_args()
     folder = Path(tempfile.mkdtemp(prefix="vvv-bench-gw-"))
     prices = folder / "prices.csv"
@@ -174,10 +244,12 @@ def main() -> None:
     postgres.start()
     console = Console(width=140)
     try:
-        for i, upstream_ms in enumerate(args.upstream_ms or [1_000.0, 0.0]):
+        for i, upstream_ms in enumerate([] if args.rounds_only else args.upstream_ms or [1_000.0, 0.0]):
             stores = {"SQLite": f"sqlite:///{folder / f'usage-{i}.db'}",
                       "Postgres": postgres.database_url(postgres.create_database())}  # fmt: skip
             run(args, upstream_ms, stores, prices, console)
+        if args.rounds:
+            rounds(args, postgres, prices, console)
     finally:
         postgres.stop()
 

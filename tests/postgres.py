@@ -64,9 +64,17 @@ class PostgresServer:
         if os.geteuid() == 0:
             shutil.chown(self.root, "postgres")
         self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", USER, "-E", "UTF8", "--locale=C", "--no-sync")
+        self.start_again()
+        self._admin = create_engine(self.url, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
+
+    def start_again(self) -> None:
+        """Start the server on its data folder (after `kill`)."""
         options = f"-k {self.root} -c listen_addresses='' -c fsync=off -c full_page_writes=off"  # no TCP; fast
         self._run("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.log), "-w", "-t", "60", "start")
-        self._admin = create_engine(self.url, isolation_level="AUTOCOMMIT")
+
+    def kill(self) -> None:
+        """Stop the server at once, as a crash would (`pg_ctl stop -m immediate`): connections drop."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
 
     def create_database(self) -> str:
         """A fresh, empty database; its URL."""

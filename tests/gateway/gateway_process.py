@@ -15,7 +15,7 @@ import uvicorn
 def main(argv: list[str]) -> None:
     from tests.gateway.gateway_support import ORACLE, SIGNER
     from tests.gateway.keys_support import DOMAIN
-    from vvv.gateway.app import Gateway, make_app
+    from vvv.gateway.app import STORE_LOCK_SECONDS, Gateway, make_app
     from vvv.gateway.keys import KeyStore
     from vvv.gateway.ledger import Ledger
     from vvv.oracle.pricing import load_prices
@@ -23,7 +23,7 @@ def main(argv: list[str]) -> None:
     from vvv.oracle.usage import UsageStore
 
     url, upstream, port, prices, allotment, now = argv
-    store = UsageStore(url)
+    store = UsageStore(url, lock_timeout=STORE_LOCK_SECONDS)
     ledger = Ledger(store, ReceiptSigner(SIGNER, DOMAIN.chain_id, ORACLE))
     clock = (lambda: float(now)) if int(now) else time.time
     gateway = Gateway(ledger, KeyStore(store.engine, DOMAIN), load_prices(Path(prices)),

@@ -1,7 +1,7 @@
 """The gateway under test: a usage store (SQLite or Postgres), a key store with one key of
 ALICE's, the stand-in upstream and the gateway each served by uvicorn on loopback, a fixed
 clock, and prices chosen so that costs are whole VCU: 1 VCU per input token, 2 per output
-token, 5 per image."""
+token, 1,200 per image part of a chat's input, 5 per image (1024x1024 or 512x512)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from ape import networks
@@ -17,7 +18,7 @@ from eth_account import Account
 from tests.gateway.keys_support import ALICE, DOMAIN, NOW, Clock, Served
 from tests.gateway.upstream_stub import Upstream
 from vvv.chain.apikeys import CreateKey, key_hash, sign
-from vvv.gateway.app import Gateway, make_app
+from vvv.gateway.app import STORE_LOCK_SECONDS, Gateway, make_app
 from vvv.gateway.keys import KeyStore
 from vvv.gateway.ledger import Ledger
 from vvv.oracle.pricing import load_prices
@@ -30,9 +31,9 @@ EPOCH = NOW // DAY  # 21,990
 RESETS = (EPOCH + 1) * DAY  # 1,900,022,400: 2030-03-18 00:00 UTC
 SIGNER = Account.from_key("0x" + "00" * 31 + "03")  # the meter's receipt key
 ORACLE = DOMAIN.verifying_contract  # any address: the receipts' verifying contract in these tests
-PRICES = """kind,model,vcu_per_1m_input,vcu_per_1m_output,vcu_per_image
-chat,small-chat,1000000,2000000,
-image,painter,,,5
+PRICES = """kind,model,vcu_per_1m_input,vcu_per_1m_output,vcu_per_image,vcu_per_image_input,image_sizes
+chat,small-chat,1000000,2000000,,1200,
+image,painter,,,5,,1024x1024 512x512
 """
 SECRET = "vvv_alice-agent-secret"
 
@@ -57,6 +58,7 @@ class World:
     upstream: Upstream
     clock: Clock
     allotments: dict[str, int]
+    gateway: Gateway
 
     def headers(self, secret: str = SECRET) -> dict[str, str]:
         return {"authorization": f"Bearer {secret}"}
@@ -64,9 +66,11 @@ class World:
 
 @contextlib.contextmanager
 def running_gateway(
-    usage_url: str, tmp_path: Path, allotment: int = 100_000 * E18, cap: int = 0, key_cache_seconds: float = 0.0
+    usage_url: str, tmp_path: Path, allotment: int = 100_000 * E18, cap: int = 0, key_cache_seconds: float = 0.0,
+    **limits: Any,
 ) -> Iterator[World]:
-    store = UsageStore(usage_url, create=True)
+    """`limits`: the Gateway's request_seconds, stall_seconds, sweep_seconds (tests shorten them)."""
+    store = UsageStore(usage_url, create=True, lock_timeout=STORE_LOCK_SECONDS)
     keys = KeyStore(store.engine, DOMAIN)
     add_key(keys, SECRET, cap=cap)
     prices = tmp_path / "prices.csv"
@@ -77,6 +81,13 @@ def running_gateway(
     ledger = Ledger(store, ReceiptSigner(SIGNER, DOMAIN.chain_id, ORACLE))
     with Served(upstream.app) as upstream_url:
         gateway = Gateway(ledger, keys, load_prices(prices), lambda a, _e: allotments.get(a, 0), upstream_url,
-                          clock=clock, key_cache_seconds=key_cache_seconds)  # fmt: skip
+                          clock=clock, key_cache_seconds=key_cache_seconds, **limits)  # fmt: skip
         with Served(make_app(gateway)) as url:
-            yield World(url, store, keys, upstream, clock, allotments)
+            yield World(url, store, keys, upstream, clock, allotments, gateway)
+
+
+def served_world(usage_url: str, tmp_path: Path, **options: Any) -> Iterator[World]:
+    """A fixture's body (`yield from`): `running_gateway(**options)`, in the in-process pass only."""
+    in_process_pass_only()
+    with running_gateway(usage_url, tmp_path, **options) as world:
+        yield world

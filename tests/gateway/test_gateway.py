@@ -1,7 +1,8 @@
 """The gateway over real HTTP on loopback, against the stand-in upstream, on SQLite and Postgres.
 Costs by hand: 1 VCU per input token, 2 per output token, 5 per image; the upstream reports 11
 prompt tokens per message and min(max_tokens, 7) completion tokens. The worst case reserved for
-a chat: 8 + (8 + UTF-8 bytes) per message input tokens, plus max_tokens (or 4,096) output."""
+a chat: 8 + (8 + UTF-8 bytes of the role and the content) per message input tokens, plus
+max_tokens (or 4,096) output."""
 
 from __future__ import annotations
 
@@ -22,28 +23,25 @@ from tests.gateway.gateway_support import (
     add_key,
     in_process_pass_only,
     running_gateway,
+    served_world,
 )
 from tests.gateway.keys_support import ALICE, BOB, DOMAIN, NOW
 from vvv.oracle.receipts import Receipt, check
 
 A = ALICE.address.lower()
-HI = [{"role": "user", "content": "hi"}]  # worst-case input: 8 + 8 + 2 = 18 tokens
+HI = [{"role": "user", "content": "hi"}]  # worst-case input: 8 + 8 + 4 ("user") + 2 ("hi") = 22 tokens
 
 
 @pytest.fixture
 def world(usage_url, tmp_path):
     """ALICE's key, no cap of its own; ALICE's allotment today: 100,000 VCU."""
-    in_process_pass_only()
-    with running_gateway(usage_url, tmp_path) as w:
-        yield w
+    yield from served_world(usage_url, tmp_path)
 
 
 @pytest.fixture
 def small(usage_url, tmp_path):
     """The same with an allotment of 1,000 VCU."""
-    in_process_pass_only()
-    with running_gateway(usage_url, tmp_path, allotment=1_000 * E18) as w:
-        yield w
+    yield from served_world(usage_url, tmp_path, allotment=1_000 * E18)
 
 
 def chat(world, body, secret=SECRET):
@@ -81,7 +79,7 @@ def test_a_chat_is_charged_its_usage_with_the_first_receipt(world):
     second = chat(world, {"model": "small-chat", "messages": HI})
     assert second.headers["x-vvv-charged-vcu"] == "25" and "x-vvv-activity-receipt" not in second.headers
     assert world.upstream.requests[-1]["max_tokens"] == 4_096  # none asked: the limit, which was reserved
-    assert rows(world) == 61 * E18 and held(world) == 0
+    assert rows(world) == 61 * E18 and held_rows(world) == 0
 
 
 def test_the_openai_client_streams_through_the_gateway(world):
@@ -106,16 +104,17 @@ def test_images_are_charged_per_image(world):
 
 def test_a_call_that_cannot_fit_is_a_402_and_is_not_forwarded(small):
     world = small
-    # worst case 18 + 2 x 600 = 1,218 VCU > 1,000
+    # worst case 22 + 2 x 600 = 1,222 VCU > 1,000
     response = chat(world, {"model": "small-chat", "messages": HI, "max_tokens": 600})
     assert response.status_code == 402
     error = response.json()["error"]
     assert (error["left"], error["needed"], error["resetsAt"], error["resetsAtUtc"]) == (
-        "1000", "1218", RESETS, "2030-03-18 00:00 UTC")  # fmt: skip
+        "1000", "1222", RESETS, "2030-03-18 00:00 UTC")  # fmt: skip
     assert "1000 VCU are left of today's allotment" in error["message"] and "midnight UTC" in error["message"]
     assert world.upstream.requests == [] and world.store.count() == 0
-    # 491 output tokens fit exactly: 18 + 982 = 1,000
-    assert chat(world, {"model": "small-chat", "messages": HI, "max_tokens": 491}).status_code == 200
+    # 489 output tokens fit exactly: 22 + 978 = 1,000
+    assert chat(world, {"model": "small-chat", "messages": HI, "max_tokens": 490}).status_code == 402
+    assert chat(world, {"model": "small-chat", "messages": HI, "max_tokens": 489}).status_code == 200
     assert rows(world) == 25 * E18
 
 
@@ -128,7 +127,7 @@ def test_an_account_without_allotment_gets_a_402(world):
 def test_a_keys_daily_cap(usage_url, tmp_path):
     in_process_pass_only()
     with running_gateway(usage_url, tmp_path, cap=50 * E18) as world:
-        body = {"model": "small-chat", "messages": HI, "max_tokens": 7}  # worst 18 + 14 = 32; charged 25
+        body = {"model": "small-chat", "messages": HI, "max_tokens": 7}  # worst 22 + 14 = 36; charged 25
         assert chat(world, body).headers["x-vvv-charged-vcu"] == "25"
         refused = chat(world, body)
         assert refused.status_code == 402
@@ -217,10 +216,10 @@ def test_an_upstream_failure_is_a_502_and_charges_nothing(world):
     response = chat(world, {"model": "small-chat", "messages": HI, "user": "fail"})
     assert response.status_code == 502 and "upstream answered 500" in response.json()["error"]["message"]
     assert world.store.count() == 0
-    assert held(world) == 0  # the reservation was released
+    assert held_rows(world) == 0  # the reservation was released
 
 
-def held(world) -> int:
+def held_rows(world) -> int:
     """Reservations in the ledger's table."""
     from sqlalchemy import func, select
 
@@ -230,15 +229,30 @@ def held(world) -> int:
         return conn.execute(select(func.count()).select_from(reservations)).scalar_one()
 
 
-def test_a_reservation_of_a_killed_gateway_expires(small):
+def test_a_reservation_of_a_killed_gateway_is_charged_in_full_at_its_expiry(small):
+    """A reservation never stops counting: expired, it becomes a charge of the whole amount."""
     world = small
     from vvv.gateway.ledger import RESERVATION_TTL
 
-    held = world_ledger(world).reserve("gw-killed", A, "0x" + "ab" * 32, 0, 1_000 * E18, 990 * E18, NOW)
+    ledger = world_ledger(world)
+    held = ledger.reserve("gw-killed", A, "0x" + "ab" * 32, 0, 1_000 * E18, 990 * E18, NOW, "small-chat")
     assert held.expires_at == NOW + RESERVATION_TTL
-    assert chat(world, {"model": "small-chat", "messages": HI, "max_tokens": 7}).status_code == 402  # 10 left < 32
-    world.clock.now = NOW + RESERVATION_TTL  # the killed gateway's reservation stops counting
-    assert chat(world, {"model": "small-chat", "messages": HI, "max_tokens": 7}).status_code == 200
+    body = {"model": "small-chat", "messages": HI, "max_tokens": 7}  # worst 22 + 14 = 36
+    assert chat(world, body).json()["error"]["left"] == "10"
+    assert ledger.expire(NOW + RESERVATION_TTL - 1) == 0  # not yet
+    world.clock.now = NOW + RESERVATION_TTL
+    assert ledger.expire(NOW + RESERVATION_TTL) == 1  # the killed gateway's reservation: charged 990
+    assert ledger.expire(NOW + RESERVATION_TTL) == 0  # once
+    assert rows(world) == 990 * E18 and held_rows(world) == 0
+    stored = world.store.view.stored(["req:gw-killed"])["req:gw-killed"]
+    assert (stored["timestamp"], stored["model"], stored["vcu_cost_wei"]) == (NOW, "small-chat", str(990 * E18))
+    assert ledger.totals(A, EPOCH) == (990 * E18, 0)
+    assert chat(world, body).json()["error"]["left"] == "10"  # still 10 left: never released
+    # the killed gateway's late settlement (had it come back) changes nothing
+    from vvv.oracle.usage import ApiCall
+
+    late = ledger.settle(held, ApiCall(NOW, A, "small-chat", 1, 1, 0, 3 * E18, "gw-killed"))
+    assert late.late and late.call.vcu_cost == 990 * E18 and rows(world) == 990 * E18
 
 
 def world_ledger(world):

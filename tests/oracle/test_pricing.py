@@ -19,6 +19,25 @@ def test_example_prices_load(prices):
     p = prices.price("llama-3.3-70b")
     assert (p.kind, p.per_1m_input, p.per_1m_output) == ("chat", 7 * E18 // 10, 28 * E18 // 10)
     assert prices.price("flux-dev").per_image == 8 * E18 // 100
+    # the columns the gateway bounds requests with
+    assert prices.price("llama-3.3-70b").per_image_input == 35 * E18 // 10_000  # 0.0035 VCU
+    assert prices.price("llama-3.2-3b").per_image_input == 0
+    assert prices.price("flux-dev").sizes == ("1024x1024", "512x512", "768x768", "1024x768", "768x1024")
+
+
+def test_a_chats_worst_case_adds_its_image_parts(prices):
+    # 1,000 in x 0.70 / 1M + 500 out x 2.80 / 1M = 0.0021 VCU, plus 3 image parts x 0.0035 = 0.0105 VCU
+    assert prices.chat_worst_case("llama-3.3-70b", 1_000, 500, 3) == 2_100_000_000_000_000 + 10_500_000_000_000_000
+    assert prices.chat_worst_case("llama-3.2-3b", 1, 0, 0) == 150_000_000_000
+    with pytest.raises(PricingError, match="llama-3.2-3b takes no image input"):
+        prices.chat_worst_case("llama-3.2-3b", 1, 0, 1)
+
+
+def test_the_older_five_column_header_still_loads(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_text("kind,model,vcu_per_1m_input,vcu_per_1m_output,vcu_per_image\nchat,m,1,2,\nimage,i,,,5\n")
+    prices = load_prices(path)
+    assert (prices.price("m").per_image_input, prices.price("i").sizes) == (0, ())
 
 
 @pytest.mark.parametrize(
@@ -62,22 +81,28 @@ def test_cost_errors(prices):
         prices.cost("llama-3.3-70b", -1, 0)
 
 
-HEADER = "kind,model,vcu_per_1m_input,vcu_per_1m_output,vcu_per_image\n"
+HEADER = "kind,model,vcu_per_1m_input,vcu_per_1m_output,vcu_per_image,vcu_per_image_input,image_sizes\n"
 
 
 @pytest.mark.parametrize(
     "body, message",
     [
-        ("chat,a,1,1,\nchat,b,-1,1,\n", "p.csv:3: must be non-negative"),
-        ("chat,a,1,1,\nchat,a,1,1,\n", "p.csv:3: model 'a' is listed twice"),
-        ("chat,a,1,x,\n", "p.csv:2: not a number"),
-        ("chat,a,1,1,5\n", "p.csv:2: a chat model has no image price"),
-        ("image,a,1,,0.5\n", "p.csv:2: an image model has no token prices"),
-        ("image,a,,,0.5\n# comment\nimage,b,,,0.6\n", "p.csv:4: all image models share one price"),
-        ("video,a,1,1,\n", "p.csv:2: kind must be chat or image"),
-        ("chat,a,1,1\n", "p.csv:2: expected 5 fields, found 4"),
-        ("chat,a,0.0000000000000000001,1,\n", "p.csv:2: more than 18 decimals"),
-        ("image,a,,,0\n", "p.csv:2: must be positive"),
+        ("chat,a,1,1,,,\nchat,b,-1,1,,,\n", "p.csv:3: must be non-negative"),
+        ("chat,a,1,1,,,\nchat,a,1,1,,,\n", "p.csv:3: model 'a' is listed twice"),
+        ("chat,a,1,x,,,\n", "p.csv:2: not a number"),
+        ("chat,a,1,1,5,,\n", "p.csv:2: a chat model has no image price"),
+        ("chat,a,1,1,,,512x512\n", "p.csv:2: a chat model has no image price (nor image sizes)"),
+        ("chat,a,1,1,,0,\n", "p.csv:2: must be positive"),
+        ("image,a,1,,0.5,,\n", "p.csv:2: an image model has no token prices"),
+        ("image,a,,,0.5,1,\n", "p.csv:2: an image model has no token prices (nor an image-input price)"),
+        ("image,a,,,0.5,,512\n", "p.csv:2: image size '512' is not WxH with sides from 1 to 16,384"),
+        ("image,a,,,0.5,,0x512\n", "p.csv:2: image size '0x512' is not WxH"),
+        ("image,a,,,0.5,,512x512 512x512\n", "p.csv:2: an image size is listed twice"),
+        ("image,a,,,0.5,,\n# comment\nimage,b,,,0.6,,\n", "p.csv:4: all image models share one price"),
+        ("video,a,1,1,,,\n", "p.csv:2: kind must be chat or image"),
+        ("chat,a,1,1\n", "p.csv:2: expected 7 fields, found 4"),
+        ("chat,a,0.0000000000000000001,1,,,\n", "p.csv:2: more than 18 decimals"),
+        ("image,a,,,0,,\n", "p.csv:2: must be positive"),
     ],
 )
 def test_bad_lines_are_named(tmp_path, body, message):

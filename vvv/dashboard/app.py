@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from vvv.chain.bodies import BodyTooLarge, read_body
 from vvv.dashboard.data import BadRequest, Dashboard, NotFound
 
 log = logging.getLogger("vvv.dashboard")
@@ -74,9 +75,10 @@ def make_app(dashboard: Dashboard, web_dir: Path) -> Starlette:
                 "revoke": "/v1/keys/revoke"}.get(action)  # fmt: skip
         if path is None or (request.method == "GET") != (action == "domain"):
             return error(404, f"no such API route: {request.method} {request.url.path}")
-        body = await request.body()
-        if len(body) > MAX_KEYS_BODY:
-            return error(413, f"the body has {len(body):,} bytes; at most {MAX_KEYS_BODY:,} are accepted")
+        try:
+            body = await read_body(request, MAX_KEYS_BODY)  # refused as soon as it passes the limit
+        except BodyTooLarge as err:
+            return error(413, str(err))
         try:
             async with httpx.AsyncClient(timeout=30) as client:
                 answer = await client.request(request.method, dashboard.gateway_url.rstrip("/") + path, content=body,

@@ -20,6 +20,7 @@ and cost (`X-VVV-Charged-VCU`). Errors are JSON `{"error": {"message": ONE LINE,
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -37,14 +38,25 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from vvv.chain.apikeys import ApiKey
+from vvv.chain.bodies import BodyTooLarge, read_body
 from vvv.chain.epochs import EPOCH_LENGTH
 from vvv.chain.units import format_amount
 from vvv.gateway.keys import KeyRefused, KeysError, KeyStore, bearer_secret, error_response, key_routes, utc
-from vvv.gateway.ledger import Exhausted, Ledger, Reservation, Settled
-from vvv.gateway.requests import DEFAULT_OUTPUT_LIMIT, BadBody, parse_chat, parse_images, parse_json
-from vvv.oracle.pricing import PriceTable, PricingError
+from vvv.gateway.ledger import RESERVATION_TTL, Exhausted, Ledger, Reservation, Settled
+from vvv.gateway.requests import (
+    DEFAULT_OUTPUT_LIMIT,
+    MAX_BODY,
+    BadBody,
+    ChatRequest,
+    model_of,
+    parse_chat,
+    parse_images,
+    parse_json,
+)
+from vvv.oracle.pricing import ModelPrice, PriceTable, PricingError
 from vvv.oracle.receipts import Receipt
 from vvv.oracle.usage import ApiCall, UsageError
 
@@ -52,7 +64,12 @@ log = logging.getLogger("vvv.gateway")
 
 RECEIPT_HEADER = "X-VVV-Activity-Receipt"
 COST_HEADER = "X-VVV-Charged-VCU"
-UPSTREAM_TIMEOUT = 300.0  # seconds; below the reservations' lifetime
+STORE_LOCK_SECONDS = 2.0  # a store whose lock is not taken within this is refused: 503 (fail closed)
+STALL_SECONDS = 30.0  # a stream whose client takes nothing for this long is cut (SPEC)
+SETTLE_MARGIN = 30  # seconds before its reservation's expiry that a request's upstream work is stopped
+SETTLE_TRIES = 3  # a charge's tries before its reservation is left to be charged in full at its expiry
+SWEEP_SECONDS = 60.0  # how often expired reservations are charged in full
+MAX_EVENT = 1_048_576  # bytes of one server-sent event line of the upstream
 UPSTREAM_CONNECTIONS = 200
 KEY_CACHE_SECONDS = 2.0  # how long a process trusts a key it read (a revocation's delay)
 MAX_CACHED_KEYS = 100_000
@@ -61,8 +78,9 @@ ALLOTMENT_CACHE_SECONDS = 60.0  # a rejected report turns the day to the fallbac
 AllotmentOf = Callable[[str, int], int]
 
 
-def error(status: int, message: str, kind: str, **extra: Any) -> JSONResponse:
-    return JSONResponse({"error": {"message": message, "type": kind, "code": status, **extra}}, status_code=status)
+def error(status: int, message: str, kind: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": {"message": message, "type": kind, "code": status, **extra}}, status_code=status,
+                        headers=headers)  # fmt: skip
 
 
 def _utc(timestamp: int) -> str:
@@ -79,6 +97,50 @@ def _tokens(usage: Any, name: str) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
+class StreamMeter:
+    """What a relayed stream has produced so far, read from its server-sent events: the last
+    `usage` it told, and the UTF-8 bytes of its choices' deltas (text, tool calls), a bound on
+    the tokens relayed when it tells no usage (a token is at least one byte)."""
+
+    def __init__(self) -> None:
+        self.usage: dict[str, Any] | None = None
+        self.output_bytes = 0
+        self.pending = b""
+
+    def feed(self, chunk: bytes) -> None:
+        self.pending += chunk
+        *lines, self.pending = self.pending.split(b"\n")
+        if len(self.pending) > MAX_EVENT:  # no event is this long: count it all, keep nothing
+            self.output_bytes += len(self.pending)
+            self.pending = b""
+        for line in lines:
+            if not line.startswith(b"data: {"):
+                continue
+            try:
+                event = json.loads(line[6:])
+            except ValueError:
+                self.output_bytes += len(line)
+                continue
+            usage = event.get("usage") if isinstance(event, dict) else None
+            if isinstance(usage, dict):
+                self.usage = usage
+            choices = event.get("choices") if isinstance(event, dict) else None
+            for choice in choices if isinstance(choices, list) else []:
+                if isinstance(choice, dict):
+                    self.output_bytes += _text_bytes(choice.get("delta"))
+
+
+def _text_bytes(value: Any) -> int:
+    """UTF-8 bytes of the strings in a delta (its role apart)."""
+    if isinstance(value, str):
+        return len(value.encode())
+    if isinstance(value, dict):
+        return sum(_text_bytes(v) for k, v in value.items() if k != "role")
+    if isinstance(value, list):
+        return sum(_text_bytes(v) for v in value)
+    return 0
+
+
 class Gateway:
     def __init__(
         self,
@@ -92,6 +154,9 @@ class Gateway:
         output_limit: int = DEFAULT_OUTPUT_LIMIT,
         clock: Callable[[], float] = time.time,
         key_cache_seconds: float = KEY_CACHE_SECONDS,
+        request_seconds: int = RESERVATION_TTL,
+        stall_seconds: float = STALL_SECONDS,
+        sweep_seconds: float = SWEEP_SECONDS,
     ) -> None:
         self.ledger = ledger
         self.keys = keys
@@ -102,23 +167,47 @@ class Gateway:
         self.output_limit = output_limit
         self.clock = clock
         self.key_cache_seconds = key_cache_seconds
+        self.request_seconds = request_seconds  # a request's reservation lasts this long (the clock's seconds)
+        # the upstream's work stops this long before, so that the charge is in before the expiry
+        self.work_seconds = request_seconds - min(SETTLE_MARGIN, request_seconds / 10)
+        self.stall_seconds = stall_seconds
+        self.sweep_seconds = sweep_seconds
         self.key_cache: dict[str, tuple[float, ApiKey]] = {}  # secret -> (monotonic time read, key)
         self.allotments: dict[tuple[str, int], tuple[float, int]] = {}  # (account, epoch) -> (time read, VCU wei)
         self._session: aiohttp.ClientSession | None = None  # made in the server's event loop
+        self._sweeper: asyncio.Task | None = None
 
     @property
     def session(self) -> aiohttp.ClientSession:
         if self._session is None:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=UPSTREAM_CONNECTIONS),
-                timeout=aiohttp.ClientTimeout(total=UPSTREAM_TIMEOUT),
+                timeout=aiohttp.ClientTimeout(total=None),  # each request has its own deadline
                 headers=self.headers,
             )
         return self._session
 
     async def close(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
         if self._session is not None:
             await self._session.close()
+
+    def start_sweeper(self) -> None:
+        """Charge expired reservations in full every `sweep_seconds` (started with the first
+        metered request, in the server's event loop)."""
+        if self._sweeper is None and self.sweep_seconds > 0:
+            self._sweeper = asyncio.get_running_loop().create_task(self._sweep_forever())
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            try:
+                charged = await run_in_threadpool(self.ledger.expire, int(self.clock()))
+                if charged:
+                    log.warning("charged %d expired reservation(s) in full", charged)
+            except UsageError as err:
+                log.error("usage store: %s", err)
+            await asyncio.sleep(self.sweep_seconds)
 
     # ------------------------------------------------------------ the steps of a metered request
 
@@ -141,10 +230,11 @@ class Gateway:
             self.key_cache[secret] = (time.monotonic(), key)
         return key
 
-    def _price(self, model: str, kind: str) -> None:
+    def _price(self, model: str, kind: str) -> ModelPrice:
         price = self.prices.price(model)  # PricingError: unknown model
         if price.kind != kind:
             raise BadBody(f"{model} is a {price.kind} model: use the {price.kind} endpoint")
+        return price
 
     async def _allotment(self, account: str, epoch: int) -> int:
         """The account's allotment of the epoch, kept `ALLOTMENT_CACHE_SECONDS` in this process."""
@@ -157,22 +247,35 @@ class Gateway:
         self.allotments[(account, epoch)] = (time.monotonic(), value)
         return value
 
-    async def _reserve(self, key: ApiKey, worst: int, now: int) -> Reservation:
+    async def _reserve(self, key: ApiKey, worst: int, now: int, model: str) -> Reservation:
+        self.start_sweeper()
         allotment = await self._allotment(key.account, now // EPOCH_LENGTH)
         request_id = "gw-" + uuid.uuid4().hex
         return await run_in_threadpool(
-            self.ledger.reserve, request_id, key.account, key.key_hash, key.daily_cap, allotment, worst, now
-        )
+            self.ledger.reserve, request_id, key.account, key.key_hash, key.daily_cap, allotment, worst, now, model,
+            self.request_seconds,
+        )  # fmt: skip
 
-    async def _settle(self, r: Reservation, model: str, now: int, tokens: tuple[int, int], images: int,
-                      cost: int) -> Settled:  # fmt: skip
-        call = ApiCall(now, r.account, model, tokens[0], tokens[1], images, cost, r.request_id)
+    async def _settle(self, r: Reservation, tokens: tuple[int, int], images: int, cost: int) -> Settled:
+        """Charge the request (in the reservation's epoch, at its start time). The store failing
+        here leaves the reservation, which is charged in full at its expiry: `UsageError`."""
+        call = ApiCall(r.started, r.account, r.model, tokens[0], tokens[1], images, cost, r.request_id)
         with anyio.CancelScope(shield=True):  # a client that hangs up does not undo a charge
-            return await run_in_threadpool(self.ledger.settle, r, call)
+            for attempt in range(SETTLE_TRIES):  # the work is done: a store that hesitates gets more tries
+                try:
+                    return await run_in_threadpool(self.ledger.settle, r, call)
+                except UsageError:
+                    if attempt == SETTLE_TRIES - 1:
+                        raise
+                    await asyncio.sleep(0.1 * (attempt + 1))
+        raise AssertionError("unreachable")
 
     async def _release(self, r: Reservation) -> None:
         with anyio.CancelScope(shield=True):
-            await run_in_threadpool(self.ledger.release, r)
+            try:
+                await run_in_threadpool(self.ledger.release, r)
+            except UsageError as err:  # the reservation stays, and is charged in full at its expiry
+                log.error("usage store: %s (reservation %s kept)", err, r.request_id)
 
     @staticmethod
     def _headers(r: Reservation, charged: int | None, receipt: Receipt | None) -> dict[str, str]:
@@ -183,20 +286,67 @@ class Gateway:
             headers[RECEIPT_HEADER] = json.dumps(receipt.to_json(), separators=(",", ":"))
         return headers
 
-    async def _forward(self, path: str, body: dict[str, Any], r: Reservation) -> dict[str, Any] | JSONResponse:
-        """POST to the upstream; its JSON answer, or (reservation released) a 502."""
+    def _left(self, started: float) -> float:
+        """Seconds of the request's work left (`work_seconds` from its start, monotonic)."""
+        return max(0.0, started + self.work_seconds - time.monotonic())
+
+    def _usage_charge(self, r: Reservation, usage: Any, bound: tuple[int, int]) -> tuple[int, int, int] | None:
+        """(input tokens, output tokens, cost) of the upstream's usage; None if it told none.
+        A usage that costs more than was reserved (nothing honest does) is logged and charged
+        at the reservation, stored as the worst case's token counts."""
+        prompt, completion = _tokens(usage, "prompt_tokens"), _tokens(usage, "completion_tokens")
+        if prompt is None or completion is None:
+            return None
+        cost = self.prices.cost(r.model, prompt, completion)
+        if cost > r.amount:
+            log.warning("request %s: the upstream's usage (%d input, %d output tokens) costs more than its "
+                        "reservation: charged the reservation", r.request_id, prompt, completion)  # fmt: skip
+            return bound[0], bound[1], r.amount
+        return prompt, completion, cost
+
+    async def _forward(self, path: str, body: dict[str, Any], r: Reservation,
+                       started: float) -> dict[str, Any] | Response:  # fmt: skip
+        """POST to the upstream; its JSON answer, or an error response: a 502 when it failed
+        (the reservation released), a 504 when it took longer than a request may (the work
+        cannot be measured: the reservation is charged in full)."""
         try:
-            async with self.session.post(self.upstream + path, json=body) as response:
+            timeout = aiohttp.ClientTimeout(total=self._left(started))
+            async with self.session.post(self.upstream + path, json=body, timeout=timeout) as response:
                 status, raw = response.status, await response.read()
             data = json.loads(raw) if status == 200 else None
-        except (aiohttp.ClientError, TimeoutError, ValueError) as err:
+        except TimeoutError:
+            return await self._timed_out(r)
+        except (aiohttp.ClientError, ValueError) as err:
             await self._release(r)
             return error(502, f"the upstream failed: {_first_line(err)}", "upstream_error")
         if not isinstance(data, dict):
             await self._release(r)
             text = raw.decode(errors="replace")[:200]
-            return error(502, f"the upstream answered {status}: {text}", "upstream_error")
+            return error(502, f"the upstream answered {status}: {' '.join(text.split())}", "upstream_error")
         return data
+
+    async def _timed_out(self, r: Reservation) -> Response:
+        """A 504: the upstream took longer than a request may; its work cannot be measured, so
+        the reservation is charged in full."""
+        settled = await self._settle(r, (0, 0), 0, r.amount)
+        message = f"the upstream did not answer within {self.work_seconds:g} s: charged the reservation"
+        return error(504, message, "upstream_timeout", headers=self._headers(r, settled.call.vcu_cost, None))
+
+    def _kept(self, r: Reservation, err: UsageError) -> Response:
+        """A 503 for a request the upstream worked on whose charge the store did not take."""
+        message = f"the usage store is unavailable: {err}; this request's reservation is charged when it expires"
+        return error(503, message, "service_unavailable", headers=self._headers(r, None, None))
+
+    async def _answer(self, r: Reservation, data: dict[str, Any], tokens: tuple[int, int], images: int,
+                      cost: int) -> Response:  # fmt: skip
+        """The upstream's answer, once its charge is committed (never before: a store that fails
+        here is a 503, and the reservation is charged in full at its expiry)."""
+        try:
+            settled = await self._settle(r, tokens, images, cost)
+        except UsageError as err:
+            log.error("usage store: %s (request %s: reservation kept)", err, r.request_id)
+            return self._kept(r, err)
+        return JSONResponse(data, headers=self._headers(r, settled.call.vcu_cost, settled.receipt))
 
     # ------------------------------------------------------------ endpoints
 
@@ -205,99 +355,153 @@ class Gateway:
         data = [
             {"id": p.model, "object": "model", "owned_by": "venice", "created": 0, "kind": p.kind,
              "vcu_per_1m_input": format_amount(p.per_1m_input), "vcu_per_1m_output": format_amount(p.per_1m_output),
-             "vcu_per_image": format_amount(p.per_image)}
+             "vcu_per_image": format_amount(p.per_image), "vcu_per_image_input": format_amount(p.per_image_input),
+             "image_sizes": list(p.sizes)}
             for p in sorted(self.prices.models.values(), key=lambda p: p.model)
         ]  # fmt: skip
         return JSONResponse({"object": "list", "data": data})
 
     async def chat(self, request: Request) -> Response:
+        started = time.monotonic()
         key = await self._key(request)
-        chat = parse_chat(parse_json(await request.body()), self.output_limit)
-        self._price(chat.model, "chat")
-        worst = self.prices.cost(chat.model, chat.input_bound, chat.max_output)
-        now = int(self.clock())
-        r = await self._reserve(key, worst, now)
+        chat = parse_chat(parse_json(await read_body(request, MAX_BODY)), self.output_limit)
+        price = self._price(chat.model, "chat")
+        if chat.image_inputs and not price.per_image_input:
+            raise BadBody(f"{chat.model} takes no image input (the price table gives it no vcu_per_image_input)")
+        worst = self.prices.chat_worst_case(chat.model, chat.input_tokens, chat.output_tokens,
+                                            chat.image_inputs * chat.n)  # fmt: skip
+        r = await self._reserve(key, worst, int(self.clock()), chat.model)
         if chat.stream:
-            return await self._stream(chat.body, chat.model, r, now)
-        data = await self._forward("/v1/chat/completions", chat.body, r)
-        if isinstance(data, JSONResponse):
+            return await self._stream(chat, r, started)
+        data = await self._forward("/v1/chat/completions", chat.body, r, started)
+        if not isinstance(data, dict):
             return data
-        usage = data.get("usage")
-        prompt, completion = _tokens(usage, "prompt_tokens"), _tokens(usage, "completion_tokens")
-        if prompt is None or completion is None:  # no usage told: the worst case is charged
-            prompt, completion, cost = 0, 0, worst
-        else:
-            cost = self.prices.cost(chat.model, prompt, completion)
-        settled = await self._settle(r, chat.model, now, (prompt, completion), 0, cost)
-        return JSONResponse(data, headers=self._headers(r, settled.call.vcu_cost, settled.receipt))
+        charge = self._usage_charge(r, data.get("usage"), (chat.input_tokens, chat.output_tokens))
+        prompt, completion, cost = charge or (0, 0, worst)  # no usage told: the worst case is charged
+        return await self._answer(r, data, (prompt, completion), 0, cost)
 
     async def images(self, request: Request) -> Response:
+        started = time.monotonic()
         key = await self._key(request)
-        req = parse_images(parse_json(await request.body()))
-        self._price(req.model, "image")
+        body = parse_json(await read_body(request, MAX_BODY))
+        price = self._price(model_of(body), "image")
+        req = parse_images(body, price.sizes)
         worst = self.prices.cost(req.model, images=req.images)
-        now = int(self.clock())
-        r = await self._reserve(key, worst, now)
-        data = await self._forward("/v1/images/generations", req.body, r)
-        if isinstance(data, JSONResponse):
+        r = await self._reserve(key, worst, int(self.clock()), req.model)
+        data = await self._forward("/v1/images/generations", req.body, r, started)
+        if not isinstance(data, dict):
             return data
         made = data.get("data")
         images = min(len(made), req.images) if isinstance(made, list) else req.images
-        cost = self.prices.cost(req.model, images=images)
-        settled = await self._settle(r, req.model, now, (0, 0), images, cost)
-        return JSONResponse(data, headers=self._headers(r, settled.call.vcu_cost, settled.receipt))
+        return await self._answer(r, data, (0, 0), images, self.prices.cost(req.model, images=images))
 
-    async def _stream(self, body: dict[str, Any], model: str, r: Reservation, now: int) -> Response:
+    async def _stream(self, chat: ChatRequest, r: Reservation, started: float) -> Response:
         try:
-            upstream = await self.session.post(self.upstream + "/v1/chat/completions", json=body)
-        except (aiohttp.ClientError, TimeoutError) as err:
+            with anyio.fail_after(self._left(started)):
+                upstream = await self.session.post(self.upstream + "/v1/chat/completions", json=chat.body)
+        except TimeoutError:
+            return await self._timed_out(r)
+        except aiohttp.ClientError as err:
             await self._release(r)
             return error(502, f"the upstream failed: {_first_line(err)}", "upstream_error")
         if upstream.status != 200:
             text = (await upstream.read()).decode(errors="replace")[:200]
             upstream.release()
             await self._release(r)
-            return error(502, f"the upstream answered {upstream.status}: {text}", "upstream_error")
-        receipt = await run_in_threadpool(self.ledger.mark_active, r, now, model)
+            return error(502, f"the upstream answered {upstream.status}: {' '.join(text.split())}", "upstream_error")
+        try:
+            receipt = await run_in_threadpool(self.ledger.mark_active, r, r.started, chat.model)
+        except UsageError as err:  # the upstream has started: the reservation is kept (charged at its expiry)
+            upstream.close()
+            log.error("usage store: %s (stream %s: reservation kept)", err, r.request_id)
+            return self._kept(r, err)
+        return MeteredStream(self, upstream, chat, r, started, self._headers(r, None, receipt))
 
-        async def charge(usage: dict[str, Any] | None) -> None:
-            prompt, completion = _tokens(usage, "prompt_tokens"), _tokens(usage, "completion_tokens")
-            if prompt is None or completion is None:  # the stream ended without usage: the worst case
-                await self._settle(r, model, now, (0, 0), 0, r.amount)
-            else:
-                await self._settle(r, model, now, (prompt, completion), 0, self.prices.cost(model, prompt, completion))
+    async def charge_stream(self, chat: ChatRequest, r: Reservation, meter: StreamMeter) -> Settled | None:
+        """Charge what a stream produced: its usage if it told one, else its input's bound and
+        the output bytes relayed as tokens (never more than reserved). None: the store failed
+        (the reservation is charged in full at its expiry)."""
+        bound = (chat.input_tokens, chat.output_tokens)
+        charge = self._usage_charge(r, meter.usage, bound)
+        if charge is None:
+            output = min(meter.output_bytes, chat.output_tokens)
+            cost = self.prices.chat_worst_case(r.model, chat.input_tokens, output, chat.image_inputs * chat.n)
+            charge = (chat.input_tokens, output, cost)
+        try:
+            return await self._settle(r, charge[:2], 0, charge[2])
+        except UsageError as err:
+            log.error("usage store: %s (stream %s: reservation kept)", err, r.request_id)
+            return None
 
-        async def relay() -> AsyncIterator[bytes]:
-            """The upstream's bytes as they come, but the last piece only after the charge is
-            committed: a client that has read the whole stream has been charged for it."""
-            usage: dict[str, Any] | None = None
-            pending, held, charged = b"", b"", False
-            try:
-                async for chunk in upstream.content.iter_any():
-                    if held:
-                        yield held
-                    held = chunk
-                    pending += chunk
-                    *lines, pending = pending.split(b"\n")
-                    for line in lines:
-                        if line.startswith(b"data: {") and b'"usage"' in line:
-                            try:
-                                found = json.loads(line[6:]).get("usage")
-                            except ValueError:
-                                continue
-                            usage = found if isinstance(found, dict) else usage
-                upstream.release()
-                await charge(usage)
-                charged = True
+
+class MeteredStream(StreamingResponse):
+    """A chat stream relayed from the upstream as it comes, under three limits: the request's
+    deadline (`work_seconds` from its start), a client that does not take a piece within
+    `stall_seconds` (it stopped reading), and a client that hangs up. Whichever ends it, the
+    upstream is closed and what was produced is charged; the last piece leaves only after the
+    charge is committed, so a client that has read the whole stream has been charged for it."""
+
+    media_type = "text/event-stream"
+
+    def __init__(self, gateway: Gateway, upstream: aiohttp.ClientResponse, chat: ChatRequest, r: Reservation,
+                 started: float, headers: dict[str, str]) -> None:  # fmt: skip
+        super().__init__(iter(()), headers=headers, media_type=self.media_type)  # relayed by __call__
+        self.gateway, self.upstream, self.chat, self.r, self.started = gateway, upstream, chat, r, started
+        self.meter = StreamMeter()
+        self.ended = "the client hung up"
+
+    async def _relay(self, send: Send, held: list[bytes]) -> None:
+        stall = self.gateway.stall_seconds
+        with anyio.move_on_after(stall) as scope:
+            await send({"type": "http.response.start", "status": 200, "headers": self.raw_headers})
+        if scope.cancelled_caught:
+            self.ended = f"the client read nothing for {stall:g} s"
+            return
+        with anyio.move_on_after(self.gateway._left(self.started)) as deadline:
+            async for chunk in self.upstream.content.iter_any():
+                self.meter.feed(chunk)
                 if held:
-                    yield held
-            finally:
-                if not charged:  # the client or the upstream went away mid-stream
-                    upstream.close()
-                    await charge(usage)
+                    with anyio.move_on_after(stall) as scope:
+                        await send({"type": "http.response.body", "body": held.pop(), "more_body": True})
+                    if scope.cancelled_caught:
+                        self.ended = f"the client read nothing for {stall:g} s"
+                        return
+                held.append(chunk)
+            self.ended = ""
+        if deadline.cancelled_caught:
+            self.ended = f"the request passed its {self.gateway.work_seconds:g} s"
 
-        headers = self._headers(r, None, receipt)
-        return StreamingResponse(relay(), media_type="text/event-stream", headers=headers)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        held: list[bytes] = []
+        try:
+            async with anyio.create_task_group() as group:
+
+                async def hang_up() -> None:  # the body was read: the next message is the client's hang-up
+                    while (await receive())["type"] != "http.disconnect":
+                        pass
+                    group.cancel_scope.cancel()
+
+                group.start_soon(hang_up)
+                try:
+                    await self._relay(send, held)
+                except (aiohttp.ClientError, TimeoutError) as err:
+                    self.ended = f"the upstream failed: {_first_line(err)}"
+                group.cancel_scope.cancel()
+        finally:
+            if self.ended:
+                self.upstream.close()
+            else:
+                self.upstream.release()
+            with anyio.CancelScope(shield=True):
+                settled = await self.gateway.charge_stream(self.chat, self.r, self.meter)
+        if self.ended:
+            log.warning("stream %s cut: %s", self.r.request_id, self.ended)
+            return
+        if settled is not None:
+            with anyio.move_on_after(self.gateway.stall_seconds):
+                if held:
+                    await send({"type": "http.response.body", "body": held.pop(), "more_body": True})
+                await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 def make_app(gateway: Gateway) -> Starlette:
@@ -309,6 +513,8 @@ def make_app(gateway: Gateway) -> Starlette:
                 return error_response(err)
             except BadBody as err:
                 return error(400, str(err), "invalid_request_error")
+            except BodyTooLarge as err:
+                return error(413, str(err), "invalid_request_error")
             except PricingError as err:
                 return error(404, str(err), "invalid_request_error", param="model")
             except Exhausted as err:

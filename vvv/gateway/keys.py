@@ -48,6 +48,8 @@ from vvv.chain.apikeys import (
     parse_signed,
     signer_of,
 )
+from vvv.chain.bodies import BodyTooLarge as TooLarge
+from vvv.chain.bodies import read_body
 from vvv.oracle.usage import UsageError, UsageStore
 
 MAX_BODY = 16_384  # bytes of a request body
@@ -290,9 +292,10 @@ def error_response(err: KeysError) -> JSONResponse:
 
 
 async def _signed_body(request: Request, kind: type[R]) -> Signed[R]:
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        raise BodyTooLarge(f"the body has {len(body)} bytes, more than {MAX_BODY}")
+    try:
+        body = await read_body(request, MAX_BODY)
+    except TooLarge as err:
+        raise BodyTooLarge(str(err)) from None
     try:
         data = json.loads(body)
     except (ValueError, RecursionError):

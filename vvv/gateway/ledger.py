@@ -2,34 +2,50 @@
 share one database.
 
 A request first *reserves* its worst case. The check (allotment left today and the key's cap
-left today, counting every live reservation) and the reservation row are one transaction under
-the lock of (account, epoch) (`UsageStore.locked`: an advisory lock on Postgres, the write lock
-on SQLite), so no number of concurrent requests or processes can reserve more than is left.
+left today, counting every reservation not yet settled) and the reservation are one transaction
+under the lock of (account, epoch) (`UsageStore.locked`: an advisory lock on Postgres, the write
+lock on SQLite), so no number of concurrent requests or processes can reserve more than is left.
 After the upstream answered, the request is *settled*: in one transaction under the same lock
 its reservation is deleted and the usage row (the oracle's input) is written with the actual
 cost, never more than was reserved; at the account's first charged call of the epoch the
 activity receipt is signed and stored in that same transaction, so a receipt always has its
-usage row. A reservation carries an expiry: a gateway killed mid-request leaves a row that
-stops counting at its expiry and is purged by the next reservation of that account.
+usage row. The charge keeps the reservation's epoch and its start time, even when it settles
+after midnight.
 
-Tables, in the usage store's database: `gateway_reservations` (one row per request in flight)
-and `gateway_key_spend` (VCU wei charged per key with a daily cap and epoch). Amounts
-are VCU wei kept as decimal strings (SQLite has no exact wide integer type); the rows summed per
-check are one account's reservations in flight and one key's counter."""
+A reservation holds until it is settled. One that is still there at its expiry (its gateway was
+killed, or lost the store while the request was in flight) is *charged in full* by `expire`
+(each gateway runs it every minute): a usage row of the reserved amount, never a release. Until
+then it counts as reserved, and after it as spent, so an account never spends its allotment
+twice; a settlement that arrives after its reservation was charged in full changes nothing.
+
+The checks read running totals, never sums over the day's rows: `gateway_totals` holds per
+account and epoch the VCU wei spent and reserved, `gateway_key_totals` the same per key with a
+daily cap (an uncapped key's spend is not needed), both updated in the transactions that
+reserve, settle, release or expire; so a check costs the same at the end of a busy day as at
+its start. A totals row starts, at its first use, from what the store holds already (the
+account's usage rows of the epoch, the older `gateway_key_spend` counter, reservations made
+before the totals existed), so a store written by an older gateway keeps its counts.
+
+Tables, in the usage store's database: `gateway_reservations` (one row per request in flight),
+`gateway_totals`, `gateway_key_totals`. Amounts are VCU wei kept as decimal strings (SQLite has
+no exact wide integer type)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, Column, Connection, Index, MetaData, String, Table, delete, select
+from sqlalchemy import BigInteger, Column, Connection, Index, MetaData, String, Table, delete, inspect, select, text
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.schema import CreateIndex
 
 from vvv.chain.epochs import EPOCH_LENGTH, epoch_start, snapshot_time
 from vvv.chain.units import format_amount
 from vvv.oracle.receipts import Receipt, ReceiptSigner
 from vvv.oracle.usage import ApiCall, UsageError, UsageStore, UsageView, normalize_account
 
-RESERVATION_TTL = 600  # seconds a reservation counts: longer than any upstream call may take
+RESERVATION_TTL = 600  # seconds a request may last (SPEC): its reservation is charged in full after
+EXPIRE_BATCH = 200  # expired reservations charged per `expire` call
 
 metadata = MetaData()
 
@@ -42,13 +58,33 @@ reservations = Table(
     Column("epoch", BigInteger, nullable=False),
     Column("amount_wei", String(80), nullable=False),
     Column("expires_at", BigInteger, nullable=False),
+    Column("model", String(128), nullable=True),  # NULL in rows of an older gateway
+    Column("started", BigInteger, nullable=True),  # the request's time (its charge's timestamp)
+    Column("key_cap_wei", String(80), nullable=True),  # the key's daily cap; "0": none
     Index("ix_gateway_reservations_account_epoch", "account", "epoch"),
     Index("ix_gateway_reservations_key_epoch", "key_hash", "epoch"),
+    Index("ix_gateway_reservations_expires_at", "expires_at"),
 )
+NEW_COLUMNS = ("model", "started", "key_cap_wei")  # added to an older store's table
 
-key_spend = Table(
+def _totals_table(name: str, owner: Column) -> Table:
+    """VCU wei spent and reserved per owner (an account, or a capped key) and epoch."""
+    return Table(
+        name,
+        metadata,
+        owner,
+        Column("epoch", BigInteger, primary_key=True, autoincrement=False),
+        Column("spent_wei", String(80), nullable=False),
+        Column("reserved_wei", String(80), nullable=False),
+    )
+
+
+totals = _totals_table("gateway_totals", Column("account", String(42), primary_key=True))
+key_totals = _totals_table("gateway_key_totals", Column("key_hash", String(66), primary_key=True))
+
+legacy_key_spend = Table(  # an older gateway's counter of a capped key's spend, read once per (key, epoch)
     "gateway_key_spend",
-    metadata,
+    MetaData(),
     Column("key_hash", String(66), primary_key=True),
     Column("epoch", BigInteger, primary_key=True),
     Column("spent_wei", String(80), nullable=False),
@@ -74,12 +110,15 @@ class Reservation:
     amount: int
     expires_at: int
     key_cap: int = 0  # the key's daily cap (0: none, and its spend need not be counted)
+    model: str = ""
+    started: int = 0  # the request's time
 
 
 @dataclass(frozen=True)
 class Settled:
-    call: ApiCall
+    call: ApiCall  # what was charged
     receipt: Receipt | None
+    late: bool = False  # the reservation had expired and was charged in full already
 
 
 @dataclass(frozen=True)
@@ -94,11 +133,14 @@ class Budget:
     key_reserved: int
 
     @property
+    def account_left(self) -> int:
+        return max(0, self.allotment - self.spent - self.reserved)
+
+    @property
     def left(self) -> int:
-        account_left = max(0, self.allotment - self.spent - self.reserved)
         if self.key_cap == 0:
-            return account_left
-        return min(account_left, max(0, self.key_cap - self.key_spent - self.key_reserved))
+            return self.account_left
+        return min(self.account_left, max(0, self.key_cap - self.key_spent - self.key_reserved))
 
 
 def _lock_key(account: str, epoch: int) -> str:
@@ -115,40 +157,85 @@ class Ledger:
         try:
             with store.engine.begin() as conn:
                 metadata.create_all(conn, checkfirst=True)
+                _upgrade(conn)
         except SQLAlchemyError as err:
             reason = err.__class__.__name__
             raise UsageError(f"usage store {store.url}: cannot add the gateway's tables ({reason})") from None
 
-    def budget(self, view: UsageView, conn: Connection, account: str, key: str, cap: int, allotment: int,
-               epoch: int, now: int) -> Budget:  # fmt: skip
-        """What is left; expired reservations of the account are deleted on the way."""
+    # ------------------------------------------------------------ running totals
+
+    def _totals(self, view: UsageView, conn: Connection, account: str, epoch: int) -> tuple[int, int]:
+        """(spent, reserved) of the account in the epoch; the row is made at its first use."""
+        t = totals.c
+        row = conn.execute(select(t.spent_wei, t.reserved_wei).where(t.account == account, t.epoch == epoch)).first()
+        if row is not None:
+            return int(row[0]), int(row[1])
+        spent = view.consumed(epoch_start(epoch), snapshot_time(epoch), account)
         r = reservations.c
-        held = conn.execute(
-            select(r.request_id, r.key_hash, r.amount_wei, r.expires_at).where(r.account == account)
-        ).all()  # this account's requests in flight: a handful
-        expired = [row.request_id for row in held if row.expires_at <= now]
-        if expired:
-            conn.execute(delete(reservations).where(r.request_id.in_(expired)))
-        live = [row for row in held if row.expires_at > now]
-        spent_of_key = select(key_spend.c.spent_wei).where(key_spend.c.key_hash == key, key_spend.c.epoch == epoch)
-        return Budget(
-            allotment=allotment,
-            spent=view.consumed(epoch_start(epoch), snapshot_time(epoch), account),
-            reserved=sum(int(row.amount_wei) for row in live),
-            key_cap=cap,
-            key_spent=sum(int(v) for (v,) in conn.execute(spent_of_key)) if cap else 0,
-            key_reserved=sum(int(row.amount_wei) for row in live if row.key_hash == key),
-        )
+        held = select(r.amount_wei).where(r.account == account, r.epoch == epoch)
+        reserved = sum(int(v) for (v,) in conn.execute(held))
+        conn.execute(totals.insert().values(account=account, epoch=epoch, spent_wei=str(spent),
+                                            reserved_wei=str(reserved)))  # fmt: skip
+        return spent, reserved
+
+    def _key_totals(self, conn: Connection, key: str, epoch: int) -> tuple[int, int]:
+        """(spent, reserved) of a capped key in the epoch; the row is made at its first use."""
+        t = key_totals.c
+        row = conn.execute(select(t.spent_wei, t.reserved_wei).where(t.key_hash == key, t.epoch == epoch)).first()
+        if row is not None:
+            return int(row[0]), int(row[1])
+        spent = 0
+        if inspect(conn).has_table(legacy_key_spend.name):
+            old = legacy_key_spend.c
+            spent = sum(int(v) for (v,) in conn.execute(
+                select(old.spent_wei).where(old.key_hash == key, old.epoch == epoch)))  # fmt: skip
+        r = reservations.c
+        reserved = sum(int(v) for (v,) in conn.execute(select(r.amount_wei).where(r.key_hash == key, r.epoch == epoch)))
+        conn.execute(key_totals.insert().values(key_hash=key, epoch=epoch, spent_wei=str(spent),
+                                                reserved_wei=str(reserved)))  # fmt: skip
+        return spent, reserved
+
+    def _move(self, view: UsageView, conn: Connection, r: Reservation, spent: int, reserved: int,
+              budget: Budget | None = None) -> None:  # fmt: skip
+        """Add `spent` and `reserved` (either may be negative) to the totals of r's account and,
+        if capped, of its key (as `budget` read them in this transaction, else read now)."""
+        old_spent, old_reserved = (budget.spent, budget.reserved) if budget else self._totals(
+            view, conn, r.account, r.epoch)  # fmt: skip
+        t = totals.c
+        conn.execute(totals.update().where(t.account == r.account, t.epoch == r.epoch).values(
+            spent_wei=str(old_spent + spent), reserved_wei=str(old_reserved + reserved)))  # fmt: skip
+        if r.key_cap:
+            key_spent, key_reserved = (budget.key_spent, budget.key_reserved) if budget else self._key_totals(
+                conn, r.key_hash, r.epoch)  # fmt: skip
+            k = key_totals.c
+            conn.execute(key_totals.update().where(k.key_hash == r.key_hash, k.epoch == r.epoch).values(
+                spent_wei=str(key_spent + spent), reserved_wei=str(key_reserved + reserved)))  # fmt: skip
+
+    def totals(self, account: str, epoch: int) -> tuple[int, int]:
+        """(spent, reserved) VCU wei of an account in an epoch, as the checks read them."""
+        account = normalize_account(account)
+        with self.store.locked(_lock_key(account, epoch)) as view, view._connect() as conn:
+            return self._totals(view, conn, account, epoch)
+
+    def budget(self, view: UsageView, conn: Connection, account: str, key: str, cap: int, allotment: int,
+               epoch: int) -> Budget:  # fmt: skip
+        """What is left, from the running totals (one row each)."""
+        spent, reserved = self._totals(view, conn, account, epoch)
+        key_spent, key_reserved = self._key_totals(conn, key, epoch) if cap else (0, 0)
+        return Budget(allotment, spent, reserved, cap, key_spent, key_reserved)
+
+    # ------------------------------------------------------------ a request's life
 
     def reserve(self, request_id: str, account: str, key: str, cap: int, allotment: int, amount: int,
-                now: int) -> Reservation:  # fmt: skip
+                now: int, model: str = "", ttl: int = RESERVATION_TTL) -> Reservation:  # fmt: skip
         """Reserve `amount` VCU wei of today for `account` and its key `key` (daily cap `cap`,
-        0: none), or raise `Exhausted` saying what is left and when it resets."""
+        0: none) for at most `ttl` seconds, or raise `Exhausted` saying what is left and when
+        it resets."""
         account = normalize_account(account)
         epoch = now // EPOCH_LENGTH
         resets = epoch_start(epoch + 1)
         with self.store.locked(_lock_key(account, epoch)) as view, view._connect() as conn:
-            budget = self.budget(view, conn, account, key, cap, allotment, epoch, now)
+            budget = self.budget(view, conn, account, key, cap, allotment, epoch)
             if allotment == 0:
                 raise Exhausted(
                     f"{account} has no VCU allotment today (epoch {epoch}): it is not an active staker "
@@ -156,24 +243,28 @@ class Ledger:
                     0, amount, resets,
                 )  # fmt: skip
             if amount > budget.left:
-                whose = "this key's daily cap" if budget.key_cap and budget.left < (
-                    budget.allotment - budget.spent - budget.reserved) else "today's allotment"  # fmt: skip
+                whose = "this key's daily cap" if budget.key_cap and budget.left < budget.account_left else (
+                    "today's allotment")  # fmt: skip
                 raise Exhausted(
                     f"this request may cost up to {format_amount(amount)} VCU but {format_amount(budget.left)} VCU "
                     f"are left of {whose} (epoch {epoch}); it resets at midnight UTC",
                     budget.left, amount, resets,
                 )  # fmt: skip
-            r = Reservation(request_id, account, key, epoch, amount, now + RESERVATION_TTL, cap)
+            r = Reservation(request_id, account, key, epoch, amount, now + ttl, cap, model, now)
             conn.execute(reservations.insert().values(
                 request_id=r.request_id, account=r.account, key_hash=r.key_hash, epoch=r.epoch,
-                amount_wei=str(r.amount), expires_at=r.expires_at,
+                amount_wei=str(r.amount), expires_at=r.expires_at, model=model, started=now, key_cap_wei=str(cap),
             ))  # fmt: skip
+            self._move(view, conn, r, 0, amount, budget)
         return r
 
     def release(self, r: Reservation) -> None:
-        """Drop a reservation whose request was not charged (the upstream failed)."""
+        """Drop a reservation whose request did no work (the upstream refused it or could not be
+        reached); a reservation charged in full already stays charged."""
         with self.store.locked(_lock_key(r.account, r.epoch)) as view, view._connect() as conn:
-            conn.execute(delete(reservations).where(reservations.c.request_id == r.request_id))
+            gone = conn.execute(delete(reservations).where(reservations.c.request_id == r.request_id)).rowcount
+            if gone == 1:
+                self._move(view, conn, r, 0, -r.amount)
 
     def _receipt(self, view: UsageView, account: str, epoch: int) -> Receipt | None:
         """Sign and store the account's receipt of the epoch unless it has one (a receipt,
@@ -199,24 +290,72 @@ class Ledger:
         self.has_receipt.add((r.account, r.epoch))  # committed: the account holds its receipt
         return receipt
 
+    def _charge(self, view: UsageView, conn: Connection, r: Reservation, call: ApiCall) -> bool:
+        """Turn the reservation into the charge `call` (at most the reservation); False when
+        the reservation is gone (charged in full at its expiry already)."""
+        if conn.execute(delete(reservations).where(reservations.c.request_id == r.request_id)).rowcount != 1:
+            return False
+        view.add_fresh(call)  # the request id is the gateway's own, made for this request
+        self._move(view, conn, r, call.vcu_cost, -r.amount)
+        return True
+
     def settle(self, r: Reservation, call: ApiCall) -> Settled:
         """Charge `call` (its cost capped at the reservation) and drop the reservation, in one
         transaction; with a signer, the account's first charged call of the epoch gets its
-        receipt in that transaction."""
+        receipt in that transaction. A reservation that expired meanwhile was charged in full:
+        then nothing changes (`late`)."""
         cost = min(call.vcu_cost, r.amount)
         charged = ApiCall(call.timestamp, r.account, call.model, call.input_tokens, call.output_tokens,
                           call.images, cost, r.request_id)  # fmt: skip
         with self.store.locked(_lock_key(r.account, r.epoch)) as view, view._connect() as conn:
-            conn.execute(delete(reservations).where(reservations.c.request_id == r.request_id))
-            view.add_fresh(charged)  # the request id is the gateway's own, made for this request
-            if cost and r.key_cap:  # a key's cap never changes: an uncapped key's spend is not needed
-                this_key = (key_spend.c.key_hash == r.key_hash, key_spend.c.epoch == r.epoch)
-                row = conn.execute(select(key_spend.c.spent_wei).where(*this_key)).first()
-                if row is None:
-                    conn.execute(key_spend.insert().values(key_hash=r.key_hash, epoch=r.epoch, spent_wei=str(cost)))
-                else:
-                    conn.execute(key_spend.update().where(*this_key).values(spent_wei=str(int(row[0]) + cost)))
+            if not self._charge(view, conn, r, charged):
+                return Settled(_in_full(r), None, late=True)
             receipt = self._receipt(view, r.account, r.epoch)
         if self.signer is not None:
             self.has_receipt.add((r.account, r.epoch))  # committed: the account holds its receipt
         return Settled(charged, receipt)
+
+    def expire(self, now: int, limit: int = EXPIRE_BATCH) -> int:
+        """Charge in full up to `limit` reservations that expired at or before `now` (of any
+        account and epoch), each in its account's transaction; how many were charged."""
+        r = reservations.c
+        with self.store.view._connect() as conn:
+            due = conn.execute(select(r.account, r.epoch).where(r.expires_at <= now).order_by(r.expires_at)
+                               .limit(limit)).all()  # fmt: skip
+        charged = 0
+        for account, epoch in dict.fromkeys((row.account, int(row.epoch)) for row in due):
+            with self.store.locked(_lock_key(account, epoch)) as view, view._connect() as conn:
+                rows = conn.execute(select(reservations).where(r.account == account, r.epoch == epoch,
+                                                               r.expires_at <= now)).all()  # fmt: skip
+                for held in _reservations(rows):
+                    charged += self._charge(view, conn, held, _in_full(held))
+                if rows:
+                    self._receipt(view, account, epoch)
+        return charged
+
+
+def _reservations(rows: list) -> Iterator[Reservation]:
+    for row in rows:
+        started = int(row.started) if row.started is not None else int(row.expires_at) - RESERVATION_TTL
+        yield Reservation(row.request_id, row.account, row.key_hash, int(row.epoch), int(row.amount_wei),
+                          int(row.expires_at), int(row.key_cap_wei or 0), row.model or "", started)  # fmt: skip
+
+
+def _in_full(r: Reservation) -> ApiCall:
+    """The charge of a reservation that expired unsettled: its whole amount, at its start."""
+    timestamp = min(max(r.started, epoch_start(r.epoch)), snapshot_time(r.epoch))  # in the reservation's epoch
+    return ApiCall(timestamp, r.account, r.model or "unknown", 0, 0, 0, r.amount, r.request_id)
+
+
+def _upgrade(conn: Connection) -> None:
+    """Give an older store's reservations table the columns and index this ledger uses."""
+    have = {c["name"] for c in inspect(conn).get_columns(reservations.name)}
+    preparer = conn.dialect.identifier_preparer
+    for name in NEW_COLUMNS:
+        if name not in have:
+            kind = reservations.c[name].type.compile(dialect=conn.dialect)
+            conn.execute(text(f"ALTER TABLE {reservations.name} ADD COLUMN {preparer.quote(name)} {kind}"))
+    indexes = {i["name"] for i in inspect(conn).get_indexes(reservations.name)}
+    for index in reservations.indexes:
+        if index.name not in indexes:
+            conn.execute(CreateIndex(index))

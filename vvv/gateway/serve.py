@@ -14,7 +14,7 @@ from ape_accounts import KeyfileAccount
 
 from vvv.chain.deployment import System, load_system
 from vvv.gateway.allotments import ChainAllotments
-from vvv.gateway.app import Gateway, make_app
+from vvv.gateway.app import STORE_LOCK_SECONDS, Gateway, make_app
 from vvv.gateway.keys import KeyStore
 from vvv.gateway.ledger import Ledger
 from vvv.oracle.bot import BotSetupError, check_signer, passphrase_variable
@@ -59,7 +59,8 @@ def open_gateway(upstream: str, usage_url: str, reports_dir: Path, prices: Price
         raise GatewaySetupError(f"--upstream {upstream!r} is not an http(s) URL")
     system = load_system()
     try:
-        store = UsageStore(usage_url)  # opened, never created: a mistyped --usage-db fails here
+        # opened, never created: a mistyped --usage-db fails here; a store slow to lock: 503s
+        store = UsageStore(usage_url, lock_timeout=STORE_LOCK_SECONDS)
     except StoreMissing as err:  # the oracle's option creates a store, not the gateway's
         hint = "the oracle creates one: ape run oracle --create-usage-db"
         raise GatewaySetupError(str(err).replace(CREATE_HINT, hint)) from None

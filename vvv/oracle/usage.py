@@ -28,7 +28,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import math
 import re
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -549,6 +551,20 @@ def _one_line(err: BaseException) -> str:
     return " ".join(message.split()) or type(err).__name__
 
 
+def _timeouts(backend: str, lock_timeout: float | None) -> dict[str, object]:
+    """The driver's arguments that bound waits: SQLite's busy timeout (its write lock); on
+    PostgreSQL the server's `lock_timeout` (advisory and row locks) and the connect timeout
+    (libpq's least is 2 s)."""
+    if lock_timeout is None:
+        return {}
+    if backend == "sqlite":
+        return {"timeout": lock_timeout}
+    if backend == "postgresql":
+        return {"options": f"-c lock_timeout={max(1, round(lock_timeout * 1000))}",
+                "connect_timeout": max(2, math.ceil(lock_timeout))}  # fmt: skip
+    return {}
+
+
 def _use_explicit_begin(engine: Engine) -> None:
     """Make SQLite transactions real: pysqlite's own BEGIN is lazy and skips DDL; emit BEGIN
     ourselves (BEGIN IMMEDIATE, which takes the write lock at once, when a connection asks
@@ -571,23 +587,39 @@ def _sqlite_begin(connection: Connection) -> None:
 class UsageStore:
     """API calls in a database. Safe to share between processes: each write is one transaction,
     and `locked` serialises a check-and-record across processes. `url` is the store's URL with
-    any password masked, for messages."""
+    any password masked, for messages.
 
-    def __init__(self, url: str = DEFAULT_URL, *, create: bool = False, engine: Engine | None = None) -> None:
+    `lock_timeout` (seconds; the gateway's is 2) makes a store that is slow fail instead of
+    wait: a lock (`locked`'s, or a row's) not taken within it, or a server not connected within
+    it, is a `UsageError`. None: wait as the database does by default. A SQLite store opened
+    with a lock timeout is put in WAL mode, so that its reads never wait for its writes."""
+
+    def __init__(self, url: str = DEFAULT_URL, *, create: bool = False, engine: Engine | None = None,
+                 lock_timeout: float | None = None) -> None:  # fmt: skip
         if engine is not None:
             self.url = engine.url.render_as_string(hide_password=True)
             self.engine = engine
         else:
             self.url = mask_url(url)
-            self.engine = self._engine(url, create)
+            self.engine = self._engine(url, create, lock_timeout)
+        self.lock_timeout = lock_timeout
+        # SQLite: this process's writers queue here, not in SQLite's busy loop (which starves some)
+        self._sqlite_writers = threading.Lock()
         _use_explicit_begin(self.engine)
         self.view = UsageView(self._connection)
         self._open(create)
+        if lock_timeout is not None and self.engine.dialect.name == "sqlite":
+            with self._errors():  # reads never wait for a write (kept in the file); outside a transaction
+                raw = self.engine.raw_connection()
+                try:
+                    raw.cursor().execute("PRAGMA journal_mode=WAL")
+                finally:
+                    raw.close()
 
     def _fail(self, reason: str) -> UsageError:
         return UsageError(f"usage store {self.url}: {reason}")
 
-    def _engine(self, url: str, create: bool) -> Engine:
+    def _engine(self, url: str, create: bool, lock_timeout: float | None) -> Engine:
         try:
             parsed = make_url(url)
         except ArgumentError:
@@ -601,7 +633,7 @@ class UsageStore:
             if not create and not path.exists():
                 raise StoreMissing(f"usage store {self.url} does not exist ({CREATE_HINT})")
         try:
-            return create_engine(parsed)
+            return create_engine(parsed, connect_args=_timeouts(parsed.get_backend_name(), lock_timeout))
         except NoSuchModuleError:
             raise self._fail(f"unknown kind of database {parsed.drivername!r}") from None
         except ImportError as err:
@@ -645,14 +677,22 @@ class UsageStore:
     def locked(self, key: str) -> Iterator[UsageView]:
         """A view on one transaction that holds an exclusive lock named `key` against every
         process using this store: a transaction-scoped advisory lock on Postgres; on SQLite the
-        database's write lock (BEGIN IMMEDIATE). Committed at exit, rolled back on an exception."""
-        with self._connection() as conn:
-            if conn.dialect.name == "sqlite":
-                conn.execution_options(sqlite_immediate=True)
-            with conn.begin():
-                if conn.dialect.name == "postgresql":
-                    conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
-                yield UsageView.on(conn)
+        database's write lock (BEGIN IMMEDIATE), taken by one thread of this process at a time.
+        Committed at exit, rolled back on an exception."""
+        sqlite = self.engine.dialect.name == "sqlite"
+        if sqlite and not self._sqlite_writers.acquire(timeout=-1 if self.lock_timeout is None else self.lock_timeout):
+            raise self._fail(f"its write lock was not taken within {self.lock_timeout:g} s")
+        try:
+            with self._connection() as conn:
+                if sqlite:
+                    conn.execution_options(sqlite_immediate=True)
+                with conn.begin():
+                    if conn.dialect.name == "postgresql":
+                        conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
+                    yield UsageView.on(conn)
+        finally:
+            if sqlite:
+                self._sqlite_writers.release()
 
     def add(self, calls: Iterable[ApiCall]) -> int:
         """Store the calls the store does not have yet, in one transaction; returns how many

@@ -1,0 +1,119 @@
+"""Fail closed: with the usage store slow (its lock not taken within 2 s) or gone, every metered
+request is refused with a one-line 503 and none is forwarded; when the store comes back, service
+resumes with nothing lost or doubled. A real PostgreSQL server is killed and restarted under
+load (its own server: the session's is shared by the other tests)."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, func, select, text
+
+from tests.gateway.gateway_support import DAY, E18, EPOCH, NOW, SECRET, in_process_pass_only, running_gateway
+from tests.gateway.keys_support import ALICE
+from tests.postgres import PostgresServer
+from vvv.gateway.ledger import RESERVATION_TTL, Ledger, reservations
+
+A = ALICE.address.lower()
+BODY = {"model": "small-chat", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 7}  # worst 36, costs 25
+
+
+def post(world):
+    return httpx.post(world.url + "/v1/chat/completions", json=BODY, headers=world.headers(), timeout=30)
+
+
+def test_a_store_whose_lock_is_not_taken_within_2_s_refuses_every_request(usage_url, tmp_path):
+    in_process_pass_only()
+    with running_gateway(usage_url, tmp_path) as world:
+        holder = create_engine(usage_url, isolation_level="AUTOCOMMIT")
+        with holder.connect() as conn:
+            if conn.dialect.name == "postgresql":  # another process holds the account's lock
+                conn.execute(text("BEGIN"))
+                conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
+                             {"k": f"gateway:{A}:{EPOCH}"})  # fmt: skip
+            else:  # another process holds SQLite's write lock
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            started = time.monotonic()
+            response = post(world)
+            assert 2 <= time.monotonic() - started < 10
+            conn.execute(text("ROLLBACK"))
+        holder.dispose()
+        assert response.status_code == 503
+        message = response.json()["error"]["message"]
+        assert message.startswith("the usage store is unavailable: usage store ") and "\n" not in message
+        assert ("lock timeout" in message) or ("database is locked" in message)
+        assert world.upstream.requests == [] and world.store.count() == 0
+        assert post(world).status_code == 200  # the lock is free again
+
+
+@pytest.fixture
+def own_postgres():
+    root = Path(tempfile.mkdtemp(prefix="vvv-pg-"))
+    server = PostgresServer(root)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_postgres_killed_and_restarted_under_load(own_postgres, tmp_path):
+    in_process_pass_only()
+    url = own_postgres.database_url(own_postgres.create_database())
+    with running_gateway(url, tmp_path, sweep_seconds=0) as world:
+        answers: list[tuple[str, int, str | None, str]] = []  # (phase, status, request id, message)
+        phase = ["up"]
+        stop = threading.Event()
+
+        def client() -> None:
+            with httpx.Client(timeout=30) as http:
+                while not stop.is_set():
+                    r = http.post(world.url + "/v1/chat/completions", json=BODY, headers=world.headers(SECRET))
+                    message = r.json()["error"]["message"] if r.status_code != 200 else ""
+                    answers.append((phase[0], r.status_code, r.headers.get("x-request-id"), message))
+
+        threads = [threading.Thread(target=client) for _ in range(8)]
+        for t in threads:
+            t.start()
+        try:
+            time.sleep(1.0)
+            own_postgres.kill()
+            phase[0] = "down"
+            time.sleep(0.5)  # requests in flight at the kill have finished
+            forwarded_while_down = len(world.upstream.requests)
+            time.sleep(1.5)
+            assert len(world.upstream.requests) == forwarded_while_down  # nothing forwarded while it is down
+            own_postgres.start_again()
+            phase[0] = "back"
+            time.sleep(1.5)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(timeout=60)
+        statuses = {(p, s) for p, s, _, _ in answers}
+        assert ("up", 200) in statuses and ("down", 503) in statuses and ("back", 200) in statuses
+        assert {s for _, s, _, _ in answers} <= {200, 503}
+        assert all("\n" not in m for *_, m in answers)
+        ok = [i for _, s, i, _ in answers if s == 200]
+        after_forwarding = [i for _, s, i, _ in answers if s == 503 and i is not None]  # the charge failed
+        # nothing lost: every answered request has its one charge; every reservation whose
+        # charge failed is charged in full (36 VCU) at its expiry; nothing doubled
+        ledger = Ledger(world.store)
+        ledger.expire(NOW + RESERVATION_TTL)
+        with world.store.engine.connect() as conn:
+            assert conn.execute(select(func.count()).select_from(reservations)).scalar_one() == 0
+        charged = world.store.view.stored([f"req:{i}" for i in ok + after_forwarding])
+        assert len(charged) == len(ok) + len(after_forwarding)
+        assert all(charged[f"req:{i}"]["vcu_cost_wei"] == str(25 * E18) for i in ok)
+        assert all(charged[f"req:{i}"]["vcu_cost_wei"] == str(36 * E18) for i in after_forwarding)
+        assert len(world.upstream.requests) == len(ok) + len(after_forwarding)
+        total = world.store.consumed(EPOCH * DAY, EPOCH * DAY + DAY - 1, A)
+        assert total == (25 * len(ok) + 36 * len(after_forwarding)) * E18
+        assert ledger.totals(A, EPOCH) == (total, 0)
