@@ -203,6 +203,16 @@ def test_a_stream_its_client_stops_reading_is_cut_and_charged_what_it_produced(s
     assert Ledger(short.store).totals(A, EPOCH) == (cost * E18, 0)
 
 
+def test_a_stream_whose_client_hangs_up_is_charged_what_it_produced(usage_url, tmp_path):
+    """No stall limit to help (an hour): the hang-up itself ends the relay, and the upstream's
+    usage, sent first, is charged: 11 input + 2 x 7 output."""
+    in_process_pass_only()
+    with running_gateway(usage_url, tmp_path, stall_seconds=3_600, sweep_seconds=0) as world:
+        open_stream(world, {"model": "small-chat", "messages": HI, "max_tokens": 20, "user": "stall-usage"}).close()
+        wait_for(lambda: spent(world) > 0)
+        assert spent(world) == 25 and Ledger(world.store).totals(A, EPOCH) == (25 * E18, 0)
+
+
 def test_a_stream_past_the_request_deadline_is_cut(short):
     """The upstream sends "hello" and then nothing: at 1.8 s the stream is cut and charged
     22 input (the bound) + 2 x 5 output bytes."""
