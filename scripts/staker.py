@@ -18,7 +18,6 @@ Amounts are VVV with up to 18 decimals. Every command takes --json (one JSON obj
 and --wei (every amount, given or shown, in integer wei: `stake 5 --wei` stakes 5 wei). A
 mistake gets a one-line error and nothing is sent."""
 
-import time
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
@@ -328,7 +327,7 @@ def keys_create(
     wei: bool,
 ) -> None:
     """Create an API key; its secret is printed this once (the gateway keeps only its hash)."""
-    now, fmt = int(time.time()), Amounts(wei)
+    now, fmt = api_keys.chain_now(), Amounts(wei)
     cap = api_keys.parse_cap(daily_cap, wei)
     expiry = api_keys.parse_expiry(expires, now)
     created = api_keys.create_key(load_system(), api_keys.Gateway.at(gateway), account, label, cap, expiry, now)
@@ -345,7 +344,7 @@ def keys_create(
 @clear_errors
 def keys_list(account: AccountAPI, gateway: str | None, as_json: bool, wei: bool) -> None:
     """The account's API keys (revoked and expired ones too)."""
-    now, fmt, client = int(time.time()), Amounts(wei), api_keys.Gateway.at(gateway)
+    now, fmt, client = api_keys.chain_now(), Amounts(wei), api_keys.Gateway.at(gateway)
     found = api_keys.list_keys(load_system(), client, account, now)
     who = str(account.address).lower()
     if as_json:
@@ -362,7 +361,7 @@ def keys_list(account: AccountAPI, gateway: str | None, as_json: bool, wei: bool
 @clear_errors
 def keys_revoke(account: AccountAPI, gateway: str | None, key: str, as_json: bool, wei: bool) -> None:
     """Revoke API key KEY (its hash 0x..., or its secret) for good."""
-    now, hash_, client = int(time.time()), api_keys.parse_key(key), api_keys.Gateway.at(gateway)
+    now, hash_, client = api_keys.chain_now(), api_keys.parse_key(key), api_keys.Gateway.at(gateway)
     revoked = api_keys.revoke_key(load_system(), client, account, hash_, now)
     if as_json:
         emit_json(api_keys.revoked_data(revoked, Amounts(wei), now))

@@ -111,9 +111,13 @@ def test_a_call_that_cannot_fit_is_a_402_and_is_not_forwarded(small):
     assert (error["left"], error["needed"], error["resetsAt"], error["resetsAtUtc"]) == (
         "1000", "1222", RESETS, "2030-03-18 00:00 UTC")  # fmt: skip
     assert "1000 VCU are left of today's allotment" in error["message"] and "midnight UTC" in error["message"]
-    assert world.upstream.requests == [] and world.store.count() == 0
+    # nothing forwarded, nothing charged; the refusal for lack of VCU is API activity (SPEC): one
+    # usage row of cost 0, committed with the 402, and no second one for the next refusal
+    assert world.upstream.requests == [] and world.store.count() == 1 and rows(world) == 0
+    assert error["apiActive"] is True and response.headers["x-request-id"].startswith("gw-")
     # 489 output tokens fit exactly: 22 + 978 = 1,000
     assert chat(world, {"model": "small-chat", "messages": HI, "max_tokens": 490}).status_code == 402
+    assert world.store.count() == 1
     assert chat(world, {"model": "small-chat", "messages": HI, "max_tokens": 489}).status_code == 200
     assert rows(world) == 25 * E18
 
@@ -215,7 +219,9 @@ def test_malformed_requests_get_one_line_of_json(world, path, body, status, says
 def test_an_upstream_failure_is_a_502_and_charges_nothing(world):
     response = chat(world, {"model": "small-chat", "messages": HI, "user": "fail"})
     assert response.status_code == 502 and "upstream answered 500" in response.json()["error"]["message"]
-    assert world.store.count() == 0
+    # nothing charged; the request's API activity (a row of cost 0) was committed with its
+    # reservation, at its start (SPEC), and stays
+    assert world.store.count() == 1 and rows(world) == 0
     assert held_rows(world) == 0  # the reservation was released
 
 

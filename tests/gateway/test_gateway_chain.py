@@ -20,11 +20,12 @@ from vvv.chain.apikeys import CreateKey, key_hash, sign
 from vvv.gateway.allotments import ChainAllotments
 from vvv.gateway.app import Gateway, make_app
 from vvv.gateway.keys import KeyStore
-from vvv.gateway.ledger import Ledger
+from vvv.gateway.ledger import Exhausted, Ledger
 from vvv.gateway.serve import GatewaySetupError, load_signer
 from vvv.oracle.pricing import load_prices
 from vvv.oracle.receipts import Receipt, check
 from vvv.oracle.report import post_reports
+from vvv.oracle.usage import ApiCall
 from vvv.staker.keys import domain_of
 
 
@@ -125,3 +126,68 @@ def test_a_report_that_differs_from_the_expected_one_raises_an_alert(
     line = allotments.compare(g)
     assert line is not None and line.startswith(f"ALERT: the report of epoch {g} on chain (root {root.lower()}, 1 ")
     assert "differs from the one expected from this gateway's store" in line and allotments.alerts == [line]
+
+
+def test_a_request_across_midnight_never_makes_the_honest_report_challengeable(
+    system, deployer, oracle, alice, bob, carol, accounts, world, g
+):
+    """SPEC: the activity row and its receipt are committed with the request's reservation (or
+    its 402), at its start, in its epoch; the charge keeps that epoch; the oracle reads day D
+    only once every reservation of D has settled or expired. alice starts a request at 23:59:50
+    of day g+1 that settles at 00:03 of day g+2; carol (staked, never called) is refused at
+    23:59:55 for lack of an allotment. The oracle waits for alice's request, then its report of
+    g+1 holds alice, bob and carol, and the watchdog, with both receipts, finds it honest."""
+    from vvv.oracle.receipts import ReceiptSigner
+    from vvv.oracle.watchdog import find_lie, read_published
+
+    signer_account = accounts[9]
+    system.oracle.grantRole(system.oracle.ACTIVITY_SIGNER_ROLE(), signer_account, sender=deployer)
+    store, reports = world["store"], world["reports"]
+    mine_at((g + 1) * DAY + 300)
+    post_reports(system, store, oracle, reports_dir=reports, echo=lambda _: None)  # the report of g: alice
+    ledger = Ledger(store, ReceiptSigner(signer_account, chain_id_of(system), system.oracle.address))
+    allotments = ChainAllotments(system, reports, store)
+    day_end = (g + 2) * DAY
+    mine_at(day_end - 10)
+    alice_allotment = allotments(alice.address, g + 1)
+    assert alice_allotment == CAPACITY  # alice alone in the report of g
+    r = ledger.reserve("gw-across", alice.address, "0x" + "ab" * 32, 0, alice_allotment, 50 * E18, day_end - 10,
+                       "small-chat")  # fmt: skip
+    assert r.epoch == g + 1 and r.receipt is not None and (r.receipt.account, r.receipt.epoch) == (
+        alice.address.lower(), g + 1)  # fmt: skip
+    with pytest.raises(Exhausted) as refused:
+        ledger.reserve("gw-carol", carol.address, "0x" + "cd" * 32, 0, 0, E18, day_end - 5, "small-chat",
+                       staked=True)  # fmt: skip
+    assert refused.value.active and refused.value.receipt is not None and refused.value.receipt.epoch == g + 1
+    # 00:02 of day g+2: alice's request is still in flight, the oracle waits and sends nothing
+    mine_at(day_end + 120)
+    lines: list[str] = []
+    *_, waiting = post_reports(system, store, oracle, reports_dir=reports, echo=lines.append)
+    assert (waiting.epoch, waiting.action, waiting.until) == (g + 1, "waiting", day_end - 10 + 600)
+    assert lines[-1].startswith(f"epoch {g + 1}: waiting for 1 request(s) of the day still in flight")
+    assert system.oracle.nextEpochToReport() == g + 1
+    # 00:03: it settles, charged in its own epoch, at its start
+    call = ApiCall(day_end + 180, alice.address, "small-chat", 10, 10, 0, 30 * E18, "gw-across")
+    settled = ledger.settle(r, call)
+    assert (settled.call.timestamp, settled.call.vcu_cost) == (day_end - 10, 30 * E18)
+    mine_at(day_end + 240)
+    *_, posted = post_reports(system, store, oracle, reports_dir=reports, echo=lambda _: None)
+    assert (posted.epoch, posted.action, posted.report.active_count) == (g + 1, "posted", 3)
+    assert posted.report.consumed_vcu == (90_740 + 30) * E18  # bob's row of day g+1 and alice's charge
+    stakes = [(alice.address, 100 * E18), (bob.address, 300 * E18), (carol.address, 600 * E18)]
+    assert posted.report.active_root == ref_root(stakes)
+    receipts = store.receipts(g + 1, g + 1)
+    assert sorted(x.account for x in receipts) == sorted([alice.address.lower(), carol.address.lower()])
+    published = read_published(proofs_path_of(system, g + 1, reports))
+    finding = find_lie(system, g + 1, published, receipts)
+    assert finding.lie == "" and finding.challenge == ""
+
+
+def chain_id_of(system) -> int:
+    return int(system.record["chain_id"])
+
+
+def proofs_path_of(system, epoch: int, reports):
+    from vvv.oracle.proofs import proofs_path
+
+    return proofs_path(chain_id_of(system), epoch, reports)

@@ -36,7 +36,8 @@ def serve(system, chain, deployments):
     @contextmanager
     def serving(url):
         store = KeyStore.open(url, domain_of(system, chain), create=True)
-        with Served(Starlette(routes=key_routes(store))) as gateway_url:
+        # the gateway's clock is the chain's (SPEC): so is the CLI's
+        with Served(Starlette(routes=key_routes(store, clock=lambda: chain.blocks.head.timestamp))) as gateway_url:
             yield gateway_url, store
 
     return serving
@@ -61,14 +62,14 @@ def served_everywhere(serve, usage_url):
         yield served
 
 
-def test_create_list_revoke(staker_cli, served_everywhere, alice):
+def test_create_list_revoke(staker_cli, served_everywhere, alice, chain):
     url, store = served_everywhere
     gw = ("--gateway", url)
     a = alice.address.lower()
-    before = int(time.time())
+    before = chain.blocks.head.timestamp
     out = staker_cli.json("keys", "create", *ALICE, *gw, "--label", "research agent", "--daily-cap", "250.5",
                           "--expires", "2099-01-01")  # fmt: skip
-    after = int(time.time())
+    after = chain.blocks.head.timestamp
     secret = out["secret"]
     assert re.fullmatch(r"vvv_[A-Za-z0-9_-]{43}", secret)
     first = "0x" + hashlib.sha256(secret.encode()).hexdigest()
@@ -106,7 +107,7 @@ def test_create_list_revoke(staker_cli, served_everywhere, alice):
     out = staker_cli.json("keys", "revoke", first, *ALICE, *gw)
     assert (out["action"], out["key"]["key_hash"], out["key"]["status"]) == ("revoke", first, "revoked")
     with pytest.raises(KeyRefused, match="was revoked at"):
-        store.authenticate(secret, int(time.time()))
+        store.authenticate(secret, chain.blocks.head.timestamp)
     text = staker_cli("keys", "revoke", "vvv_" + "x" * 43, *ALICE, *gw)  # by a secret: not a key of hers
     assert text.exit_code == 1 and "has no key" in text.stderr
     assert staker_cli("keys", "revoke", second, *ALICE, *gw).stdout.startswith(f"revoked API key {second} ([bold]cron)")
@@ -115,15 +116,15 @@ def test_create_list_revoke(staker_cli, served_everywhere, alice):
     assert rows(store) == [3, 3 + 4 + 2]  # 3 keys; nonces: 3 creates, 4 lists, 2 revokes (refused ones use none)
 
 
-def test_the_secret_is_printed_once_in_the_table(staker_cli, served):
+def test_the_secret_is_printed_once_in_the_table(staker_cli, served, chain):
     url, store = served
     result = staker_cli("keys", "create", *ALICE, "--gateway", url, "--label", "bot", "--expires", "30d")
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines[0].startswith("created API key 0x") and lines[1:3] == ["  label:     bot", "  daily cap: none"]
     secret = lines[-1].removeprefix("secret (shown this once; the gateway keeps only its hash): ")
-    key = store.authenticate(secret, int(time.time()))
-    assert key.expiry - key.created in range(30 * 86_400 - 2, 30 * 86_400 + 1)  # the CLI's now, then the gateway's
+    key = store.authenticate(secret, chain.blocks.head.timestamp)
+    assert key.expiry - key.created == 30 * 86_400  # the CLI's now and the gateway's: the chain's, one block
     assert lines[3] == f"  expires:   {time.strftime('%Y-%m-%d %H:%M:%S UTC', time.gmtime(key.expiry))}"
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from pathlib import Path
 
 from ape import chain
@@ -33,6 +34,7 @@ from vvv.oracle.proofs import ProofsError, ProofsFile, proofs_path, read_proofs
 from vvv.oracle.usage import UsageStore, normalize_account
 
 log = logging.getLogger("vvv.gateway")
+CLOCK_SECONDS = 1.0  # how often the chain's clock is read
 
 
 class ChainAllotments:
@@ -44,6 +46,55 @@ class ChainAllotments:
         self.files: dict[int, ProofsFile | None] = {}
         self.compared: set[int] = set()  # reports whose expected root was compared
         self.alerts: list[str] = []  # the ALERT lines logged (for operators' metrics and tests)
+        self._head_time = 0  # the chain's clock, as `clock` last read it
+        self._head_read = 0.0  # when (monotonic)
+        self._clock_thread: threading.Thread | None = None
+
+    def clock(self) -> float:
+        """The chain's clock: the latest block's timestamp (SPEC: "today" is the chain's day, for
+        allotments, reservations, receipts and keys alike). Read at once the first time, then
+        kept fresh by a thread that reads it every `CLOCK_SECONDS`, so that a request never
+        waits for the node."""
+        if self._clock_thread is None:
+            self._read_head()
+            self._clock_thread = threading.Thread(target=self._tick_forever, name="chain-clock", daemon=True)
+            self._clock_thread.start()
+        return float(self._head_time)
+
+    def _read_head(self) -> None:
+        with self.lock:
+            self._head_time = int(chain.blocks.head.timestamp)
+        self._head_read = time.monotonic()
+
+    def _tick_forever(self) -> None:
+        while True:
+            time.sleep(CLOCK_SECONDS)
+            try:
+                self._read_head()
+            except Exception as err:  # a node that hiccups: keep the last time, say so, read again
+                log.warning("chain clock: %s", str(err).splitlines()[0] if str(err) else type(err).__name__)
+
+    def stake_of(self, account: str) -> int:
+        """The account's stake now (`stakeOf`): whether its refused call makes it API-active."""
+        with self.lock:
+            return int(self.system.staking.stakeOf(normalize_account(account)))
+
+    def estimate(self, account: str, epoch: int) -> int:
+        """About how many VCU a staker who becomes API-active today gets tomorrow, at today's
+        pool (SPEC): `stake * capacity / (totalActiveStake + stake)`, with today's capacity and
+        the active stake of the report of the day before (every staker's at its snapshot when
+        there is none)."""
+        account = normalize_account(account)
+        with self.lock:
+            oracle, staking = self.system.oracle, self.system.staking
+            stake = int(staking.stakeOf(account))
+            report = oracle.report(epoch - 1)
+            if int(report.postedAt) and int(report.status) != 3:
+                capacity, active = int(report.capacity), int(report.totalActiveStake)
+            else:
+                capacity = int(oracle.fallbackCapacity(epoch))
+                active = int(staking.totalStakedAt(snapshot_time(epoch - 1)))
+        return stake * capacity // (active + stake) if stake else 0
 
     def _proofs(self, report_epoch: int) -> ProofsFile | None:
         if report_epoch not in self.files:
@@ -57,8 +108,8 @@ class ChainAllotments:
         return self.files[report_epoch]
 
     def source(self, epoch: int) -> Source:
-        """Today's source by the chain's clock (the latest block's time)."""
-        return allotment_source(read_day_facts(self.system.oracle, epoch), chain.blocks.head.timestamp)
+        """The epoch's source now, by the chain's clock (the latest block's time)."""
+        return allotment_source(read_day_facts(self.system.oracle, epoch), int(chain.blocks.head.timestamp))
 
     def __call__(self, account: str, epoch: int) -> int:
         account = normalize_account(account)

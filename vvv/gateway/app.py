@@ -157,6 +157,8 @@ class Gateway:
         request_seconds: int = RESERVATION_TTL,
         stall_seconds: float = STALL_SECONDS,
         sweep_seconds: float = SWEEP_SECONDS,
+        stake_of: Callable[[str], int] | None = None,
+        estimate_of: Callable[[str, int], int] | None = None,
     ) -> None:
         self.ledger = ledger
         self.keys = keys
@@ -172,8 +174,11 @@ class Gateway:
         self.work_seconds = request_seconds - min(SETTLE_MARGIN, request_seconds / 10)
         self.stall_seconds = stall_seconds
         self.sweep_seconds = sweep_seconds
+        self.stake_of = stake_of  # an account's stake now (None: an allotment stands for a stake)
+        self.estimate_of = estimate_of  # a new active account's allotment tomorrow, at today's pool
         self.key_cache: dict[str, tuple[float, ApiKey]] = {}  # secret -> (monotonic time read, key)
         self.allotments: dict[tuple[str, int], tuple[float, int]] = {}  # (account, epoch) -> (time read, VCU wei)
+        self.stakes: dict[str, tuple[float, int]] = {}  # account -> (time read, stake wei)
         self._session: aiohttp.ClientSession | None = None  # made in the server's event loop
         self._sweeper: asyncio.Task | None = None
 
@@ -247,14 +252,47 @@ class Gateway:
         self.allotments[(account, epoch)] = (time.monotonic(), value)
         return value
 
+    async def _staked(self, account: str) -> bool | None:
+        """Whether the account has a stake now (None: not known here), kept like an allotment."""
+        if self.stake_of is None:
+            return None
+        cached = self.stakes.get(account)
+        if cached is not None and time.monotonic() - cached[0] < ALLOTMENT_CACHE_SECONDS:
+            return cached[1] > 0
+        value = await run_in_threadpool(self.stake_of, account)
+        if len(self.stakes) > MAX_CACHED_KEYS:
+            self.stakes.clear()
+        self.stakes[account] = (time.monotonic(), value)
+        return value > 0
+
     async def _reserve(self, key: ApiKey, worst: int, now: int, model: str) -> Reservation:
         self.start_sweeper()
-        allotment = await self._allotment(key.account, now // EPOCH_LENGTH)
+        epoch = now // EPOCH_LENGTH
+        allotment = await self._allotment(key.account, epoch)
+        staked = await self._staked(key.account) if allotment == 0 else True
         request_id = "gw-" + uuid.uuid4().hex
-        return await run_in_threadpool(
-            self.ledger.reserve, request_id, key.account, key.key_hash, key.daily_cap, allotment, worst, now, model,
-            self.request_seconds,
-        )  # fmt: skip
+        try:
+            return await run_in_threadpool(
+                self.ledger.reserve, request_id, key.account, key.key_hash, key.daily_cap, allotment, worst, now,
+                model, self.request_seconds, staked,
+            )  # fmt: skip
+        except Exhausted as err:
+            if err.no_allotment and err.active:
+                raise await self._welcome(err, key.account, epoch, now) from None
+            raise
+
+    async def _welcome(self, err: Exhausted, account: str, epoch: int, now: int) -> Exhausted:
+        """The 402 of a staker's call before its first allotment: it made the account API-active
+        (SPEC); say so, when its allotment starts and about how much it will be."""
+        wait = max(0, err.resets_at - now)
+        text = (f"you are now API-active; your allotment starts at 00:00 UTC (in {wait // 3600}h "
+                f"{wait % 3600 // 60}m)")  # fmt: skip
+        if self.estimate_of is not None:
+            estimate = await run_in_threadpool(self.estimate_of, account, epoch)
+            text += f", about {format_amount(estimate)} VCU at today's pool"
+        return Exhausted(f"{account} has no VCU allotment today (epoch {epoch}): {text}", err.left, err.needed,
+                         err.resets_at, active=True, no_allotment=True, receipt=err.receipt,
+                         request_id=err.request_id)  # fmt: skip
 
     async def _settle(self, r: Reservation, tokens: tuple[int, int], images: int, cost: int) -> Settled:
         """Charge the request (in the reservation's epoch, at its start time). The store failing
@@ -346,7 +384,7 @@ class Gateway:
         except UsageError as err:
             log.error("usage store: %s (request %s: reservation kept)", err, r.request_id)
             return self._kept(r, err)
-        return JSONResponse(data, headers=self._headers(r, settled.call.vcu_cost, settled.receipt))
+        return JSONResponse(data, headers=self._headers(r, settled.call.vcu_cost, settled.receipt or r.receipt))
 
     # ------------------------------------------------------------ endpoints
 
@@ -409,13 +447,8 @@ class Gateway:
             upstream.release()
             await self._release(r)
             return error(502, f"the upstream answered {upstream.status}: {' '.join(text.split())}", "upstream_error")
-        try:
-            receipt = await run_in_threadpool(self.ledger.mark_active, r, r.started, chat.model)
-        except UsageError as err:  # the upstream has started: the reservation is kept (charged at its expiry)
-            upstream.close()
-            log.error("usage store: %s (stream %s: reservation kept)", err, r.request_id)
-            return self._kept(r, err)
-        return MeteredStream(self, upstream, chat, r, started, self._headers(r, None, receipt))
+        # the account's activity and receipt were committed with the reservation
+        return MeteredStream(self, upstream, chat, r, started, self._headers(r, None, r.receipt))
 
     async def charge_stream(self, chat: ChatRequest, r: Reservation, meter: StreamMeter) -> Settled | None:
         """Charge what a stream produced: its usage if it told one, else its input's bound and
@@ -518,9 +551,12 @@ def make_app(gateway: Gateway) -> Starlette:
             except PricingError as err:
                 return error(404, str(err), "invalid_request_error", param="model")
             except Exhausted as err:
-                return error(402, str(err), "insufficient_vcu", left=format_amount(err.left),
+                headers = {"x-request-id": err.request_id} if err.request_id else {}
+                if err.receipt is not None:
+                    headers[RECEIPT_HEADER] = json.dumps(err.receipt.to_json(), separators=(",", ":"))
+                return error(402, str(err), "insufficient_vcu", headers=headers, left=format_amount(err.left),
                              needed=format_amount(err.needed), resetsAt=err.resets_at,
-                             resetsAtUtc=_utc(err.resets_at))  # fmt: skip
+                             resetsAtUtc=_utc(err.resets_at), apiActive=err.active)  # fmt: skip
             except UsageError as err:
                 log.error("usage store: %s", err)
                 return error(503, f"the usage store is unavailable: {err}", "service_unavailable")

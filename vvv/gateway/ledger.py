@@ -26,7 +26,8 @@ its start. A totals row starts, at its first use, from what the store holds alre
 account's usage rows of the epoch, the older `gateway_key_spend` counter, reservations made
 before the totals existed), so a store written by an older gateway keeps its counts.
 
-Tables, in the usage store's database: `gateway_reservations` (one row per request in flight),
+Tables, in the usage store's database: `gateway_reservations` (one row per request in flight;
+defined in `vvv.oracle.usage`, which the oracle reads it through),
 `gateway_totals`, `gateway_key_totals`. Amounts are VCU wei kept as decimal strings (SQLite has
 no exact wide integer type)."""
 
@@ -35,36 +36,28 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, Column, Connection, Index, MetaData, String, Table, delete, inspect, select, text
+from sqlalchemy import BigInteger, Column, Connection, MetaData, String, Table, delete, inspect, select, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.schema import CreateIndex
 
 from vvv.chain.epochs import EPOCH_LENGTH, epoch_start, snapshot_time
 from vvv.chain.units import format_amount
 from vvv.oracle.receipts import Receipt, ReceiptSigner
-from vvv.oracle.usage import ApiCall, UsageError, UsageStore, UsageView, normalize_account
+from vvv.oracle.usage import (
+    ApiCall,
+    UsageError,
+    UsageStore,
+    UsageView,
+    normalize_account,
+    reservation_metadata,
+    reservations,
+)
 
 RESERVATION_TTL = 600  # seconds a request may last (SPEC): its reservation is charged in full after
 EXPIRE_BATCH = 200  # expired reservations charged per `expire` call
 
 metadata = MetaData()
 
-reservations = Table(
-    "gateway_reservations",
-    metadata,
-    Column("request_id", String(128), primary_key=True),
-    Column("account", String(42), nullable=False),
-    Column("key_hash", String(66), nullable=False),
-    Column("epoch", BigInteger, nullable=False),
-    Column("amount_wei", String(80), nullable=False),
-    Column("expires_at", BigInteger, nullable=False),
-    Column("model", String(128), nullable=True),  # NULL in rows of an older gateway
-    Column("started", BigInteger, nullable=True),  # the request's time (its charge's timestamp)
-    Column("key_cap_wei", String(80), nullable=True),  # the key's daily cap; "0": none
-    Index("ix_gateway_reservations_account_epoch", "account", "epoch"),
-    Index("ix_gateway_reservations_key_epoch", "key_hash", "epoch"),
-    Index("ix_gateway_reservations_expires_at", "expires_at"),
-)
 NEW_COLUMNS = ("model", "started", "key_cap_wei")  # added to an older store's table
 
 def _totals_table(name: str, owner: Column) -> Table:
@@ -92,13 +85,20 @@ legacy_key_spend = Table(  # an older gateway's counter of a capped key's spend,
 
 
 class Exhausted(Exception):
-    """The request's worst case does not fit in what is left (HTTP 402)."""
+    """The request's worst case does not fit in what is left (HTTP 402). `active`: the refusal
+    counts as API activity (the account has a stake and only its VCU were short), and
+    `receipt` is the activity receipt it made, if this was the account's first of the epoch."""
 
-    def __init__(self, message: str, left: int, needed: int, resets_at: int) -> None:
+    def __init__(self, message: str, left: int, needed: int, resets_at: int, *, active: bool = False,
+                 no_allotment: bool = False, receipt: Receipt | None = None, request_id: str = "") -> None:  # fmt: skip
         super().__init__(message)
         self.left = left
         self.needed = needed
         self.resets_at = resets_at
+        self.active = active
+        self.no_allotment = no_allotment
+        self.receipt = receipt
+        self.request_id = request_id
 
 
 @dataclass(frozen=True)
@@ -112,6 +112,7 @@ class Reservation:
     key_cap: int = 0  # the key's daily cap (0: none, and its spend need not be counted)
     model: str = ""
     started: int = 0  # the request's time
+    receipt: Receipt | None = None  # the activity receipt made with this reservation (the epoch's first)
 
 
 @dataclass(frozen=True)
@@ -154,8 +155,10 @@ class Ledger:
         self.store = store
         self.signer = signer
         self.has_receipt: set[tuple[str, int]] = set()  # (account, epoch) known to hold a receipt
+        self.has_activity: set[tuple[str, int]] = set()  # (account, epoch) known to be API-active
         try:
             with store.engine.begin() as conn:
+                reservation_metadata.create_all(conn, checkfirst=True)
                 metadata.create_all(conn, checkfirst=True)
                 _upgrade(conn)
         except SQLAlchemyError as err:
@@ -226,37 +229,73 @@ class Ledger:
 
     # ------------------------------------------------------------ a request's life
 
-    def reserve(self, request_id: str, account: str, key: str, cap: int, allotment: int, amount: int,
-                now: int, model: str = "", ttl: int = RESERVATION_TTL) -> Reservation:  # fmt: skip
+    def reserve(self, request_id: str, account: str, key: str, cap: int, allotment: int, amount: int, now: int,
+                model: str = "", ttl: int = RESERVATION_TTL, staked: bool | None = None) -> Reservation:  # fmt: skip
         """Reserve `amount` VCU wei of today for `account` and its key `key` (daily cap `cap`,
         0: none) for at most `ttl` seconds, or raise `Exhausted` saying what is left and when
-        it resets."""
+        it resets.
+
+        Activity (SPEC, "What counts as an API call"): a request of an account with a stake
+        (`staked`; default: it has an allotment) that is served, or refused only because the
+        account has no VCU left today, makes the account API-active in the request's epoch: its
+        first such request of the epoch stores a zero-cost usage row and the activity receipt in
+        the transaction that reserves, or that refuses it (the refusal is committed, then
+        raised). A refusal by the key's own cap is not activity and writes nothing."""
         account = normalize_account(account)
         epoch = now // EPOCH_LENGTH
         resets = epoch_start(epoch + 1)
+        staked = allotment > 0 if staked is None else staked
+        refusal: Exhausted | None = None
         with self.store.locked(_lock_key(account, epoch)) as view, view._connect() as conn:
             budget = self.budget(view, conn, account, key, cap, allotment, epoch)
+            key_left = max(0, budget.key_cap - budget.key_spent - budget.key_reserved)
+            if budget.key_cap and amount > key_left and allotment > 0:
+                raise Exhausted(
+                    f"this request may cost up to {format_amount(amount)} VCU but {format_amount(key_left)} VCU "
+                    f"are left of this key's daily cap (epoch {epoch}); it resets at midnight UTC",
+                    key_left, amount, resets, request_id=request_id,
+                )  # fmt: skip
+            receipt = self._activity(view, account, epoch, now, model, request_id) if staked else None
             if allotment == 0:
-                raise Exhausted(
-                    f"{account} has no VCU allotment today (epoch {epoch}): it is not an active staker "
-                    "(a stake at the snapshot and an API call in the 7 days before it)",
-                    0, amount, resets,
+                why = ("it is not API-active yet (an API call in the 7 days before the snapshot makes it active)"
+                       if staked else "it has no stake")  # fmt: skip
+                refusal = Exhausted(
+                    f"{account} has no VCU allotment today (epoch {epoch}): {why}",
+                    0, amount, resets, active=staked, no_allotment=True, receipt=receipt, request_id=request_id,
                 )  # fmt: skip
-            if amount > budget.left:
-                whose = "this key's daily cap" if budget.key_cap and budget.left < budget.account_left else (
-                    "today's allotment")  # fmt: skip
-                raise Exhausted(
-                    f"this request may cost up to {format_amount(amount)} VCU but {format_amount(budget.left)} VCU "
-                    f"are left of {whose} (epoch {epoch}); it resets at midnight UTC",
-                    budget.left, amount, resets,
+            elif amount > budget.account_left:
+                refusal = Exhausted(
+                    f"this request may cost up to {format_amount(amount)} VCU but {format_amount(budget.account_left)} "
+                    f"VCU are left of today's allotment (epoch {epoch}); it resets at midnight UTC",
+                    budget.account_left, amount, resets, active=staked, receipt=receipt, request_id=request_id,
                 )  # fmt: skip
-            r = Reservation(request_id, account, key, epoch, amount, now + ttl, cap, model, now)
-            conn.execute(reservations.insert().values(
-                request_id=r.request_id, account=r.account, key_hash=r.key_hash, epoch=r.epoch,
-                amount_wei=str(r.amount), expires_at=r.expires_at, model=model, started=now, key_cap_wei=str(cap),
-            ))  # fmt: skip
-            self._move(view, conn, r, 0, amount, budget)
+            else:
+                r = Reservation(request_id, account, key, epoch, amount, now + ttl, cap, model, now, receipt)
+                conn.execute(reservations.insert().values(
+                    request_id=r.request_id, account=r.account, key_hash=r.key_hash, epoch=r.epoch,
+                    amount_wei=str(r.amount), expires_at=r.expires_at, model=model, started=now,
+                    key_cap_wei=str(cap),
+                ))  # fmt: skip
+                self._move(view, conn, r, 0, amount, budget)
+        if staked:
+            self.has_activity.add((account, epoch))  # committed: the account is active in the epoch
+        if refusal is not None:
+            raise refusal
         return r
+
+    def _activity(self, view: UsageView, account: str, epoch: int, now: int, model: str,
+                  request_id: str) -> Receipt | None:  # fmt: skip
+        """The account's API activity of the epoch, once: a zero-cost usage row and (with a
+        signer) its receipt, in the caller's transaction; the receipt when one was made now."""
+        if (account, epoch) in self.has_activity or (self.signer is not None and (account, epoch) in self.has_receipt):
+            return None
+        if self.signer is not None:
+            if view.receipts(epoch, epoch, account):
+                return None
+        elif view.is_active(account, epoch_start(epoch), snapshot_time(epoch)):
+            return None
+        view.add([ApiCall(now, account, model or "unknown", 0, 0, 0, 0, f"{request_id}:activity")])
+        return self._receipt(view, account, epoch)
 
     def release(self, r: Reservation) -> None:
         """Drop a reservation whose request did no work (the upstream refused it or could not be
@@ -276,20 +315,6 @@ class Ledger:
         receipt = self.signer.sign(account, epoch)
         return receipt if view.add_receipt(receipt) else None
 
-    def mark_active(self, r: Reservation, timestamp: int, model: str) -> Receipt | None:
-        """For a stream, whose headers leave before its usage is known: if the account has no
-        receipt for the epoch yet, store a zero-cost usage row (API activity) and the receipt
-        together, and return the receipt for the response's header."""
-        if self.signer is None or (r.account, r.epoch) in self.has_receipt:
-            return None
-        with self.store.locked(_lock_key(r.account, r.epoch)) as view:
-            if view.receipts(r.epoch, r.epoch, r.account):
-                return None
-            view.add([ApiCall(timestamp, r.account, model, 0, 0, 0, 0, f"{r.request_id}:start")])
-            receipt = self._receipt(view, r.account, r.epoch)
-        self.has_receipt.add((r.account, r.epoch))  # committed: the account holds its receipt
-        return receipt
-
     def _charge(self, view: UsageView, conn: Connection, r: Reservation, call: ApiCall) -> bool:
         """Turn the reservation into the charge `call` (at most the reservation); False when
         the reservation is gone (charged in full at its expiry already)."""
@@ -305,7 +330,8 @@ class Ledger:
         receipt in that transaction. A reservation that expired meanwhile was charged in full:
         then nothing changes (`late`)."""
         cost = min(call.vcu_cost, r.amount)
-        charged = ApiCall(call.timestamp, r.account, call.model, call.input_tokens, call.output_tokens,
+        # the charge keeps its reservation's epoch and start time, even when it settles after midnight
+        charged = ApiCall(r.started or call.timestamp, r.account, call.model, call.input_tokens, call.output_tokens,
                           call.images, cost, r.request_id)  # fmt: skip
         with self.store.locked(_lock_key(r.account, r.epoch)) as view, view._connect() as conn:
             if not self._charge(view, conn, r, charged):

@@ -65,14 +65,18 @@ def open_gateway(upstream: str, usage_url: str, reports_dir: Path, prices: Price
         hint = "the oracle creates one: ape run oracle --create-usage-db"
         raise GatewaySetupError(str(err).replace(CREATE_HINT, hint)) from None
     signer = load_signer(system, signer_alias) if signer_alias else None
+    allotments = ChainAllotments(system, reports_dir, store)
     return Gateway(
         Ledger(store, signer),
         KeyStore(store.engine, domain_of(system)),
         prices,
-        ChainAllotments(system, reports_dir, store),
+        allotments,
         upstream,
         upstream_key=os.environ.get(UPSTREAM_KEY_VARIABLE),
         output_limit=output_limit,
+        clock=allotments.clock,  # "today" is the chain's day (SPEC), keys' deadlines and expiries too
+        stake_of=allotments.stake_of,
+        estimate_of=allotments.estimate,
     )
 
 

@@ -212,6 +212,9 @@ def _run(state: BotState, head: int, now: float, log: Log) -> dict[str, int]:
                                 echo=log.info)  # fmt: skip
         distributed = distribute_final_epochs(state.system, state.signer, echo=log.info)
         state.due = next_due(state, int(chain.blocks.head.timestamp))
+        waiting = [o.until for o in outcomes if o.action == "waiting"]
+        if waiting:  # a day with requests still in flight: run again once they settle or expire
+            state.due = min(state.due, waiting[0] + 1)
     except ProofsError as err:
         log.error(f"stopping: {err}; check the proofs files against the chain before restarting")
         raise CircuitBreaker(str(err)) from None

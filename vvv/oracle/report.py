@@ -18,6 +18,7 @@ import fcntl
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -81,8 +82,9 @@ class OracleBusy(OracleError):
 @dataclass(frozen=True)
 class Outcome:
     epoch: int
-    action: str  # "posted", "posted by another run", "already on chain", "dry run"
-    report: ReportData
+    action: str  # "posted", "posted by another run", "already on chain", "dry run", "waiting"
+    report: ReportData | None  # None when waiting
+    until: int = 0  # waiting: the chain time by which every request of the day settles or expires
 
 
 @contextmanager
@@ -120,7 +122,9 @@ def build_report(
     snapshot = snapshot_time(epoch)
     _, last_capacity = reads.report_and_last_capacity(epoch - 1)
     capacity_now = capacity_of_epoch(system, epoch, reads)
-    consumed = store.consumed(epoch_start(epoch), snapshot)
+    # what the gateway's sweep has yet to charge in full (reservations of the day that expired)
+    unswept = store.in_flight(epoch, int(chain.blocks.head.timestamp)).expired_amount
+    consumed = store.consumed(epoch_start(epoch), snapshot) + unswept
     utilization = min(BPS, consumed * BPS // capacity_now)
     start, end = activity_window(epoch)
     accounts = store.active_accounts(start, end)
@@ -414,6 +418,15 @@ def post_reports(
                     echo(f"epoch {epoch}: already on chain, matches {path.name}")
                     previous = proofs.report
                     continue
+                # a day is read only once every request of it has settled or expired at the gateway
+                # (SPEC): a charge or receipt committed after the read would prove an omission
+                held = store.in_flight(epoch, int(chain.blocks.head.timestamp))
+                if held.live:
+                    when = datetime.fromtimestamp(held.last_expiry, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+                    echo(f"epoch {epoch}: waiting for {held.live} request(s) of the day still in flight at the "
+                         f"gateway (each settles or expires by {when}); nothing sent")  # fmt: skip
+                    outcomes.append(Outcome(epoch, "waiting", None, held.last_expiry))
+                    break
                 fresh = build_report(system, store, epoch, capacity)
                 r = fresh.report
                 check_bounds(system, r, expected_epoch=epoch if dry_run else None)
@@ -485,7 +498,7 @@ def run_oracle(
         if import_file is not None:
             echo(_import_line(store.import_file(import_file, prices or load_prices()), import_file, dry_run=False))
         outcomes = post_reports(system, store, sender, echo=echo, **options)  # type: ignore[arg-type]
-    if not any(o.action in ("posted", "dry run") for o in outcomes):
+    if not any(o.action in ("posted", "dry run", "waiting") for o in outcomes):
         echo("nothing to report: every closed epoch is reported")
     if distribute and not dry_run:
         distribute_final_epochs(system, sender, echo=echo)

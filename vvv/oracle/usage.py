@@ -111,6 +111,38 @@ activity_receipts = Table(
     Column("signature", String(132), nullable=False),  # 0x + 65 bytes in hex
 )
 CONTENT = ["timestamp", "account", "model", "input_tokens", "output_tokens", "images", "vcu_cost_wei"]
+# The gateway's requests in flight (`vvv.gateway.ledger` writes them): here, beside the usage rows,
+# so that the oracle reads a day only once every reservation of the day has settled or expired,
+# without importing the gateway. Created by the gateway (not with the store: a store no gateway
+# used has none).
+reservation_metadata = MetaData()
+reservations = Table(
+    "gateway_reservations",
+    reservation_metadata,
+    Column("request_id", String(128), primary_key=True),
+    Column("account", String(42), nullable=False),
+    Column("key_hash", String(66), nullable=False),
+    Column("epoch", BigInteger, nullable=False),
+    Column("amount_wei", String(80), nullable=False),
+    Column("expires_at", BigInteger, nullable=False),
+    Column("model", String(128), nullable=True),  # NULL in rows of an older gateway
+    Column("started", BigInteger, nullable=True),  # the request's time (its charge's timestamp)
+    Column("key_cap_wei", String(80), nullable=True),  # the key's daily cap; "0": none
+    Index("ix_gateway_reservations_account_epoch", "account", "epoch"),
+    Index("ix_gateway_reservations_key_epoch", "key_hash", "epoch"),
+    Index("ix_gateway_reservations_expires_at", "expires_at"),
+)
+
+
+@dataclass(frozen=True)
+class InFlight:
+    """The gateway's reservations of one epoch not settled yet: those that may still settle
+    (`live`, with the latest expiry) and those that expired unsettled, which the gateway's sweep
+    charges in full (their amount)."""
+
+    live: int
+    last_expiry: int
+    expired_amount: int
 
 
 class UsageError(ValueError):
@@ -160,6 +192,8 @@ class UsageReader(Protocol):
     def active_accounts(self, start: int, end: int) -> list[str]: ...
 
     def count(self) -> int: ...
+
+    def in_flight(self, epoch: int, now: int) -> InFlight: ...
 
 
 def normalize_account(value: object) -> str:
@@ -420,6 +454,18 @@ class UsageView:
         with self._connect() as conn:
             stored = set(conn.execute(query.execution_options(yield_per=STREAM_ROWS)).scalars())
         return sorted(stored | {str(r["account"]) for r in self._in_window(start, end, None)})
+
+    def in_flight(self, epoch: int, now: int) -> InFlight:
+        """The gateway's reservations of `epoch` not settled at `now` (none when no gateway
+        ever used this store)."""
+        r = reservations.c
+        with self._connect() as conn:
+            if not inspect(conn).has_table(reservations.name):
+                return InFlight(0, 0, 0)
+            rows = conn.execute(select(r.expires_at, r.amount_wei).where(r.epoch == epoch)).all()
+        live = [int(row.expires_at) for row in rows if int(row.expires_at) > now]
+        expired = sum(int(row.amount_wei) for row in rows if int(row.expires_at) <= now)
+        return InFlight(len(live), max(live, default=0), expired)
 
     def is_active(self, account: str, start: int, end: int) -> bool:
         """Whether `account` made a call with start <= timestamp <= end (one indexed lookup)."""
@@ -735,6 +781,10 @@ class UsageStore:
     def is_active(self, account: str, start: int, end: int) -> bool:
         """Whether `account` made a call with start <= timestamp <= end."""
         return self.view.is_active(account, start, end)
+
+    def in_flight(self, epoch: int, now: int) -> InFlight:
+        """The gateway's reservations of `epoch` not settled at `now`."""
+        return self.view.in_flight(epoch, now)
 
     def count(self) -> int:
         """The number of calls stored."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 import secrets
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -192,6 +191,14 @@ def _record(data: Any, account: str, hash_: str | None = None) -> ApiKey:
     return key
 
 
+def chain_now() -> int:
+    """The chain's clock (the latest block's time): keys' deadlines and expiries are checked on
+    it by the gateway (SPEC: "today" is the chain's day, the same clock as the contracts)."""
+    from ape import chain
+
+    return int(chain.blocks.head.timestamp)
+
+
 def _nonce() -> int:
     return secrets.randbits(NONCE_BITS)
 
@@ -201,7 +208,7 @@ def create_key(
     now: int | None = None,
 ) -> CreatedKey:  # fmt: skip
     """A new key of `account`, signed and stored at the gateway; its secret and record."""
-    now = int(time.time()) if now is None else now
+    now = chain_now() if now is None else now
     try:
         label = check_label(label)
     except ApiKeyError as err:
@@ -216,7 +223,7 @@ def create_key(
 
 def list_keys(system: System, gateway: Gateway, account: MessageSigner, now: int | None = None) -> list[ApiKey]:
     """Every key of `account` at the gateway (revoked and expired ones too)."""
-    now = int(time.time()) if now is None else now
+    now = chain_now() if now is None else now
     domain = check_gateway(gateway, system)
     who = str(account.address).lower()
     answer = gateway.post("/v1/keys/list", _signed(account, ListKeys(who, _nonce(), now + DEADLINE), domain))
@@ -228,7 +235,7 @@ def list_keys(system: System, gateway: Gateway, account: MessageSigner, now: int
 
 def revoke_key(system: System, gateway: Gateway, account: MessageSigner, hash_: str, now: int | None = None) -> ApiKey:
     """Revoke `account`'s key `hash_` at the gateway; its record."""
-    now = int(time.time()) if now is None else now
+    now = chain_now() if now is None else now
     domain = check_gateway(gateway, system)
     who = str(account.address).lower()
     answer = gateway.post("/v1/keys/revoke", _signed(account, RevokeKey(who, hash_, _nonce(), now + DEADLINE), domain))
