@@ -6,7 +6,7 @@
     ape run staker withdraw [REQUEST_ID ...] --account me   # all matured ones when none given
     ape run staker claim --account me
     ape run staker restake --account me
-    ape run staker status [ADDRESS] [--account me]
+    ape run staker status [ADDRESS] [--account me] [--usage-db URL]   # the spend: the gateway's store
     ape run staker receipts ADDRESS [--from-epoch N] [--to-epoch N] [--export receipts.jsonl]
     ape run staker calc --vvv 1000
     ape run staker calc --workload llama-3.3-70b:2000:1500:400 --workload flux-dev:50
@@ -65,7 +65,7 @@ from vvv.staker.render import (
     show_status,
     status_data,
 )
-from vvv.staker.status import read_status
+from vvv.staker.status import USAGE_DB_VARIABLE, read_status
 
 # "-1" is an amount to reject with a clear message, not an unknown option
 COMMAND = {"cls": ChainCommand, "context_settings": {"ignore_unknown_options": True}}
@@ -178,11 +178,15 @@ def restake(account: AccountAPI, as_json: bool, wei: bool) -> None:
 @account_option(prompt=False)
 @click.argument("address", required=False)
 @click.option("--reports-dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)
-@click.option("--usage-db", default=DEFAULT_URL, show_default=True, help="SQLAlchemy URL of the usage store.")
+@click.option(
+    "--usage-db",
+    envvar=USAGE_DB_VARIABLE,
+    help=f"SQLAlchemy URL of the gateway's usage store (default: ${USAGE_DB_VARIABLE}; none: the spend is unknown).",
+)
 @output_options
 @clear_errors
 def status(
-    account: AccountAPI | None, address: str | None, reports_dir: Path, usage_db: str, as_json: bool, wei: bool
+    account: AccountAPI | None, address: str | None, reports_dir: Path, usage_db: str | None, as_json: bool, wei: bool
 ) -> None:
     """Position of ADDRESS (default: --account): stake, requests, rewards, APR, today's VCU."""
     who = address or account

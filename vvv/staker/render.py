@@ -80,6 +80,7 @@ def status_data(status: Status, fmt: Amounts) -> dict[str, Any]:
         "total_staked": fmt(m.total_staked),
         "apr_percent": format_apr(status.apr_now),
         "apr_at_last_utilization_percent": format_apr(status.apr_at_last_utilization),
+        "apr_notes": status.apr_notes,
         "last_reported_epoch": m.last_reported_epoch,
         "last_utilization_bps": m.last_utilization_bps,
         "vcu": {
@@ -92,6 +93,7 @@ def status_data(status: Status, fmt: Amounts) -> dict[str, Any]:
             "api_active": v.api_active,
             "api_call_in_last_7_days": v.call_in_window,
             "notes": v.notes,
+            "usage_store": v.usage_store,
         },
     }
 
@@ -121,6 +123,8 @@ def show_status(status: Status, fmt: Amounts, console: Console) -> None:
     summary.add_row(f"APR at last utilization ({_text(data['last_utilization_bps'])} bps) %",
                     _text(data["apr_at_last_utilization_percent"]))  # fmt: skip
     console.print(summary)
+    for note in data["apr_notes"]:
+        console.print(f"note: {note}")
     if data["requests"]:
         requests = _table("Unbonding requests", "id", unit, "unlocks", "time left")
         for r in data["requests"]:
