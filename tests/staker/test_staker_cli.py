@@ -16,6 +16,7 @@ from vvv.oracle.proofs import ProofsFile, ReportData, proofs_path, write_proofs
 from vvv.oracle.report import run_oracle
 from vvv.oracle.sumtree import SumTree
 from vvv.oracle.usage import ApiCall, UsageStore
+from vvv.staker.transactions import utc
 
 ALICE = ("--account", "TEST::1")
 BOB = ("--account", "TEST::2")
@@ -564,10 +565,16 @@ def test_tables_without_json(system, alice, staker_cli, g, reported):
     assert out.exit_code == 0, out.stderr
     assert alice.address in out.stdout and "300" in out.stdout and "136110" in out.stdout
     assert "VCU today (epoch" in out.stdout
+    title = [line.rstrip() for line in out.stdout.splitlines()[:2]]  # rich pads a title to the table's width
+    assert title == [alice.address, f"at {utc((g + 1) * DAY + 3_600)} (epoch {g + 1})"]
+    assert max(map(len, out.stdout.splitlines())) <= 80  # rich's width when stdout is not a terminal
     out = staker_cli("calc", "--vvv", "100", "--workload", "flux-dev:50")
     assert out.exit_code == 0, out.stderr
     assert "36296" in out.stdout and "What the active allotment buys per day" in out.stdout
     assert "Stake needed for the daily workload" in out.stdout
+    # at 80 columns every model's name is whole: only the long header of the requests wraps
+    assert max(map(len, out.stdout.splitlines())) <= 80
+    assert "│ stable-diffusion-3.5 │             - │" in out.stdout and "│ qwen-2.5-coder-32b   │" in out.stdout
     at((g + 1) * DAY + 4_000)
     out = staker_cli("unstake", "0.5", *ALICE)
     assert out.exit_code == 0, out.stderr

@@ -98,10 +98,12 @@ def status_data(status: Status, fmt: Amounts) -> dict[str, Any]:
     }
 
 
-def _table(title: str, *columns: str) -> Table:
+def _table(title: str, *columns: str, wrap: int | None = None) -> Table:
+    """Names in the first column, figures in the others; no cell is cut or folded, except in
+    column `wrap` (a long header), the one rich may narrow to fit 80 columns."""
     table = Table(title=title, title_justify="left")
     for i, column in enumerate(columns):
-        table.add_column(column, justify="left" if i == 0 else "right")
+        table.add_column(column, justify="left" if i == 0 else "right", no_wrap=wrap is not None and i != wrap)
     return table
 
 
@@ -116,7 +118,7 @@ def _text(value: Any) -> str:
 def show_status(status: Status, fmt: Amounts, console: Console) -> None:
     data = status_data(status, fmt)
     unit = "wei" if fmt.wei else "VVV"
-    summary = _table(f"{data['account']} at {utc(data['block_time'])} (epoch {data['epoch']})", "", unit)
+    summary = _table(f"{data['account']}\nat {utc(data['block_time'])} (epoch {data['epoch']})", "", unit)
     for key in ("wallet", "staked", "earned", "unbonding", "withdrawable_now", "total_staked"):
         summary.add_row(key.replace("_", " "), _text(data[key]))
     summary.add_row("APR now %", _text(data["apr_percent"]))
@@ -167,7 +169,7 @@ def show_calc_forward(data: dict[str, Any], avg: tuple[int, int], unit: str, con
     table.add_row("if every staker were active", _text(data["daily_vcu_if_all_active"]))
     console.print(table)
     buys = _table("What the active allotment buys per day", "model", f"requests ({avg[0]} in / {avg[1]} out)",
-                  "input tokens", "output tokens", "images")  # fmt: skip
+                  "input tokens", "output tokens", "images", wrap=1)  # fmt: skip
     for b in data["buys"]:
         buys.add_row(b["model"], _text(b["requests"]), _text(b["input_tokens"]), _text(b["output_tokens"]),
                      _text(b["images"]))  # fmt: skip
