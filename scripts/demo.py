@@ -67,7 +67,7 @@ def cli(
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     else:
-        console = Console(width=max(Console().width, 170))
+        console = Console()  # the terminal's width; 80 columns when not a terminal: the tables fit it
         show_summary(summary, console)
         for path in plots:
             console.print(f"plot: {path}")

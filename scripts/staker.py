@@ -6,8 +6,8 @@
     ape run staker withdraw [REQUEST_ID ...] --account me   # all matured ones when none given
     ape run staker claim --account me
     ape run staker restake --account me
-    ape run staker status [ADDRESS] [--account me]
-    ape run staker receipts ADDRESS [--from-epoch N] [--to-epoch N] [--export receipts.jsonl]
+    ape run staker status [ADDRESS] [--account me] [--usage-db URL]   # the spend: the gateway's store
+    ape run staker receipts ADDRESS --usage-db URL [--from-epoch N] [--to-epoch N] [--export receipts.jsonl]
     ape run staker calc --vvv 1000
     ape run staker calc --workload llama-3.3-70b:2000:1500:400 --workload flux-dev:50
     ape run staker keys create --account me --gateway URL --label my-agent [--daily-cap 500] [--expires 30d]
@@ -39,7 +39,7 @@ from vvv.chain.permit import PermitRefused
 from vvv.chain.units import AmountError, parse_amount
 from vvv.oracle.pricing import DEFAULT_PRICES, PricingError, load_prices
 from vvv.oracle.proofs import ProofsError
-from vvv.oracle.usage import DEFAULT_URL, UsageError
+from vvv.oracle.usage import UsageError
 from vvv.staker import keys as api_keys
 from vvv.staker import transactions as staker
 from vvv.staker.calc import CalcError, Task, allotment, stake_needed, what_it_buys
@@ -64,7 +64,7 @@ from vvv.staker.render import (
     show_status,
     status_data,
 )
-from vvv.staker.status import read_status
+from vvv.staker.status import USAGE_DB_VARIABLE, read_status
 
 # "-1" is an amount to reject with a clear message, not an unknown option
 COMMAND = {"cls": ChainCommand, "context_settings": {"ignore_unknown_options": True}}
@@ -177,11 +177,15 @@ def restake(account: AccountAPI, as_json: bool, wei: bool) -> None:
 @account_option(prompt=False)
 @click.argument("address", required=False)
 @click.option("--reports-dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True)
-@click.option("--usage-db", default=DEFAULT_URL, show_default=True, help="SQLAlchemy URL of the usage store.")
+@click.option(
+    "--usage-db",
+    envvar=USAGE_DB_VARIABLE,
+    help=f"SQLAlchemy URL of the gateway's usage store (default: ${USAGE_DB_VARIABLE}; none: the spend is unknown).",
+)
 @output_options
 @clear_errors
 def status(
-    account: AccountAPI | None, address: str | None, reports_dir: Path, usage_db: str, as_json: bool, wei: bool
+    account: AccountAPI | None, address: str | None, reports_dir: Path, usage_db: str | None, as_json: bool, wei: bool
 ) -> None:
     """Position of ADDRESS (default: --account): stake, requests, rewards, APR, today's VCU."""
     who = address or account
@@ -201,7 +205,7 @@ def status(
 
 @cli.command(**COMMAND)
 @click.argument("address")
-@click.option("--usage-db", default=DEFAULT_URL, show_default=True, help="SQLAlchemy URL of the usage store.")
+@click.option("--usage-db", envvar=USAGE_DB_VARIABLE, help=f"The gateway's usage store (or ${USAGE_DB_VARIABLE}).")
 @click.option("--from-epoch", type=click.IntRange(min=0), help="First epoch (default: the first).")
 @click.option("--to-epoch", type=click.IntRange(min=0), help="Last epoch (default: the last).")
 @click.option("--export", type=click.Path(path_type=Path), help="Write the receipts to this file as JSONL.")
@@ -209,7 +213,7 @@ def status(
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 @clear_errors
 def receipts(
-    address: str, usage_db: str, from_epoch: int | None, to_epoch: int | None, export: Path | None, as_json: bool
+    address: str, usage_db: str | None, from_epoch: int | None, to_epoch: int | None, export: Path | None, as_json: bool
 ) -> None:
     """ADDRESS's activity receipts in the usage store: epoch, signer, signature, whether the
     signer holds ACTIVITY_SIGNER_ROLE now; --export writes them for an omission challenge."""
@@ -217,6 +221,8 @@ def receipts(
         who = convert(address, AddressType)
     except ConversionError:
         fail(f"not an address: {address!r}")
+    if not usage_db:  # no default: a ./usage.db that happens to be here may be another store
+        fail(f"give the gateway's usage store: --usage-db URL (or {USAGE_DB_VARIABLE})")
     start, end = epoch_range(from_epoch, to_epoch)
     if export is not None:
         check_export(export)

@@ -52,14 +52,19 @@ def invoke_script(name: str, *args: str):
 class Staker:
     """Runs `ape run staker ARGS` on this session's chain and returns the result."""
 
-    def __init__(self, reports: Path, usage_db: str) -> None:
+    def __init__(self, reports: Path, usage_file: Path) -> None:
         self.reports = reports
-        self.usage_db = usage_db
+        self.usage_file = usage_file
+        self.usage_db = f"sqlite:///{usage_file}"
 
     def __call__(self, *args: str):
+        """`status` reads this test's reports folder, and its usage store once the test made one
+        (`status` refuses a store that does not exist)."""
         args = list(map(str, args))
         if args[0] == "status":
-            args += ["--reports-dir", str(self.reports), "--usage-db", self.usage_db]
+            args += ["--reports-dir", str(self.reports)]
+            if self.usage_file.exists() and "--usage-db" not in args:
+                args += ["--usage-db", self.usage_db]
         return invoke_script("staker", *args)
 
     def json(self, *args: str) -> dict:
@@ -77,8 +82,9 @@ class Staker:
 
 
 @pytest.fixture
-def staker_cli(deployments, tmp_path):
-    return Staker(tmp_path / "reports", f"sqlite:///{tmp_path / 'usage.db'}")
+def staker_cli(deployments, tmp_path, monkeypatch):
+    monkeypatch.delenv("VVV_USAGE_DB", raising=False)  # the store is the test's, or none
+    return Staker(tmp_path / "reports", tmp_path / "usage.db")
 
 
 # ------------------------------------------------------------------ `ape run` in its own process

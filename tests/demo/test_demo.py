@@ -32,12 +32,13 @@ def run(*out: str) -> dict:
 
 
 def table_rows(summary: dict, title: str) -> list[list[str]]:
-    """The cells of the rows of one of the demo's tables, as printed."""
-    console = Console(file=io.StringIO(), width=250)
+    """The cells of the rows of one of the demo's tables, as printed at 80 columns."""
+    console = Console(file=io.StringIO(), width=80)
     show_summary(summary, console)
-    text = console.file.getvalue().split(title, 1)[1]
+    lines = console.file.getvalue().split(title, 1)[1].splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("┡")) + 1  # below the header's rule
     rows = []
-    for line in text.splitlines()[4:]:  # the rest of the title line, the top rule, the header, its rule
+    for line in lines[start:]:
         if not line.startswith("│"):
             break
         rows.append([cell.strip() for cell in line.strip("│").split("│")])
@@ -59,7 +60,8 @@ def test_demo_summary_matches_the_chain(tmp_path, project, accounts):
     days = summary["per_day"]
     # days are numbered from 1 (the genesis epoch), in the JSON and in the table alike
     assert [(d["day"], d["epoch"]) for d in days] == [(i + 1, summary["genesis_epoch"] + i) for i in range(3)]
-    assert [row[:2] for row in table_rows(summary, "Per day")] == [[str(d["day"]), str(d["epoch"])] for d in days]
+    shown = [row[:2] for row in table_rows(summary, "Per day: emission")]
+    assert shown == [[str(d["day"]), str(d["epoch"])] for d in days]
     for d in days:
         utilization = oracle.report(d["epoch"]).utilizationBps
         assert d["utilization_bps"] == utilization and emissions.distributed(d["epoch"])
@@ -74,7 +76,7 @@ def test_demo_summary_matches_the_chain(tmp_path, project, accounts):
 
     assert len(summary["per_staker"]) == 6
     g = summary["genesis_epoch"]
-    joined = [row[4] for row in table_rows(summary, "Per staker")]
+    joined = [row[3] for row in table_rows(summary, "Per staker: stake")]
     for s, shown in zip(summary["per_staker"], joined, strict=True):
         # joined on day j: no stake at the end of day j-1 (epoch g+j-2), a stake at the end of day j;
         # day 0 is the day before genesis, "before" in the table
@@ -108,7 +110,8 @@ def test_demo_summary_matches_the_chain(tmp_path, project, accounts):
 
 def test_demo_writes_a_fresh_folder_and_never_overwrites_unasked(tmp_path, monkeypatch, chain):
     """Without --out each run gets a new folder; a non-empty --out is refused (nothing run,
-    nothing written) unless --overwrite; the same seed gives the same run."""
+    nothing written) unless --overwrite; the same seed gives the same run; the tables fit 80
+    columns."""
     monkeypatch.chdir(tmp_path)
     first = run()
     folder = tmp_path / first["out"]
@@ -124,8 +127,12 @@ def test_demo_writes_a_fresh_folder_and_never_overwrites_unasked(tmp_path, monke
     assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == files
     assert chain.blocks.head.number == head  # nothing ran
 
-    second = run("--out", first["out"], "--overwrite")
-    assert json.loads((folder / "summary.json").read_text()) == second
+    # the second run prints its tables (not JSON), as in a terminal of 80 columns, the width rich
+    # takes when stdout is not a terminal: every line fits
+    shown = invoke_script("demo", *ARGS[:-1], "--out", first["out"], "--overwrite")
+    assert shown.exit_code == 0, shown.output + shown.stderr
+    assert "Per day: emission" in shown.stdout and max(map(len, shown.stdout.splitlines())) <= 80
+    second = json.loads((folder / "summary.json").read_text())
     for d in first["per_day"] + second["per_day"]:
         d.pop("epoch")
     assert first["per_day"] == second["per_day"]

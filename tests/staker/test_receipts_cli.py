@@ -35,9 +35,11 @@ def run(staker_cli, *args):
     return staker_cli("receipts", *args, "--usage-db", staker_cli.usage_db)
 
 
-def test_lists_a_stakers_receipts_checked_against_the_chain(staker_cli, receipts, alice, accounts):
+def test_lists_a_stakers_receipts_checked_against_the_chain(staker_cli, receipts, alice, accounts, monkeypatch):
     result = run(staker_cli, alice.address, "--json")
     assert result.exit_code == 0, result.output + result.stderr
+    monkeypatch.setenv("VVV_USAGE_DB", staker_cli.usage_db)  # the store from the oracle bot's variable
+    assert staker_cli("receipts", alice.address, "--json").stdout == result.stdout
     out = json.loads(result.stdout)
     k9, k8 = accounts[9].address.lower(), accounts[8].address.lower()
     assert out["account"] == alice.address and out["export"] is None
@@ -75,6 +77,10 @@ def test_an_account_without_receipts(staker_cli, receipts, accounts):
 
 def test_mistakes_are_one_line_and_write_nothing(staker_cli, receipts, alice, tmp_path):
     assert staker_cli.error("receipts", "nope", "--usage-db", staker_cli.usage_db) == "Error: not an address: 'nope'\n"
+    # no default store: a ./usage.db that happens to be in the folder may be another one
+    assert staker_cli.error("receipts", alice.address) == (
+        "Error: give the gateway's usage store: --usage-db URL (or VVV_USAGE_DB)\n"
+    )
     missing = f"sqlite:///{tmp_path / 'none.db'}"
     assert staker_cli.error("receipts", alice.address, "--usage-db", missing) == (
         f"Error: usage store {missing} does not exist\n"

@@ -3,9 +3,11 @@ against the chain to the wei and against hand-worked values, and every error cas
 sent (the account's nonce and the chain's state unchanged)."""
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 
+from tests.cli_runner import invoke_script
 from tests.helpers import CAPACITY, DAY, E18, EPOCH_EMISSION, WEEK, at, mine_at
 from tests.sumtree_reference import ref_root
 from vvv.chain.deployment import network_name
@@ -14,10 +16,12 @@ from vvv.oracle.proofs import ProofsFile, ReportData, proofs_path, write_proofs
 from vvv.oracle.report import run_oracle
 from vvv.oracle.sumtree import SumTree
 from vvv.oracle.usage import ApiCall, UsageStore
+from vvv.staker.transactions import utc
 
 ALICE = ("--account", "TEST::1")
 BOB = ("--account", "TEST::2")
 STAKERS_AT_ZERO_UTILIZATION = EPOCH_EMISSION * 8_000 // 10_000  # the fallback's stakers' part
+NO_STORE = "no usage store given (--usage-db URL or VVV_USAGE_DB): today's spend and API calls are not known here"
 
 
 def wei(text) -> int:
@@ -385,13 +389,119 @@ def test_status_shows_todays_allotment_and_spend(system, alice, bob, staker_cli,
     assert (v["epoch"], v["source"], v["api_active"], v["api_call_in_last_7_days"]) == (g + 1, "report", True, True)
     assert (wei(v["allotment"]), wei(v["spent"]), wei(v["remaining"])) == (136_110 * E18, 1_000 * E18, 135_110 * E18)
     check_status_against_chain(system, alice, st)
+    assert st["vcu"]["usage_store"] == staker_cli.usage_db and st["vcu"]["notes"] == []
     st_bob = staker_cli.json("status", bob.address)  # by address, no account
     assert (wei(st_bob["vcu"]["allotment"]), st_bob["vcu"]["api_active"]) == (0, False)
+    # bob had a stake at the snapshot but never called: the note says why his allotment is 0
+    assert st_bob["vcu"]["notes"] == [
+        f"allotment 0: not in the active set of the report of epoch {g} (no API call in epochs {g - 6}..{g} while "
+        "staked); an API call today counts for tomorrow's report"
+    ]
     # utilization of epoch g: 18,148 / 181,480 = 10% -> stakers' share 8000 - 6000 x 1000/5000 = 6800 bps
     assert (st["last_reported_epoch"], st["last_utilization_bps"]) == (g, 1_000)
     daily = EPOCH_EMISSION * 6_800 // 10_000
     whole, frac = st["apr_at_last_utilization_percent"].split(".")
     assert int(whole) * 10**6 + int(frac) == daily * 365 * 100 * 10**6 // (500 * E18)
+    # no stream yet (nothing distributed): APR now 0; at the last utilization 26,082.19 VVV a day
+    # over 500 VVV is 1,904,000 % (less a hair: the epoch's emission is floored): the note says why
+    assert (st["apr_percent"], st["apr_at_last_utilization_percent"]) == ("0.000000", "1903999.999999")
+    assert st["apr_notes"] == [
+        "APR of 1,000 % or more: the stakers' part of a day at the last utilization (26082.19 VVV) is shared by "
+        "only 500 VVV staked; it falls as more is staked"
+    ]
+
+
+def test_status_without_a_usage_store_says_so_and_reads_no_other(alice, staker_cli, tmp_path, monkeypatch, reported):
+    """Issue 22: without --usage-db, `status` read ./usage.db and showed `spent 0`. Here ./usage.db
+    is a store with 1,000 VCU of alice's today: it is not read; the spend is unknown and says why."""
+    monkeypatch.chdir(tmp_path)
+    assert (tmp_path / "usage.db").exists()
+    args = ("status", *ALICE, "--reports-dir", str(staker_cli.reports))
+    result = invoke_script("staker", *args, "--json")
+    assert result.exit_code == 0, result.stderr
+    v = json.loads(result.stdout)["vcu"]
+    assert (wei(v["allotment"]), v["spent"], v["remaining"]) == (136_110 * E18, None, None)
+    assert (v["api_call_in_last_7_days"], v["usage_store"], v["notes"]) == (None, None, [NO_STORE])
+    result = invoke_script("staker", *args)
+    lines = result.stdout.splitlines()
+    assert "│ spent                   │      - │" in lines and "│ remaining               │      - │" in lines
+    assert f"note: {NO_STORE}" in " ".join(result.stdout.split())  # rich wraps it at 80 columns
+    assert max(map(len, lines)) <= 80
+    # the store from VVV_USAGE_DB (the oracle bot's variable), named in the output
+    monkeypatch.setenv("VVV_USAGE_DB", staker_cli.usage_db)
+    v = json.loads(invoke_script("staker", *args, "--json").stdout)["vcu"]
+    assert (wei(v["spent"]), wei(v["remaining"]), v["usage_store"]) == (1_000 * E18, 135_110 * E18, staker_cli.usage_db)
+
+
+def test_status_names_a_usage_store_that_does_not_exist(staker_cli, funded, tmp_path, monkeypatch):
+    mine_at(funded)
+    missing = f"sqlite:///{tmp_path / 'nosuch.db'}"
+    expected = (f"Error: usage store {missing} does not exist (give the gateway's store, or no --usage-db (nor "
+                "VVV_USAGE_DB) to leave the spend unknown)\n")  # fmt: skip
+    assert staker_cli.error("status", *ALICE, "--usage-db", missing) == expected
+    monkeypatch.setenv("VVV_USAGE_DB", missing)
+    assert staker_cli.error("status", *ALICE) == expected
+
+
+def test_status_says_why_an_allotment_is_0_and_an_apr_extreme(system, alice, bob, deployer, staker_cli, g, funded):
+    """Issue 22: "the fallback counts every staker" stood next to `allotment 0`, and one 250-VVV
+    staker's APR read 4479999.999999 % with no word of why."""
+    at(funded)
+    staker_cli.json("stake", "250", *ALICE)  # before genesis: in the snapshot of epoch g-1
+    at(g * DAY + 10)
+    staker_cli.json("stake", "100", *BOB)  # after it
+    mine_at(g * DAY + 100)
+    fallback = (f"no report of epoch {g - 1} by today's deadline (or it was rejected): the fallback shares today's "
+                f"capacity among every staker, by stake at the snapshot of epoch {g - 1}")  # fmt: skip
+    snapshot = f"{datetime.fromtimestamp(g * DAY - 1, UTC):%Y-%m-%d} 23:59:59 UTC"
+    st = staker_cli.json("status", *BOB)
+    assert (st["vcu"]["source"], st["vcu"]["allotment"]) == ("fallback", "0")
+    no_stake = (f"allotment 0: no stake at the snapshot of epoch {g - 1} ({snapshot}), which today's fallback shares "
+                "by; a stake counts from the first snapshot after it is made")  # fmt: skip
+    assert st["vcu"]["notes"] == [fallback, NO_STORE, no_stake]
+    assert (st["apr_percent"], st["apr_notes"]) == ("0.000000", [])  # nothing streams yet
+    out = staker_cli("status", *BOB)
+    assert f"note: {no_stake}" in " ".join(out.stdout.split())
+    st = staker_cli.json("status", *ALICE)  # alice holds the whole stake of the snapshot
+    assert (st["vcu"]["allotment"], st["vcu"]["notes"]) == ("181480", [fallback, NO_STORE])
+
+    # epoch g by the liveness fallback: 80 % of the emission, streamed over a day to 350 VVV
+    at((g + 3) * DAY)
+    system.emissions.distribute(g, sender=deployer)
+    mine_at((g + 3) * DAY + 1)
+    st = staker_cli.json("status", *ALICE)
+    assert st["apr_notes"] == [
+        "APR of 1,000 % or more: the whole stream (30684.93 VVV a day) is shared by only 350 VVV staked; it falls "
+        "as more is staked"
+    ]
+    at((g + 3) * DAY + 2)
+    system.staking.requestUnstake(100 * E18, sender=bob)
+    mine_at((g + 3) * DAY + 3)
+    st = staker_cli.json("status", *ALICE)
+    # 30,684.93 VVV a day x 365 / 250 VVV = 4,480,000 %, floored to 6 decimals
+    assert st["apr_percent"] == "4479999.999999"
+    only = ("APR of 1,000 % or more: you are the only staker, so the whole stream (30684.93 VVV a day) goes to your "
+            "250 VVV; it falls as others stake")  # fmt: skip
+    assert st["apr_notes"] == [only]
+    out = staker_cli("status", *ALICE)
+    text = " ".join(out.stdout.split())
+    assert "APR now % │ 4479999.999999" in text and f"note: {only}" in text
+    assert max(map(len, out.stdout.splitlines())) <= 80
+
+
+def test_status_on_a_day_whose_source_is_not_yet_known(alice, staker_cli, g, funded):
+    """Before the day's report deadline (1 hour) with no report posted, the allotment is 0 and the
+    note says when it will be known; no other reason for the 0 is given."""
+    at(funded)
+    staker_cli.json("stake", "250", *ALICE)
+    mine_at((g + 1) * DAY + 100)
+    v = staker_cli.json("status", *ALICE)["vcu"]
+    assert (v["source"], v["allotment"], v["remaining"]) == ("not yet known", "0", None)
+    assert v["notes"] == [
+        f"the report of epoch {g} is not posted yet: today's allotments start when it is, or at 01:00 UTC under "
+        "the fallback",
+        NO_STORE,
+    ]
 
 
 def test_status_refuses_a_proofs_file_that_does_not_match_the_chain(system, alice, staker_cli, g, reported):
@@ -455,10 +565,16 @@ def test_tables_without_json(system, alice, staker_cli, g, reported):
     assert out.exit_code == 0, out.stderr
     assert alice.address in out.stdout and "300" in out.stdout and "136110" in out.stdout
     assert "VCU today (epoch" in out.stdout
+    title = [line.rstrip() for line in out.stdout.splitlines()[:2]]  # rich pads a title to the table's width
+    assert title == [alice.address, f"at {utc((g + 1) * DAY + 3_600)} (epoch {g + 1})"]
+    assert max(map(len, out.stdout.splitlines())) <= 80  # rich's width when stdout is not a terminal
     out = staker_cli("calc", "--vvv", "100", "--workload", "flux-dev:50")
     assert out.exit_code == 0, out.stderr
     assert "36296" in out.stdout and "What the active allotment buys per day" in out.stdout
     assert "Stake needed for the daily workload" in out.stdout
+    # at 80 columns every model's name is whole: only the long header of the requests wraps
+    assert max(map(len, out.stdout.splitlines())) <= 80
+    assert "│ stable-diffusion-3.5 │             - │" in out.stdout and "│ qwen-2.5-coder-32b   │" in out.stdout
     at((g + 1) * DAY + 4_000)
     out = staker_cli("unstake", "0.5", *ALICE)
     assert out.exit_code == 0, out.stderr

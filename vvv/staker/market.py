@@ -16,6 +16,7 @@ from vvv.oracle.report import BPS, is_valid
 SECONDS_PER_YEAR = 365 * EPOCH_LENGTH
 PRECISION = 10**18
 APR_PLACES = 6  # APR in percent, floored to 6 decimals
+EXTREME_APR = 1_000 * 10**APR_PLACES  # an APR of 1,000 % or more comes with a note that says why
 
 
 @dataclass(frozen=True)

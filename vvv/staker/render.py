@@ -80,6 +80,7 @@ def status_data(status: Status, fmt: Amounts) -> dict[str, Any]:
         "total_staked": fmt(m.total_staked),
         "apr_percent": format_apr(status.apr_now),
         "apr_at_last_utilization_percent": format_apr(status.apr_at_last_utilization),
+        "apr_notes": status.apr_notes,
         "last_reported_epoch": m.last_reported_epoch,
         "last_utilization_bps": m.last_utilization_bps,
         "vcu": {
@@ -92,14 +93,17 @@ def status_data(status: Status, fmt: Amounts) -> dict[str, Any]:
             "api_active": v.api_active,
             "api_call_in_last_7_days": v.call_in_window,
             "notes": v.notes,
+            "usage_store": v.usage_store,
         },
     }
 
 
-def _table(title: str, *columns: str) -> Table:
+def _table(title: str, *columns: str, wrap: int | None = None) -> Table:
+    """Names in the first column, figures in the others; no cell is cut or folded, except in
+    column `wrap` (a long header), the one rich may narrow to fit 80 columns."""
     table = Table(title=title, title_justify="left")
     for i, column in enumerate(columns):
-        table.add_column(column, justify="left" if i == 0 else "right")
+        table.add_column(column, justify="left" if i == 0 else "right", no_wrap=wrap is not None and i != wrap)
     return table
 
 
@@ -114,13 +118,15 @@ def _text(value: Any) -> str:
 def show_status(status: Status, fmt: Amounts, console: Console) -> None:
     data = status_data(status, fmt)
     unit = "wei" if fmt.wei else "VVV"
-    summary = _table(f"{data['account']} at {utc(data['block_time'])} (epoch {data['epoch']})", "", unit)
+    summary = _table(f"{data['account']}\nat {utc(data['block_time'])} (epoch {data['epoch']})", "", unit)
     for key in ("wallet", "staked", "earned", "unbonding", "withdrawable_now", "total_staked"):
         summary.add_row(key.replace("_", " "), _text(data[key]))
     summary.add_row("APR now %", _text(data["apr_percent"]))
     summary.add_row(f"APR at last utilization ({_text(data['last_utilization_bps'])} bps) %",
                     _text(data["apr_at_last_utilization_percent"]))  # fmt: skip
     console.print(summary)
+    for note in data["apr_notes"]:
+        console.print(f"note: {note}")
     if data["requests"]:
         requests = _table("Unbonding requests", "id", unit, "unlocks", "time left")
         for r in data["requests"]:
@@ -163,7 +169,7 @@ def show_calc_forward(data: dict[str, Any], avg: tuple[int, int], unit: str, con
     table.add_row("if every staker were active", _text(data["daily_vcu_if_all_active"]))
     console.print(table)
     buys = _table("What the active allotment buys per day", "model", f"requests ({avg[0]} in / {avg[1]} out)",
-                  "input tokens", "output tokens", "images")  # fmt: skip
+                  "input tokens", "output tokens", "images", wrap=1)  # fmt: skip
     for b in data["buys"]:
         buys.add_row(b["model"], _text(b["requests"]), _text(b["input_tokens"]), _text(b["output_tokens"]),
                      _text(b["images"]))  # fmt: skip
