@@ -108,4 +108,4 @@ chain: $(NPM_STAMP)
 			echo "anvil stopped: $$(tail -n 1 $(CHAIN_DIR)/anvil.log)" >&2; exit 1; fi
 
 clean:
-	rm -rf .build contracts/.cache .solcx
+	rm -rf .build contracts/.cache .solcx out cache
