@@ -154,8 +154,9 @@ contract EpochOracleProofs is SymTest {
     /// @notice Omission: no receipt (any 65-byte signature, which may recover to the activity
     ///         signer), account, activity epoch and bracket of 0..2 leaves rejects the report.
     ///         Explored: bracket paths of exactly the depth the count implies; any other length
-    ///         is refused by the contract's `InvalidProof` length check, and a bracket of 3 or
-    ///         more leaves by its `NotOmitted` (only 0, 1 or 2 leaves can show an omission).
+    ///         is refused by the contract's `InvalidProof` length check; a bracket of 3 or more
+    ///         leaves, or of 2 leaves not at positions p and p + 1, by its `NotOmitted` (only 0,
+    ///         1 or 2 adjacent leaves can show an omission).
     function check_challengeOmission_honest() public {
         uint256 count = _postHonestReport();
         uint256 depth = MerkleSumTree.depth(count);
@@ -163,6 +164,7 @@ contract EpochOracleProofs is SymTest {
         for (uint256 i = 0; i < bracket.length; ++i) {
             bracket[i] = _leaf("bracket", depth);
         }
+        if (bracket.length == 2) vm.assume(bracket[1].position == bracket[0].position + 1);
         address account = svm.createAddress("account");
         uint256 activityEpoch = svm.createUint256("activityEpoch");
         bytes memory signature = svm.createBytes(65, "signature");
