@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-/// @notice The few cheat codes the proofs use, declared here (neither forge-std nor
-///         halmos-cheatcodes is in a registry this project installs from). halmos answers calls
-///         to these two addresses itself; a plain EVM would not.
+/// @notice The few cheat codes the proofs use, declared here: halmos-cheatcodes is in no
+///         registry this project installs from, and npm's `forge-std` is an old unofficial copy
+///         (1.1.2). halmos answers calls to these two addresses itself; a plain EVM would not.
 /// @dev halmos' svm cheat codes: each call returns a fresh symbolic value.
 interface SVM {
     function createUint256(string calldata name) external returns (uint256);
