@@ -10,12 +10,16 @@ NPM_STAMP := node_modules/.setup-stamp
 SOLC_EXE := .solcx/solc-v$(SOLC_VERSION)
 ANVIL := ethereum:local:foundry
 
-.PHONY: setup system-packages compile test test-local test-anvil lint fuzz demo bench chain clean web dashboard
+.PHONY: setup system-packages compile test test-local test-anvil lint prove fuzz demo bench chain clean web dashboard
 
 # Debian packages the tests need, as PACKAGE:FILE-IT-INSTALLS (tools/system_packages.sh).
 SYSTEM_PACKAGES := postgresql:/usr/lib/postgresql/*/bin/initdb chromium:/usr/bin/chromium
 
-setup: system-packages $(PY_STAMP) $(NPM_STAMP) $(SOLC_EXE)
+# halmos (make prove) has a venv of its own: it pins rich < 14.1, eth-ape needs rich >= 14.3.3.
+HALMOS_VENV := .venv-halmos
+HALMOS_STAMP := $(HALMOS_VENV)/.setup-stamp
+
+setup: system-packages $(PY_STAMP) $(NPM_STAMP) $(SOLC_EXE) $(HALMOS_STAMP)
 
 system-packages:
 	tools/system_packages.sh $(SYSTEM_PACKAGES)
@@ -24,6 +28,11 @@ $(PY_STAMP): pyproject.toml constraints.txt tools/write_env_pth.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]'
 	$(BIN)/python tools/write_env_pth.py
+	touch $@
+
+$(HALMOS_STAMP): proofs/requirements.txt
+	test -x $(HALMOS_VENV)/bin/python || $(PYTHON) -m venv $(HALMOS_VENV)
+	$(HALMOS_VENV)/bin/python -m pip install -q --disable-pip-version-check -r proofs/requirements.txt
 	touch $@
 
 $(NPM_STAMP): package.json package-lock.json
@@ -48,8 +57,17 @@ lint: setup
 # The whole suite on ape's in-process chain and on anvil, side by side (tools/run_suites.sh).
 # pytest exits non-zero when a test fails and also when no test was collected, so neither run
 # can pass empty. test-local and test-anvil run one of them.
-test: setup compile lint
+test: setup compile lint prove
 	tools/run_suites.sh
+
+# The symbolic proofs of proofs/ (docs/security.md says what they prove): halmos builds them
+# with forge (foundry.toml: offline, the project's solc) and runs every check_* function.
+# --loop bounds the unrolling of loops: above every loop's length in the proofs, so no path is
+# cut (halmos would list a cut path under "bounds").
+HALMOS_LOOP := 6
+prove: setup
+	PATH="$(CURDIR)/node_modules/.bin:$$PATH" $(HALMOS_VENV)/bin/halmos --root . --function check_ \
+		--loop $(HALMOS_LOOP)
 
 test-local: setup
 	$(BIN)/ape test tests -p no:cacheprovider --durations=8
@@ -90,4 +108,4 @@ chain: $(NPM_STAMP)
 			echo "anvil stopped: $$(tail -n 1 $(CHAIN_DIR)/anvil.log)" >&2; exit 1; fi
 
 clean:
-	rm -rf .build contracts/.cache .solcx
+	rm -rf .build contracts/.cache .solcx out cache

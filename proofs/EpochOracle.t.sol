@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {EpochOracle} from "../contracts/EpochOracle.sol";
+import {IVVVStaking} from "../contracts/interfaces/IVVV.sol";
+import {MerkleSumTree} from "../contracts/utils/MerkleSumTree.sol";
+import {StakingMock} from "./StakingMock.sol";
+import {SymTest} from "./Sym.sol";
+
+/// @notice No challenge succeeds against an honest report (halmos). The real `EpochOracle`, over
+///         a staking mock whose stakers are 1..4 symbolic accounts with symbolic stakes; the
+///         oracle posts the honest sorted Merkle-sum tree of exactly these accounts (depth 0..2);
+///         then each challenge, called with symbolic proof inputs, reverts.
+///
+///         Assumptions: keccak256 is injective, inputs of different lengths never collide and no
+///         output is 0 (halmos' model of keccak); stakes are in (0, 2^96); proof paths have at
+///         most MAX_PATH siblings; the challenged epoch is the reported one (any other has no
+///         report: `NoReport`). Where a check below fixes part of the input by `vm.assume`, the
+///         inputs it leaves out are refused by one plain check of the contract, named there.
+contract EpochOracleProofs is SymTest {
+    uint256 internal constant DAY = 1 days;
+    uint256 internal constant EPOCH = 20_000;
+    uint256 internal constant CAPACITY = 181_480e18;
+    uint256 internal constant MAX_PATH = 2;
+    uint256 internal constant MAX_STAKE = 2 ** 96;
+    address internal constant ADMIN = address(0xAD);
+    address internal constant ORACLE = address(0x0AC1E);
+    address internal constant GUARDIAN = address(0x6A4D);
+    /// @dev Holds ACTIVITY_SIGNER_ROLE: halmos' ecrecover is an uninterpreted function, so a
+    ///      symbolic signature may recover to this address: receipts for any account and epoch
+    ///      are possible, and still no omission can be shown (every staker is in the set).
+    address internal constant SIGNER = address(0x5163E);
+
+    EpochOracle internal oracle;
+    StakingMock internal staking;
+
+    function setUp() public {
+        vm.warp((EPOCH + 1) * DAY + 1 hours); // EPOCH closed, its report's window open
+        staking = new StakingMock();
+        oracle = _deployOracle(staking);
+        bytes32 signerRole = oracle.ACTIVITY_SIGNER_ROLE();
+        vm.prank(ADMIN);
+        oracle.grantRole(signerRole, SIGNER);
+    }
+
+    /// @dev The one place that deploys the oracle (adapt it when the constructor changes):
+    ///      reports from EPOCH on, any capacity change, a 2-hour dispute window.
+    function _deployOracle(IVVVStaking staking_) internal returns (EpochOracle) {
+        return new EpochOracle(
+            staking_, ADMIN, 1 days, ORACLE, GUARDIAN, EPOCH, CAPACITY, 1, type(uint128).max, 10_000, 2 hours
+        );
+    }
+
+    /// @dev A symbolic value in [lo, hi], returned as a concrete number on each branch.
+    function _choose(string memory name, uint256 lo, uint256 hi) internal returns (uint256) {
+        uint256 value = svm.createUint256(name);
+        vm.assume(lo <= value && value <= hi);
+        for (uint256 v = lo; v < hi; ++v) {
+            if (value == v) return v;
+        }
+        return hi;
+    }
+
+    /// @dev The honest report of EPOCH: 1..4 accounts, strictly ascending, with stakes in
+    ///      (0, 2^96) that the staking mock returns; their tree built as SPEC.md says (leaves
+    ///      in order, padded with empty leaves to 2^depth, inner node = keccak256(abi.encode(
+    ///      leftHash, leftSum, rightHash, rightSum)), sum = leftSum + rightSum). Returns the count.
+    function _postHonestReport() internal returns (uint256 count) {
+        count = _choose("count", 1, 4);
+        address[] memory accounts = new address[](count);
+        uint256[] memory stakes = new uint256[](count);
+        for (uint256 i = 0; i < count; ++i) {
+            accounts[i] = svm.createAddress("account");
+            stakes[i] = svm.createUint256("stake");
+            vm.assume(0 < stakes[i] && stakes[i] < MAX_STAKE);
+            if (i > 0) vm.assume(accounts[i - 1] < accounts[i]);
+        }
+        staking.set(accounts, stakes);
+        uint256 width = count == 1 ? 1 : count == 2 ? 2 : 4;
+        bytes32[] memory hashes = new bytes32[](width);
+        uint256[] memory sums = new uint256[](width);
+        for (uint256 i = 0; i < count; ++i) {
+            (hashes[i], sums[i]) = (MerkleSumTree.leafHash(accounts[i], stakes[i]), stakes[i]);
+        }
+        for (; width > 1; width /= 2) {
+            for (uint256 i = 0; i < width / 2; ++i) {
+                hashes[i] = keccak256(abi.encode(hashes[2 * i], sums[2 * i], hashes[2 * i + 1], sums[2 * i + 1]));
+                sums[i] = sums[2 * i] + sums[2 * i + 1];
+            }
+        }
+        vm.prank(ORACLE);
+        oracle.postReport(EPOCH, 0, CAPACITY, hashes[0], sums[0], count);
+    }
+
+    function _siblings(string memory tag, uint256 length) internal returns (MerkleSumTree.Node[] memory siblings) {
+        siblings = new MerkleSumTree.Node[](length);
+        for (uint256 i = 0; i < length; ++i) {
+            siblings[i] = MerkleSumTree.Node(svm.createBytes32(tag), svm.createUint256(tag));
+        }
+    }
+
+    /// @dev A symbolic leaf proof with a path of `length` siblings.
+    function _leaf(string memory tag, uint256 length) internal returns (EpochOracle.LeafProof memory leaf) {
+        leaf.account = svm.createAddress(tag);
+        leaf.stake = svm.createUint256(tag);
+        leaf.position = svm.createUint256(tag);
+        leaf.siblings = _siblings(tag, length);
+    }
+
+    /// @dev The call reverts.
+    function _reverts(bytes memory data) internal {
+        (bool ok,) = address(oracle).call(data);
+        assert(!ok);
+    }
+
+    /// @notice Wrong stake: no leaf proof (path of 0..MAX_PATH siblings) rejects the report.
+    function check_challengeStake_honest() public {
+        _postHonestReport();
+        _reverts(abi.encodeCall(EpochOracle.challengeStake, (EPOCH, _leaf("leaf", _choose("len", 0, MAX_PATH)))));
+    }
+
+    /// @notice Wrong total: no leaf proof (path of 0..MAX_PATH siblings) rejects the report.
+    function check_challengeTotal_honest() public {
+        _postHonestReport();
+        _reverts(abi.encodeCall(EpochOracle.challengeTotal, (EPOCH, _leaf("leaf", _choose("len", 0, MAX_PATH)))));
+    }
+
+    /// @notice Wrong count (real leaf): no leaf proof (path of 0..MAX_PATH siblings) rejects it.
+    function check_challengeCount_honest() public {
+        _postHonestReport();
+        _reverts(abi.encodeCall(EpochOracle.challengeCount, (EPOCH, _leaf("leaf", _choose("len", 0, MAX_PATH)))));
+    }
+
+    /// @notice Wrong count (empty leaf): no position and path (0..MAX_PATH siblings) rejects it.
+    function check_challengeEmptyLeaf_honest() public {
+        _postHonestReport();
+        uint256 position = svm.createUint256("position");
+        MerkleSumTree.Node[] memory siblings = _siblings("sibling", _choose("len", 0, MAX_PATH));
+        _reverts(abi.encodeCall(EpochOracle.challengeEmptyLeaf, (EPOCH, position, siblings)));
+    }
+
+    /// @notice Wrong order: no two leaf proofs reject the report. Explored: paths of the same
+    ///         length 0..MAX_PATH at positions p and p + 1; any other pair is refused by the
+    ///         contract's `NotAdjacent` check.
+    function check_challengeOrder_honest() public {
+        _postHonestReport();
+        uint256 length = _choose("len", 0, MAX_PATH);
+        EpochOracle.LeafProof memory left = _leaf("left", length);
+        EpochOracle.LeafProof memory right = _leaf("right", length);
+        vm.assume(left.position < type(uint256).max && right.position == left.position + 1);
+        _reverts(abi.encodeCall(EpochOracle.challengeOrder, (EPOCH, left, right)));
+    }
+
+    /// @notice Omission: no receipt (any 65-byte signature, which may recover to the activity
+    ///         signer), account, activity epoch and bracket of 0..2 leaves rejects the report.
+    ///         Explored: bracket paths of exactly the depth the count implies; any other length
+    ///         is refused by the contract's `InvalidProof` length check; a bracket of 3 or more
+    ///         leaves, or of 2 leaves not at positions p and p + 1, by its `NotOmitted` (only 0,
+    ///         1 or 2 adjacent leaves can show an omission).
+    function check_challengeOmission_honest() public {
+        uint256 count = _postHonestReport();
+        uint256 depth = MerkleSumTree.depth(count);
+        EpochOracle.LeafProof[] memory bracket = new EpochOracle.LeafProof[](_choose("brackets", 0, 2));
+        for (uint256 i = 0; i < bracket.length; ++i) {
+            bracket[i] = _leaf("bracket", depth);
+        }
+        if (bracket.length == 2) vm.assume(bracket[1].position == bracket[0].position + 1);
+        address account = svm.createAddress("account");
+        uint256 activityEpoch = svm.createUint256("activityEpoch");
+        bytes memory signature = svm.createBytes(65, "signature");
+        _reverts(abi.encodeCall(EpochOracle.challengeOmission, (EPOCH, account, activityEpoch, signature, bracket)));
+    }
+}
