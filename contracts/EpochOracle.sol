@@ -776,11 +776,13 @@ contract EpochOracle is MinDelayAdminRules, Pausable, EIP712, IEpochOracle {
 
     /// @notice Capacity of the fallback allotments of epoch `epoch`: `lastCapacity()` as it was
     ///         when the day started (the newest non-rejected report's then, or the initial
-    ///         capacity); 0 for a day that has not started.
+    ///         capacity, also for a day that started before deployment); 0 for a day that has
+    ///         not started.
     function fallbackCapacity(uint256 epoch) public view returns (uint256) {
         uint256 start = epoch * EPOCH_LENGTH;
         if (start > block.timestamp) return 0;
-        return _capacityHistory.upperLookupRecent(SafeCast.toUint48(start - 1));
+        uint256 capacity = _capacityHistory.upperLookupRecent(SafeCast.toUint48(start - 1));
+        return capacity == 0 ? initialCapacity : capacity; // a day that started before deployment
     }
 
     /// @notice Report deadline of today's allotments, in seconds after the day's start.

@@ -26,6 +26,7 @@ contract EpochOracleProofs is SymTest {
     address internal constant ADMIN = address(0xAD);
     address internal constant ORACLE = address(0x0AC1E);
     address internal constant GUARDIAN = address(0x6A4D);
+    address internal constant TREASURY = address(0x7EA5);
     /// @dev Holds ACTIVITY_SIGNER_ROLE: halmos' ecrecover is an uninterpreted function, so a
     ///      symbolic signature may recover to this address: receipts for any account and epoch
     ///      are possible, and still no omission can be shown (every staker is in the set).
@@ -45,9 +46,18 @@ contract EpochOracleProofs is SymTest {
 
     /// @dev The one place that deploys the oracle (adapt it when the constructor changes):
     ///      reports from EPOCH on, any capacity change, a 2-hour dispute window.
-    function _deployOracle(IVVVStaking staking_) internal returns (EpochOracle) {
+    function _deployOracle(StakingMock staking_) internal returns (EpochOracle) {
         return new EpochOracle(
-            staking_, ADMIN, 1 days, ORACLE, GUARDIAN, EPOCH, CAPACITY, 1, type(uint128).max, 10_000, 2 hours
+            IVVVStaking(address(staking_)),
+            ADMIN,
+            1 days,
+            ORACLE,
+            GUARDIAN,
+            TREASURY,
+            EPOCH,
+            CAPACITY,
+            [uint256(1), type(uint128).max, 10_000],
+            2 hours
         );
     }
 
@@ -66,6 +76,16 @@ contract EpochOracleProofs is SymTest {
     ///      in order, padded with empty leaves to 2^depth, inner node = keccak256(abi.encode(
     ///      leftHash, leftSum, rightHash, rightSum)), sum = leftSum + rightSum). Returns the count.
     function _postHonestReport() internal returns (uint256 count) {
+        bytes32 root;
+        uint256 total;
+        (count, root, total) = _honestSet();
+        vm.prank(ORACLE);
+        oracle.postReport(EPOCH, 0, CAPACITY, root, total, count);
+    }
+
+    /// @dev 1..4 symbolic stakers (ascending, stakes in (0, 2^96)) set in the staking mock, and
+    ///      the root and sum of their honest tree.
+    function _honestSet() internal returns (uint256 count, bytes32 root, uint256 total) {
         count = _choose("count", 1, 4);
         address[] memory accounts = new address[](count);
         uint256[] memory stakes = new uint256[](count);
@@ -88,8 +108,7 @@ contract EpochOracleProofs is SymTest {
                 sums[i] = sums[2 * i] + sums[2 * i + 1];
             }
         }
-        vm.prank(ORACLE);
-        oracle.postReport(EPOCH, 0, CAPACITY, hashes[0], sums[0], count);
+        return (count, hashes[0], sums[0]);
     }
 
     function _siblings(string memory tag, uint256 length) internal returns (MerkleSumTree.Node[] memory siblings) {
@@ -169,5 +188,16 @@ contract EpochOracleProofs is SymTest {
         uint256 activityEpoch = svm.createUint256("activityEpoch");
         bytes memory signature = svm.createBytes(65, "signature");
         _reverts(abi.encodeCall(EpochOracle.challengeOmission, (EPOCH, account, activityEpoch, signature, bracket)));
+    }
+
+    // ------------------------------------------------------------ the day's allotment sources
+
+    /// @notice Not yet known (before the deadline, no report posted): 0 for any input.
+    function check_notYetKnownAllotment() public {
+        _honestSet();
+        vm.warp((EPOCH + 1) * DAY + svm.createUint(12, "seconds") % 1 hours);
+        assert(oracle.allotmentSource(EPOCH + 1) == EpochOracle.Source.NotYetKnown);
+        EpochOracle.LeafProof memory leaf = _leaf("leaf", _choose("len", 0, MAX_PATH));
+        assert(oracle.vcuAllocation(EPOCH + 1, leaf.account, leaf.stake, leaf.position, leaf.siblings) == 0);
     }
 }

@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {IVVVStaking} from "../contracts/interfaces/IVVV.sol";
-
 /// @notice The staking contract as the EpochOracle proofs see it: the accounts set here have
 ///         their stakes at every timestamp, every other account has none, and the total is the
 ///         sum. So the honest active set is exactly these accounts (every staker is active).
-contract StakingMock is IVVVStaking {
+///         Only the two views the oracle calls (`IVVVStaking` has many more).
+contract StakingMock {
     address[] internal _accounts;
     uint256[] internal _stakes;
 
@@ -27,6 +26,4 @@ contract StakingMock is IVVVStaking {
             total += _stakes[i];
         }
     }
-
-    function notifyRewards(uint256) external pure {}
 }

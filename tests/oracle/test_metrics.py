@@ -38,3 +38,4 @@ def test_watchdog_metrics_are_served_over_http(monkeypatch):
     assert {"vvv_watchdog_pending 2.0", "vvv_watchdog_unusable 1.0", "vvv_watchdog_lies_total 1.0",
             "vvv_watchdog_sent_total 1.0", "vvv_watchdog_errors_total 1.0",
             "vvv_watchdog_runs_total 2.0"} <= got  # fmt: skip
+

@@ -14,7 +14,8 @@ sqlite:///usage.db), VVV_REPORTS_DIR (default ./reports), VVV_DEPLOYMENTS_DIR (d
 the repository's deployments/), VVV_BOT_REPORT_DELAY (seconds after 00:00 UTC, chain time, default 300),
 VVV_BOT_RETRY_SECONDS (default 60), VVV_BOT_RETRY_MAX_SECONDS (default 3600), VVV_BOT_TX_TIMEOUT
 (seconds a report's transaction may wait before it is replaced with higher fees, default 120) and
-VVV_BOT_MAX_REPLACEMENTS (default 3; a transaction still pending then is replaced by the next
+VVV_BOT_ALLOW_OUTLIER (1: post a report past the sanity bounds, e.g. on a demo chain whose load
+stopped; default 0), VVV_BOT_MAX_REPLACEMENTS (default 3; a transaction still pending then is replaced by the next
 run)."""
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from silverback import CircuitBreaker
 from vvv.chain.deployment import DeploymentError, System, load_system
 from vvv.chain.epochs import EPOCH_LENGTH
 from vvv.oracle.proofs import ProofsError
-from vvv.oracle.report import STATUS_PENDING, SendOptions, distribute_final_epochs, post_reports
+from vvv.oracle.report import STATUS_PENDING, SanityBounds, SendOptions, distribute_final_epochs, post_reports
 from vvv.oracle.sending import is_node_error
 from vvv.oracle.usage import DEFAULT_URL, UsageStore
 
@@ -112,6 +113,7 @@ class BotSettings:
     retry_seconds: float = 60.0  # first retry delay after a failed run (wall clock)
     retry_max_seconds: float = 3_600.0  # the delay doubles up to this
     send: SendOptions = SendOptions()  # how long a report's transaction may wait before it is replaced
+    bounds: SanityBounds = SanityBounds()  # VVV_BOT_ALLOW_OUTLIER=1 posts reports past them (a local demo chain)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] = os.environ) -> BotSettings:
@@ -126,7 +128,15 @@ class BotSettings:
             retry_seconds=retry,
             retry_max_seconds=max(retry, _env_number(environ, "VVV_BOT_RETRY_MAX_SECONDS", cls.retry_max_seconds, 0)),
             send=send,
+            bounds=SanityBounds(allow_outlier=_env_flag(environ, "VVV_BOT_ALLOW_OUTLIER")),
         )
+
+
+def _env_flag(environ: Mapping[str, str], name: str) -> bool:
+    text = (environ.get(name) or "0").strip().lower()
+    if text not in ("0", "1", "true", "false", "yes", "no"):
+        raise BotSetupError(f"{name} must be 1 or 0, got {text!r}")
+    return text in ("1", "true", "yes")
 
 
 @dataclass
@@ -209,7 +219,7 @@ def _run(state: BotState, head: int, now: float, log: Log) -> dict[str, int]:
         if state.store is None:
             state.store = UsageStore(s.usage_db)
         outcomes = post_reports(state.system, state.store, state.signer, reports_dir=s.reports_dir, send=s.send,
-                                echo=log.info)  # fmt: skip
+                                bounds=s.bounds, echo=log.info)  # fmt: skip
         distributed = distribute_final_epochs(state.system, state.signer, echo=log.info)
         state.due = next_due(state, int(chain.blocks.head.timestamp))
         waiting = [o.until for o in outcomes if o.action == "waiting"]
