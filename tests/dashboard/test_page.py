@@ -346,12 +346,14 @@ def test_the_vcu_panel_shows_the_fallback_allotment(dashboard, browser_page, vvv
     page = open_page(browser_page, dashboard, vvv, user)
     expect(value(page, "Allotment today")).to_have_text(shown(expected, "VCU"))
     expect(value(page, "Left today")).to_have_text(shown(expected, "VCU"))
-    expect(page.get_by_text(f"No valid report for epoch {epoch - 1}: every staker counts")).to_be_visible()
+    note = f"No report of epoch {epoch - 1} by today's deadline (or it was rejected): every staker counts"
+    expect(page.get_by_text(note)).to_be_visible()
 
 
 def report_with(vvv: Chain, dashboard: Any, accounts: Any, calls: dict[Any, int]) -> tuple[int, ProofsFile]:
     """Each account of `calls` stakes its amount and calls the API today; the oracle reports the
-    day (and any earlier unreported ones) after midnight. Returns today's epoch and the file."""
+    day (and any earlier unreported ones) half an hour after midnight, before the day's report
+    deadline (1 hour): the day's allotments come from the report. Returns today's epoch and the file."""
     holder = max(accounts, key=lambda a: vvv.token.balanceOf(a))
     reporter = next(a for a in accounts if vvv.oracle.hasRole(vvv.oracle.ORACLE_ROLE(), a))
     first = int(vvv.oracle.nextEpochToReport())
@@ -365,7 +367,7 @@ def report_with(vvv: Chain, dashboard: Any, accounts: Any, calls: dict[Any, int]
         vvv.staking.stake(amount, sender=account)
     day = chain.pending_timestamp // DAY
     store.add(ApiCall(chain.pending_timestamp, str(a.address).lower(), "llama-3.3-70b", 10, 10, 0, 1) for a in calls)
-    move_time((day + 1) * DAY + 3_600 - chain.pending_timestamp)
+    move_time((day + 1) * DAY + 1_800 - chain.pending_timestamp)
     system = System(vvv.token, vvv.staking, vvv.emissions, vvv.oracle)
     post_reports(system, store, reporter, reports_dir=dashboard.reports_dir, echo=lambda _: None)
     return day + 1, read_proofs(proofs_path(chain.chain_id, day, dashboard.reports_dir))
