@@ -1,13 +1,14 @@
 """The staking page in a real browser (Debian's chromium through Playwright), against anvil, through
 the page only: a test wallet announced over EIP-6963 forwards to the node (which signs for its
 unlocked accounts) and records every request the page makes of it. The chain is read with ape in
-the same test; amounts are compared at the page's displayed precision (floored to 6 decimals)."""
+the same test; amounts are compared at the page's displayed precision (`shown`)."""
 
 from __future__ import annotations
 
 import json
 import re
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -80,9 +81,22 @@ WALLET_JS = """
 
 
 def shown(wei: int, unit: str = "VVV") -> str:
-    """How the page shows an amount: floored to 6 decimals, thousands separated."""
+    """How the page shows an amount: floored to 6 significant digits, with at least 2 decimals
+    (trailing zeros beyond them dropped), thousands separated: 25,000.00, 1,234.56, 12.3456,
+    0.0021."""
     whole, frac = divmod(wei, E18)
-    return f"{whole:,}.{frac // 10**12:06d} {unit}"
+    digits = f"{frac:018d}"
+    if whole:
+        places = max(2, 6 - len(str(whole)))
+    else:
+        places = 2 if frac == 0 else min(18, len(digits) - len(digits.lstrip("0")) + 6)
+    return f"{whole:,}.{digits[:places].rstrip('0').ljust(2, '0')} {unit}"
+
+
+def exact(wei: int) -> str:
+    """Every decimal, thousands separated: 1234.5e18 -> "1,234.5"."""
+    whole, frac = divmod(wei, E18)
+    return f"{whole:,}" + (f".{frac:018d}".rstrip("0") if frac else "")
 
 
 class Chain:
@@ -160,7 +174,7 @@ def test_connect_shows_the_position_as_on_chain(dashboard, browser_page, vvv, ho
     vvv.staking.stake(7 * E18, sender=user)
     page = open_page(browser_page, dashboard, vvv, user)
     expect(value(page, "Wallet")).to_have_text(shown(vvv.token.balanceOf(user)))
-    expect(value(page, "Staked")).to_have_text("7.000000 VVV")
+    expect(value(page, "Staked")).to_have_text("7.00 VVV")
     expect(value(page, "Rewards earned")).to_have_text(shown(vvv.staking.earned(user)))
     expect(value(page, "Total staked")).to_have_text(shown(vvv.staking.totalStaked()))
 
@@ -188,8 +202,8 @@ def test_stake_with_a_permit(dashboard, browser_page, vvv, holder, accounts):
     assert vvv.token.allowance(user, vvv.staking) == 0  # the permit's allowance was used up
     requests = wallet_requests(page)
     assert requests.count("eth_signTypedData_v4") == 1 and requests.count("eth_sendTransaction") == 1
-    expect(value(page, "Staked")).to_have_text("250.500000 VVV")
-    expect(value(page, "Wallet")).to_have_text("749.500000 VVV")
+    expect(value(page, "Staked")).to_have_text("250.50 VVV")
+    expect(value(page, "Wallet")).to_have_text("749.50 VVV")
 
 
 def test_stake_with_approve_when_the_wallet_signs_no_typed_data(dashboard, browser_page, vvv, holder, accounts):
@@ -204,7 +218,7 @@ def test_stake_with_approve_when_the_wallet_signs_no_typed_data(dashboard, brows
     requests = wallet_requests(page)
     assert requests.count("eth_signTypedData_v4") == 1  # asked once, refused
     assert requests.count("eth_sendTransaction") == 2  # approve, then stake
-    expect(value(page, "Staked")).to_have_text("100.000000 VVV")
+    expect(value(page, "Staked")).to_have_text("100.00 VVV")
 
 
 def test_a_revert_is_shown_in_words_and_nothing_is_sent(dashboard, browser_page, vvv, holder, accounts):
@@ -229,14 +243,14 @@ def test_bad_amounts_show_their_errors_and_open_no_wallet_request(dashboard, bro
     vvv.token.approve(vvv.staking, E18, sender=user)
     vvv.staking.stake(E18, sender=user)
     page = open_page(browser_page, dashboard, vvv, user)
-    expect(value(page, "Staked")).to_have_text("1.000000 VVV")
+    expect(value(page, "Staked")).to_have_text("1.00 VVV")
     before = len(wallet_requests(page))
-    minimum = "0.001000 VVV"
+    minimum = "0.001 VVV"  # exact in messages: what the user compares with what they typed
     cases = [
         ("stake", "1.0000000000000000001", 'more than 18 decimals: "1.0000000000000000001"'),
-        ("stake", "999.5", "insufficient balance: the wallet holds 999.000000 VVV, the stake needs 999.500000 VVV"),
+        ("stake", "999.5", "insufficient balance: the wallet holds 999 VVV, the stake needs 999.5 VVV"),
         ("stake", "0", 'the amount must be positive: "0"'),
-        ("unstake", "2", "insufficient stake: 1.000000 VVV staked, asked to unstake 2.000000 VVV"),
+        ("unstake", "2", "insufficient stake: 1 VVV staked, asked to unstake 2 VVV"),
         ("unstake", "0.9995", f"a partial unstake must be at least {minimum} and leave at least {minimum} staked"),
     ]
     for action, text, error in cases:
@@ -259,27 +273,27 @@ def test_unstake_twice_cancel_one_withdraw_the_other_seven_days_later(dashboard,
     logs = list(vvv.staking.UnstakeRequested.range(0, head + 1, search_topics={"account": user.address}))
     (first, ten), (second, twenty) = [(int(log.requestId), int(log.amount)) for log in logs]
     assert (ten, twenty) == (10 * E18, 20 * E18)
-    expect(value(page, "Staked")).to_have_text("70.000000 VVV")
-    expect(value(page, "Unbonding")).to_have_text("30.000000 VVV")
-    expect(page.get_by_role("row", name=re.compile(rf"^{second} 20\.000000 .* 6d 23h"))).to_be_visible()
+    expect(value(page, "Staked")).to_have_text("70.00 VVV")
+    expect(value(page, "Unbonding")).to_have_text("30.00 VVV")
+    expect(page.get_by_role("row", name=re.compile(rf"^{second} 20\.00 VVV .* 6d 23h"))).to_be_visible()
     expect(page.get_by_role("button", name=f"Withdraw request {second}")).to_be_disabled()
 
     page.get_by_role("button", name=f"Cancel request {first}").click()
     confirmed_hash(page, f"Cancel request {first}")
     assert vvv.staking.stakeOf(user) == 80 * E18
-    expect(value(page, "Staked")).to_have_text("80.000000 VVV")
-    expect(value(page, "Unbonding")).to_have_text("20.000000 VVV")
+    expect(value(page, "Staked")).to_have_text("80.00 VVV")
+    expect(value(page, "Unbonding")).to_have_text("20.00 VVV")
     expect(page.get_by_role("button", name=f"Cancel request {first}")).to_have_count(0)
 
     move_time(7 * DAY)
     page.reload()  # reconnects to the remembered wallet without asking
-    expect(value(page, "Withdrawable now")).to_have_text("20.000000 VVV")
-    expect(page.get_by_role("row", name=re.compile(rf"^{second} 20\.000000 .* ready to withdraw"))).to_be_visible()
+    expect(value(page, "Withdrawable now")).to_have_text("20.00 VVV")
+    expect(page.get_by_role("row", name=re.compile(rf"^{second} 20\.00 VVV .* ready to withdraw"))).to_be_visible()
     page.get_by_role("button", name=f"Withdraw request {second}").click()
     confirmed_hash(page, f"Withdraw request {second}")
     assert vvv.token.balanceOf(user) == 20 * E18
-    expect(value(page, "Wallet")).to_have_text("20.000000 VVV")
-    expect(value(page, "Unbonding")).to_have_text("0.000000 VVV")
+    expect(value(page, "Wallet")).to_have_text("20.00 VVV")
+    expect(value(page, "Unbonding")).to_have_text("0.00 VVV")
 
 
 def start_stream(vvv: Chain, sender: Any) -> None:
@@ -308,8 +322,10 @@ def test_rewards_stream_live_then_claim_and_restake(dashboard, browser_page, vvv
     second = earned.inner_text()
     chain.mine()
     high = vvv.staking.earned(user)
-    amount = lambda text: int(text.removesuffix(" VVV").replace(",", "").replace(".", ""))  # noqa: E731 (micro-VVV)
-    assert low // 10**12 <= amount(first) < amount(second) <= high // 10**12  # live, and within the chain's bounds
+    amount = lambda text: Decimal(text.removesuffix(" VVV").replace(",", ""))  # noqa: E731
+    places = len(first.removesuffix(" VVV").split(".")[1])  # floored to these decimals
+    low_shown = Decimal(low) / E18 - Decimal(1).scaleb(-places)
+    assert low_shown < amount(first) < amount(second) <= Decimal(high) / E18  # live, and within the chain's bounds
 
     page.get_by_role("button", name="Claim rewards").click()
     tx = chain.provider.get_receipt(confirmed_hash(page, "Claim rewards"))

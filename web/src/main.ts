@@ -1,7 +1,7 @@
 // The staking page: wallet, position, actions, today's VCU, the calculator and the protocol.
 import "./style.css";
 import * as actions from "./actions";
-import { exact, fixed, grouped, scaled, duration, utc, vcu, vvv, parseAmount, ONE } from "./amounts";
+import { bpsText, exact, fixed, grouped, scaled, duration, utc, vcu, vvv, parseAmount, ONE } from "./amounts";
 import { getConfig, getHistory, getPrices, getProof, getSpend, type Address, type Config, type ModelPrice, type Proof } from "./api";
 import { allotment, stakeNeeded, taskCost, whatItBuys, type Task } from "./calc";
 import { aprAtLastUtilization, aprNow, earnedAt, EPOCH, makeClient, Reader, APR_PLACES, type Market, type Position } from "./chain";
@@ -19,6 +19,19 @@ function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, 
   el.append(...kids);
   return el;
 }
+
+/** An APR (millionths of a percent) to two decimals, all six on hover. */
+function showApr(id: string, micro: bigint | null) {
+  const el = $(id);
+  if (micro === null) {
+    el.textContent = "– (nothing staked)";
+    el.removeAttribute("title");
+    return;
+  }
+  el.textContent = bpsText(micro / 10_000n); // hundredths of a percent
+  el.title = `${scaled(micro, APR_PLACES)} %`;
+}
+
 
 /** Shows `wei` floored to the displayed precision; the exact value is in the title and data-wei. */
 function showAmount(id: string, wei: bigint | null, unit = "VVV") {
@@ -202,10 +215,10 @@ function renderPosition(p: Position, m: Market) {
   showAmount("v-staked", p.staked);
   showAmount("v-earned", earnedAt(p, m, chainNow()));
   showAmount("v-unbonding", p.pending.reduce((s, r) => s + r.amount, 0n));
-  const apr = (v: bigint | null) => (v === null ? "– (nothing staked)" : `${scaled(v, APR_PLACES)} %`);
-  $("v-apr-now").textContent = apr(aprNow(m));
-  $("t-apr-last").textContent = `APR at last utilization (${m.lastUtilizationBps ?? "–"} bps)`;
-  $("v-apr-last").textContent = m.lastUtilizationBps === null ? "– (no report yet)" : apr(aprAtLastUtilization(m));
+  showApr("v-apr-now", aprNow(m));
+  $("t-apr-last").textContent = `APR at last utilization (${m.lastUtilizationBps === null ? "–" : bpsText(m.lastUtilizationBps)})`;
+  if (m.lastUtilizationBps === null) $("v-apr-last").textContent = "– (no report yet)";
+  else showApr("v-apr-last", aprAtLastUtilization(m));
   const body = $("requests");
   body.replaceChildren();
   if (!p.pending.length) body.append(h("tr", {}, h("td", { colspan: "5" }, "None")));
@@ -217,7 +230,7 @@ function renderPosition(p: Position, m: Market) {
     body.append(
       h("tr", {},
         h("th", { scope: "row" }, String(r.id)),
-        h("td", { title: exact(r.amount) }, fixed(r.amount)),
+        h("td", { title: `${exact(r.amount)} VVV` }, vvv(r.amount)),
         h("td", {}, utc(r.unlockTime)),
         h("td", { class: "countdown", "data-unlock": String(r.unlockTime) }, ""),
         h("td", {}, cancel, withdraw),
@@ -286,9 +299,8 @@ async function renderVcu(account: Address, m: Market) {
 function renderProtocol(m: Market) {
   $("v-epoch").textContent = `${m.epoch} (${utc(m.epoch * EPOCH).slice(0, 10)})`;
   $("v-util").textContent =
-    m.lastUtilizationBps === null ? "– (no report yet)" : `${(m.lastUtilizationBps / 100).toFixed(2)} % (epoch ${m.lastReportedEpoch})`;
-  $("v-split").textContent =
-    m.stakersBps === null ? "–" : `${(Number(m.stakersBps) / 100).toFixed(2)} % / ${(100 - Number(m.stakersBps) / 100).toFixed(2)} %`;
+    m.lastUtilizationBps === null ? "– (no report yet)" : `${bpsText(m.lastUtilizationBps)} (epoch ${m.lastReportedEpoch})`;
+  $("v-split").textContent = m.stakersBps === null ? "–" : `${bpsText(m.stakersBps)} / ${bpsText(10_000n - m.stakersBps)}`;
   showAmount("v-total", m.totalStaked);
   showAmount("v-active", m.activeStake);
   showAmount("v-capacity", m.capacity, "VCU");
@@ -456,8 +468,20 @@ function renderCalc() {
 
 // ------------------------------------------------------------------ start
 
+/** On a phone the tables show as cards (style.css): each body cell says its column's header. */
+function labelCells(table: HTMLTableElement) {
+  const heads = [...(table.tHead?.rows[0]?.cells ?? [])].map((c) => c.textContent ?? "");
+  for (const body of table.tBodies) {
+    for (const row of body.rows) [...row.cells].forEach((c, i) => heads[i] && c.colSpan === 1 && (c.dataset.label = heads[i]));
+  }
+}
+
 async function main() {
   wireActions();
+  for (const table of document.querySelectorAll<HTMLTableElement>("table.cards")) {
+    labelCells(table);
+    for (const body of table.tBodies) new MutationObserver(() => labelCells(table)).observe(body, { childList: true });
+  }
   const config = await getConfig();
   state.config = config;
   state.reader = new Reader(makeClient(config), config);
