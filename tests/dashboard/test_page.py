@@ -158,7 +158,7 @@ def last_tx(page: Page, label: str):
 
 def confirmed_hash(page: Page, label: str) -> str:
     line = last_tx(page, label)
-    expect(line).to_contain_text("confirmed, tx 0x", timeout=TIMEOUT)
+    expect(line).to_contain_text(re.compile(r"confirmed(, [^,]+)?, tx 0x"), timeout=TIMEOUT)
     return re.search(r"0x[0-9a-f]{64}", line.inner_text()).group(0)
 
 
@@ -196,7 +196,9 @@ def test_stake_with_a_permit(dashboard, browser_page, vvv, holder, accounts):
     vvv.token.transfer(user, 1_000 * E18, sender=holder)
     page = open_page(browser_page, dashboard, vvv, user)
     submit(page, "stake", "250.5")
-    confirmed_hash(page, "Stake 250.500000 VVV with a permit")
+    confirmed_hash(page, "Stake 250.5 VVV with a permit")
+    # the amount left the box: a second click cannot stake it again
+    expect(page.get_by_role("textbox", name="Amount to stake (VVV)")).to_have_value("")
     assert vvv.staking.stakeOf(user) == 250_500_000_000_000_000_000
     assert vvv.token.balanceOf(user) == 749_500_000_000_000_000_000
     assert vvv.token.allowance(user, vvv.staking) == 0  # the permit's allowance was used up
@@ -211,8 +213,8 @@ def test_stake_with_approve_when_the_wallet_signs_no_typed_data(dashboard, brows
     vvv.token.transfer(user, 1_000 * E18, sender=holder)
     page = open_page(browser_page, dashboard, vvv, user, refuseTypedData=True)
     submit(page, "stake", "100")
-    confirmed_hash(page, "Approve 100.000000 VVV")
-    confirmed_hash(page, "Stake 100.000000 VVV")
+    confirmed_hash(page, "Approve 100 VVV")
+    confirmed_hash(page, "Stake 100 VVV")
     assert vvv.staking.stakeOf(user) == 100 * E18
     assert vvv.token.balanceOf(user) == 900 * E18
     requests = wallet_requests(page)
@@ -228,7 +230,7 @@ def test_a_revert_is_shown_in_words_and_nothing_is_sent(dashboard, browser_page,
     vvv.token.transfer(user, 10 * E18, sender=holder)
     page = open_page(browser_page, dashboard, vvv, user, badSignature=True)
     submit(page, "stake", "5")
-    line = last_tx(page, "Stake 5.000000 VVV with a permit")
+    line = last_tx(page, "Stake 5 VVV with a permit")
     expect(line).to_contain_text(
         "failed: the transaction would revert: Indicates a failure with the spender’s allowance. Used in transfers. "
         f"(ERC20InsufficientAllowance: spender {vvv.staking.address}, allowance 0 VVV, needed 5 VVV); nothing was sent"
@@ -256,6 +258,7 @@ def test_bad_amounts_show_their_errors_and_open_no_wallet_request(dashboard, bro
     for action, text, error in cases:
         submit(page, action, text)
         expect(page.get_by_role("alert").filter(has_text=error)).to_be_visible()
+        expect(page.get_by_role("textbox", name=f"Amount to {action} (VVV)")).to_have_value(text)  # kept to correct
     assert len(wallet_requests(page)) == before  # no wallet request at all
     assert vvv.staking.stakeOf(user) == E18 and vvv.token.balanceOf(user) == 999 * E18
 
@@ -268,7 +271,8 @@ def test_unstake_twice_cancel_one_withdraw_the_other_seven_days_later(dashboard,
     page = open_page(browser_page, dashboard, vvv, user)
     for amount in ("10", "20"):
         submit(page, "unstake", amount)
-        confirmed_hash(page, f"Unstake {amount}.000000 VVV")
+        confirmed_hash(page, f"Unstake {amount} VVV")
+        expect(page.get_by_role("textbox", name="Amount to unstake (VVV)")).to_have_value("")
     head = chain.blocks.head.number
     logs = list(vvv.staking.UnstakeRequested.range(0, head + 1, search_topics={"account": user.address}))
     (first, ten), (second, twenty) = [(int(log.requestId), int(log.amount)) for log in logs]
@@ -331,12 +335,16 @@ def test_rewards_stream_live_then_claim_and_restake(dashboard, browser_page, vvv
     tx = chain.provider.get_receipt(confirmed_hash(page, "Claim rewards"))
     (claimed,) = tx.decode_logs(vvv.staking.RewardsClaimed)
     assert claimed.amount > 0 and vvv.token.balanceOf(user) == claimed.amount
+    claim_line = last_tx(page, "Claim rewards")
+    expect(claim_line).to_contain_text(f"confirmed, claimed {shown(claimed.amount)}, tx 0x")
+    expect(claim_line).to_have_attribute("title", f"claimed {exact(claimed.amount)} VVV")
     expect(value(page, "Wallet")).to_have_text(shown(claimed.amount))
 
     move_time(10)  # a later block: the claim's block left nothing earned
     page.get_by_role("button", name="Restake rewards").click()
     tx = chain.provider.get_receipt(confirmed_hash(page, "Restake rewards"))
     (restaked,) = tx.decode_logs(vvv.staking.RewardsRestaked)
+    expect(last_tx(page, "Restake rewards")).to_contain_text(f"confirmed, restaked {shown(restaked.amount)}, tx 0x")
     assert vvv.staking.stakeOf(user) == 300 * E18 + restaked.amount
     expect(value(page, "Staked")).to_have_text(shown(300 * E18 + restaked.amount))
 
@@ -454,11 +462,11 @@ def test_the_local_chains_test_accounts_are_a_wallet(dashboard, browser_page, vv
     page.goto(base_url(dashboard))
     page.get_by_role("button", name="Connect Test accounts (local chain)").click()
     page.get_by_role("combobox", name="Account").select_option(user.address.lower())
-    expect(value(page, "Wallet")).to_have_text("50.000000 VVV")
+    expect(value(page, "Wallet")).to_have_text("50.00 VVV")
     submit(page, "stake", "20")
-    confirmed_hash(page, "Stake 20.000000 VVV with a permit")  # the node signs the permit too
+    confirmed_hash(page, "Stake 20 VVV with a permit")  # the node signs the permit too
     assert vvv.staking.stakeOf(user) == 20 * E18
-    expect(value(page, "Staked")).to_have_text("20.000000 VVV")
+    expect(value(page, "Staked")).to_have_text("20.00 VVV")
 
 
 def test_the_calculator_agrees_with_the_cli(dashboard, browser_page, vvv, accounts):

@@ -332,7 +332,10 @@ function txLine(label: string): actions.TxLine {
   return {
     note: (text) => set(text, "note"),
     pending: (hash) => set(`pending, tx ${hash}`, "pending"),
-    confirmed: (hash) => set(`confirmed, tx ${hash}`, "confirmed"),
+    confirmed: (hash, said) => {
+      set(`confirmed${said ? ", " + said.text : ""}, tx ${hash}`, "confirmed");
+      if (said) li.title = said.exact;
+    },
     failed: (reason, hash) => set(`failed: ${reason}${hash ? `, tx ${hash}` : ""}`, "failed"),
   };
 }
@@ -343,8 +346,14 @@ function setBusy(busy: boolean) {
   if (!busy) tick();
 }
 
-/** Check (after a fresh read, before any wallet request), then run. */
-async function act<T>(errorId: string, check: () => T, run: (c: actions.Ctx, value: T) => Promise<unknown>) {
+/** Check (after a fresh read, before any wallet request), then run; `input` is emptied once the
+ * action went through (so that a second click cannot repeat it by accident). */
+async function act<T>(
+  errorId: string,
+  check: () => T,
+  run: (c: actions.Ctx, value: T) => Promise<unknown>,
+  input?: HTMLInputElement,
+) {
   const error = $(errorId);
   error.textContent = "";
   if (!state.wallet || !state.account) {
@@ -366,7 +375,8 @@ async function act<T>(errorId: string, check: () => T, run: (c: actions.Ctx, val
       error.textContent = (err as Error).message;
       return;
     }
-    await run(ctx(), value);
+    const done = await run(ctx(), value);
+    if (done && input) input.value = "";
     await refresh();
   } catch (err) {
     error.textContent = walletErrorText(err);
@@ -378,13 +388,15 @@ async function act<T>(errorId: string, check: () => T, run: (c: actions.Ctx, val
 function wireActions() {
   $("stake-form").addEventListener("submit", (e) => {
     e.preventDefault();
-    const text = $<HTMLInputElement>("stake-amount").value;
-    act("stake-error", () => actions.checkStake(text, state.position!, state.market!), actions.stake);
+    const input = $<HTMLInputElement>("stake-amount");
+    const text = input.value;
+    act("stake-error", () => actions.checkStake(text, state.position!, state.market!), actions.stake, input);
   });
   $("unstake-form").addEventListener("submit", (e) => {
     e.preventDefault();
-    const text = $<HTMLInputElement>("unstake-amount").value;
-    act("unstake-error", () => actions.checkUnstake(text, state.position!, state.market!), actions.unstake);
+    const input = $<HTMLInputElement>("unstake-amount");
+    const text = input.value;
+    act("unstake-error", () => actions.checkUnstake(text, state.position!, state.market!), actions.unstake, input);
   });
   const earnedNow = () => earnedAt(state.position!, state.market!, chainNow());
   $("claim").addEventListener("click", () =>
