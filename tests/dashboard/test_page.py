@@ -502,3 +502,58 @@ def test_the_calculator_agrees_with_the_cli(dashboard, browser_page, vvv, accoun
     expect(value(page, "Stake needed if every staker were active")).to_have_text(
         shown(stake_needed(vcu, capacity, everyone, minimum))
     )
+
+
+def test_the_calculator_refuses_negative_token_counts(dashboard, browser_page, vvv, accounts):
+    page = open_page(browser_page, dashboard, vvv, accounts[7])
+    expect(value(page, "Daily VCU as an active API user")).to_have_text(re.compile(r" VCU$"))
+    page.get_by_role("spinbutton", name="Average input tokens", exact=True).fill("-5")
+    expect(page.get_by_role("alert").filter(has_text='Average input tokens cannot be negative: "-5"')).to_be_visible()
+    expect(value(page, "Daily VCU as an active API user")).to_have_text("–")
+    expect(page.locator("#buys tr")).to_have_count(0)  # nothing computed from a refused count
+    page.get_by_role("spinbutton", name="Average input tokens", exact=True).fill("1000")
+    expect(value(page, "Daily VCU as an active API user")).to_have_text(re.compile(r" VCU$"))
+    line = "Average output tokens, line 1"
+    page.get_by_role("spinbutton", name=line).fill("-1")
+    expect(page.get_by_role("alert").filter(has_text=f'{line} cannot be negative: "-1"')).to_be_visible()
+    expect(value(page, "Workload VCU per day")).to_have_text("–")
+    page.get_by_role("spinbutton", name="Requests or images per day, line 1").fill("0")
+    page.get_by_role("spinbutton", name=line).fill("400")
+    refused = 'Requests or images per day, line 1 must be at least 1: "0"'
+    expect(page.get_by_role("alert").filter(has_text=refused)).to_be_visible()
+
+
+def test_a_phone_shows_the_whole_page_without_sideways_scrolling(dashboard, browser_page, vvv, holder, accounts):
+    """390 x 844 (a phone): nothing wider than the screen, no value cut off; the position and
+    today's VCU first, in large figures."""
+    user = accounts[5]
+    vvv.token.transfer(user, 1_234_567 * E18, sender=holder)  # a long figure
+    vvv.token.approve(vvv.staking, 1_000_000 * E18, sender=user)
+    vvv.staking.stake(1_000_000 * E18, sender=user)
+    vvv.staking.requestUnstake(12_345 * E18, sender=user)  # a row in the requests table
+    page = browser_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    open_page(page, dashboard, vvv, user)
+    submit(page, "unstake", "1000")
+    confirmed_hash(page, "Unstake 1,000 VVV")  # a transaction hash in the log
+    expect(value(page, "Staked")).to_have_text(shown(vvv.staking.stakeOf(user)))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    cut = page.evaluate(
+        """() => [...document.querySelectorAll("dt, dd, p, h1, h2, label, button, figure, td, th")]
+            .filter((el) => el.offsetParent !== null)
+            .filter((el) => el.getBoundingClientRect().right > 390 || el.scrollWidth > el.clientWidth + 1)
+            .map((el) => el.id || el.textContent.slice(0, 40))"""
+    )
+    assert cut == []
+    sections = page.locator("main > section h2").all_inner_texts()
+    assert sections[:2] == ["Your position", "Today's VCU"]
+    size = lambda label: float(value(page, label).evaluate("el => parseFloat(getComputedStyle(el).fontSize)"))  # noqa: E731
+    assert size("Staked") >= 1.5 * size("Wallet") and size("Left today") >= 1.5 * size("Spent today")
+
+
+@pytest.mark.parametrize(("scheme", "background"), [("light", "rgb(248, 250, 252)"), ("dark", "rgb(11, 17, 32)")])
+def test_the_page_follows_the_systems_colour_scheme(dashboard, browser_page, scheme, background):
+    page = browser_page
+    page.emulate_media(color_scheme=scheme)
+    page.goto(base_url(dashboard))
+    assert page.evaluate("getComputedStyle(document.documentElement).backgroundColor") == background

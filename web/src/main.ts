@@ -437,7 +437,18 @@ function addWorkloadLine(model?: string) {
   renderCalc();
 }
 
-const int = (el: Element | null) => BigInt(Math.max(0, Math.floor(Number((el as HTMLInputElement)?.value || 0))));
+/** A whole number >= `min` from a number field, or an error naming the field (its label). */
+function count(el: Element, min = 0n): bigint {
+  const input = el as HTMLInputElement;
+  const name = input.labels?.[0]?.textContent ?? input.getAttribute("aria-label") ?? input.id;
+  const text = input.value.trim();
+  if (input.validity.badInput) throw new Error(`${name}: not a number`);
+  if (text === "") throw new Error(`${name}: enter a whole number`);
+  if (!/^-?\d+$/.test(text)) throw new Error(`${name} must be a whole number: "${text}"`);
+  if (text.startsWith("-") && min === 0n) throw new Error(`${name} cannot be negative: "${text}"`);
+  if (BigInt(text) < min) throw new Error(`${name} must be at least ${min}: "${text}"`);
+  return BigInt(text);
+}
 
 function renderCalc() {
   const m = state.market;
@@ -449,7 +460,7 @@ function renderCalc() {
     const active = allotment(stake, m.capacity, m.activeStake);
     showAmount("v-calc-active", active, "VCU");
     showAmount("v-calc-all", allotment(stake, m.capacity, m.allStake), "VCU");
-    const buys = whatItBuys(active, state.prices, int($("calc-in")), int($("calc-out")));
+    const buys = whatItBuys(active, state.prices, count($("calc-in")), count($("calc-out")));
     const cell = (v: bigint | null) => h("td", {}, v === null ? "–" : fixed(v * ONE, 0));
     $("buys").replaceChildren(
       ...buys.map((b) => h("tr", {}, h("th", { scope: "row" }, b.model), cell(b.requests), cell(b.inputTokens), cell(b.outputTokens), cell(b.images))),
@@ -458,14 +469,16 @@ function renderCalc() {
     err.textContent = (e as Error).message;
     showAmount("v-calc-active", null);
     showAmount("v-calc-all", null);
+    $("buys").replaceChildren();
   }
   const rerr = $("calc-reverse-error");
   rerr.textContent = "";
   try {
     const tasks: Task[] = [...document.querySelectorAll(".workload-line")].map((row) => {
-      const [select, count, inp, out] = row.querySelectorAll("select, input");
+      const [select, n, inp, out] = row.querySelectorAll("select, input");
       const image = state.prices.find((p) => p.model === (select as HTMLSelectElement).value)?.kind === "image";
-      return { model: (select as HTMLSelectElement).value, count: int(count), inputTokens: image ? 0n : int(inp), outputTokens: image ? 0n : int(out) };
+      const model = (select as HTMLSelectElement).value;
+      return { model, count: count(n, 1n), inputTokens: image ? 0n : count(inp), outputTokens: image ? 0n : count(out) };
     });
     if (!tasks.length) throw new Error("add a workload line");
     const cost = tasks.reduce((s, t) => s + taskCost(t, state.prices), 0n);
