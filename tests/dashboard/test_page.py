@@ -397,6 +397,35 @@ def report_with(vvv: Chain, dashboard: Any, accounts: Any, calls: dict[Any, int]
     return day + 1, read_proofs(proofs_path(chain.chain_id, day, dashboard.reports_dir))
 
 
+def distributed_days(
+    vvv: Chain, dashboard: Any, accounts: Any, callers: list[Any], utilizations: list[int]
+) -> list[int]:
+    """One day per utilization (bps): each of `callers` calls the API that day, the first one's
+    calls costing that share of the capacity; the oracle reports the day half an hour after
+    midnight (before the next day's report deadline), and the day is distributed once the
+    report's 2-hour dispute window is over. The charts' history; returns its epochs."""
+    reporter = next(a for a in accounts if vvv.oracle.hasRole(vvv.oracle.ORACLE_ROLE(), a))
+    system = System(vvv.token, vvv.staking, vvv.emissions, vvv.oracle)
+    store = UsageStore(dashboard.usage_db)
+    first = int(vvv.oracle.nextEpochToReport())
+    if chain.pending_timestamp // DAY < first:
+        move_time(first * DAY + 3_600 - chain.pending_timestamp)
+    days = []
+    for bps in utilizations:
+        day = chain.pending_timestamp // DAY
+        cost = int(vvv.oracle.lastCapacity()) * bps // 10_000
+        now = chain.pending_timestamp
+        store.add(
+            [ApiCall(now, a.address.lower(), "llama-3.3-70b", 0, 0, 0, cost if a == callers[0] else 0) for a in callers]
+        )
+        move_time((day + 1) * DAY + 1_800 - chain.pending_timestamp)
+        post_reports(system, store, reporter, reports_dir=dashboard.reports_dir, echo=lambda _: None)
+        move_time(3 * 3_600)
+        vvv.emissions.distribute(day, sender=reporter)
+        days.append(day)
+    return days
+
+
 def spent_today(dashboard: Any, account: Any) -> int:
     """What the usage store holds for `account` today (the chain's day)."""
     day = chain.pending_timestamp // DAY
@@ -433,11 +462,15 @@ def test_the_vcu_panel_shows_vcu_allocation_with_the_accounts_proof(dashboard, b
 
 def test_screenshot_of_a_stakers_position(dashboard, browser_page, vvv, holder, accounts):
     """docs/img/dashboard.png: an API-active staker with rewards streaming, a pending unstake
-    request and part of today's VCU spent."""
+    request, part of today's VCU spent, and a week of history in the charts."""
     user = accounts[7]
-    epoch, _ = report_with(vvv, dashboard, accounts, {user: 25_000 * E18, holder: 40_000_000 * E18})
-    move_time(3 * 3_600)  # the report's 2-hour dispute window is over: the day is distributed
-    vvv.emissions.distribute(epoch - 1, sender=holder)
+    vvv.token.transfer(user, 25_000 * E18, sender=holder)
+    for account, amount in ((user, 25_000 * E18), (holder, 40_000_000 * E18)):
+        vvv.token.approve(vvv.staking, amount, sender=account)
+        vvv.staking.stake(amount, sender=account)
+    week = [1_800, 2_600, 3_400, 4_100, 4_700, 3_900, 3_000, 3_500]
+    days = distributed_days(vvv, dashboard, accounts, [user, holder], week)
+    epoch = days[-1] + 1  # today: its allotments from the report of the last day
     vvv.staking.requestUnstake(2_500 * E18, sender=user)
     move_time(1_800)  # half an hour of the stream
     spent = spent_today(dashboard, user) + 2_170 * 10**15
@@ -446,7 +479,12 @@ def test_screenshot_of_a_stakers_position(dashboard, browser_page, vvv, holder, 
     page = open_page(browser_page, dashboard, vvv, user)
     expect(value(page, "Spent today")).to_have_text(shown(spent, "VCU"))
     expect(page.get_by_role("button", name=re.compile(r"^Withdraw request \d+$"))).to_be_disabled()
-    page.set_viewport_size({"width": 1280, "height": 1240})
+    # the charts show the week: its last day in the legend, all of it on the x axis
+    util = page.get_by_role("figure", name="Utilization and the stakers' share, by day (%)")
+    expect(util.locator(".chart-legend")).to_contain_text(f"(epoch {epoch - 1})")
+    low, high = map(float, util.get_by_role("img").get_attribute("data-x-range").split())
+    assert low <= days[0] - 0.5 and high == days[-1] + 0.5
+    page.set_viewport_size({"width": 1280, "height": 1400})
     page.wait_for_timeout(600)  # earned ticks; the charts settle
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOT)
