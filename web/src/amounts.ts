@@ -83,11 +83,12 @@ export function utc(timestamp: number | bigint): string {
   return new Date(Number(timestamp) * 1000).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
 }
 
-/** Hundredths of a percent (basis points) as a percentage, floored, trailing zeros dropped:
- * 2500 -> "25 %", 1234 -> "12.34 %", 1250 -> "12.5 %". */
+/** Hundredths of a percent (basis points) as a percentage, floored, trailing zeros dropped,
+ * thousands separated: 2500 -> "25 %", 1234 -> "12.34 %", 1250 -> "12.5 %", 279999999 -> "2,799,999.99 %". */
 export function bpsText(bps: number | bigint): string {
   const b = BigInt(bps);
   const v = b < 0n ? -b : b;
   const frac = (v % 100n).toString().padStart(2, "0").replace(/0+$/, "");
-  return `${b < 0n ? "-" : ""}${v / 100n}${frac ? "." + frac : ""} %`;
+  const whole = (v / 100n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  return `${b < 0n ? "-" : ""}${whole}${frac ? "." + frac : ""} %`;
 }
