@@ -177,6 +177,13 @@ def test_connect_shows_the_position_as_on_chain(dashboard, browser_page, vvv, ho
     expect(value(page, "Staked")).to_have_text("7.00 VVV")
     expect(value(page, "Rewards earned")).to_have_text(shown(vvv.staking.earned(user)))
     expect(value(page, "Total staked")).to_have_text(shown(vvv.staking.totalStaked()))
+    # shown to the precision that matters, exact on hover and in the box that "Max" fills
+    expect(value(page, "Wallet")).to_have_text("1,227.56 VVV")  # 1,234.567891234567891234 - 7
+    expect(value(page, "Wallet")).to_have_attribute("title", "1227.567891234567891234 VVV")
+    page.get_by_role("button", name="Max to stake").click()
+    expect(page.get_by_role("textbox", name="Amount to stake (VVV)")).to_have_value("1227.567891234567891234")
+    page.get_by_role("button", name="Max to unstake").click()
+    expect(page.get_by_role("textbox", name="Amount to unstake (VVV)")).to_have_value("7")
 
 
 def test_a_wallet_on_another_chain_is_asked_to_switch(dashboard, browser_page, vvv, accounts):

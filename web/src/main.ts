@@ -398,6 +398,13 @@ function wireActions() {
     const text = input.value;
     act("unstake-error", () => actions.checkUnstake(text, state.position!, state.market!), actions.unstake, input);
   });
+  // "Max" puts the exact amount in the box (every decimal: what is shown is floored)
+  const max = (button: string, input: string, amount: (p: Position) => bigint) =>
+    $(button).addEventListener("click", () => {
+      if (state.position) $<HTMLInputElement>(input).value = exact(amount(state.position));
+    });
+  max("stake-max", "stake-amount", (p) => p.wallet);
+  max("unstake-max", "unstake-amount", (p) => p.staked);
   const earnedNow = () => earnedAt(state.position!, state.market!, chainNow());
   $("claim").addEventListener("click", () =>
     act("rewards-error", () => actions.checkRewards(state.position!, state.market!, earnedNow(), chainNow(), "claim"), (c) => actions.claim(c)),
