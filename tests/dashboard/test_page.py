@@ -578,7 +578,11 @@ def test_a_phone_shows_the_whole_page_without_sideways_scrolling(dashboard, brow
     vvv.staking.requestUnstake(12_345 * E18, sender=user)  # a row in the requests table
     page = browser_page
     page.set_viewport_size({"width": 390, "height": 844})
+    day = {"utilizationBps": 2_500, "stakersBps": 5_000, "aprMicroPercent": "12345678"}
+    month = [{"epoch": 20762 + i, **day} for i in range(30)]
+    page.route("**/api/history", lambda route: route.fulfill(json={"epochs": month}))  # charts with 30 days
     open_page(page, dashboard, vvv, user)
+    expect(page.locator("#chart-util canvas")).to_have_count(1)
     submit(page, "unstake", "1000")
     confirmed_hash(page, "Unstake 1,000 VVV")  # a transaction hash in the log
     expect(value(page, "Staked")).to_have_text(shown(vvv.staking.stakeOf(user)))
