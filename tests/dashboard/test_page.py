@@ -1,13 +1,14 @@
 """The staking page in a real browser (Debian's chromium through Playwright), against anvil, through
 the page only: a test wallet announced over EIP-6963 forwards to the node (which signs for its
 unlocked accounts) and records every request the page makes of it. The chain is read with ape in
-the same test; amounts are compared at the page's displayed precision (floored to 6 decimals)."""
+the same test; amounts are compared at the page's displayed precision (`shown`)."""
 
 from __future__ import annotations
 
 import json
 import re
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -80,9 +81,22 @@ WALLET_JS = """
 
 
 def shown(wei: int, unit: str = "VVV") -> str:
-    """How the page shows an amount: floored to 6 decimals, thousands separated."""
+    """How the page shows an amount: floored to 6 significant digits, with at least 2 decimals
+    (trailing zeros beyond them dropped), thousands separated: 25,000.00, 1,234.56, 12.3456,
+    0.0021."""
     whole, frac = divmod(wei, E18)
-    return f"{whole:,}.{frac // 10**12:06d} {unit}"
+    digits = f"{frac:018d}"
+    if whole:
+        places = max(2, 6 - len(str(whole)))
+    else:
+        places = 2 if frac == 0 else min(18, len(digits) - len(digits.lstrip("0")) + 6)
+    return f"{whole:,}.{digits[:places].rstrip('0').ljust(2, '0')} {unit}"
+
+
+def exact(wei: int) -> str:
+    """Every decimal, thousands separated: 1234.5e18 -> "1,234.5"."""
+    whole, frac = divmod(wei, E18)
+    return f"{whole:,}" + (f".{frac:018d}".rstrip("0") if frac else "")
 
 
 class Chain:
@@ -144,7 +158,7 @@ def last_tx(page: Page, label: str):
 
 def confirmed_hash(page: Page, label: str) -> str:
     line = last_tx(page, label)
-    expect(line).to_contain_text("confirmed, tx 0x", timeout=TIMEOUT)
+    expect(line).to_contain_text(re.compile(r"confirmed(, [^,]+)?, tx 0x"), timeout=TIMEOUT)
     return re.search(r"0x[0-9a-f]{64}", line.inner_text()).group(0)
 
 
@@ -160,9 +174,16 @@ def test_connect_shows_the_position_as_on_chain(dashboard, browser_page, vvv, ho
     vvv.staking.stake(7 * E18, sender=user)
     page = open_page(browser_page, dashboard, vvv, user)
     expect(value(page, "Wallet")).to_have_text(shown(vvv.token.balanceOf(user)))
-    expect(value(page, "Staked")).to_have_text("7.000000 VVV")
+    expect(value(page, "Staked")).to_have_text("7.00 VVV")
     expect(value(page, "Rewards earned")).to_have_text(shown(vvv.staking.earned(user)))
     expect(value(page, "Total staked")).to_have_text(shown(vvv.staking.totalStaked()))
+    # shown to the precision that matters, exact on hover and in the box that "Max" fills
+    expect(value(page, "Wallet")).to_have_text("1,227.56 VVV")  # 1,234.567891234567891234 - 7
+    expect(value(page, "Wallet")).to_have_attribute("title", "1227.567891234567891234 VVV")
+    page.get_by_role("button", name="Max to stake").click()
+    expect(page.get_by_role("textbox", name="Amount to stake (VVV)")).to_have_value("1227.567891234567891234")
+    page.get_by_role("button", name="Max to unstake").click()
+    expect(page.get_by_role("textbox", name="Amount to unstake (VVV)")).to_have_value("7")
 
 
 def test_a_wallet_on_another_chain_is_asked_to_switch(dashboard, browser_page, vvv, accounts):
@@ -182,14 +203,16 @@ def test_stake_with_a_permit(dashboard, browser_page, vvv, holder, accounts):
     vvv.token.transfer(user, 1_000 * E18, sender=holder)
     page = open_page(browser_page, dashboard, vvv, user)
     submit(page, "stake", "250.5")
-    confirmed_hash(page, "Stake 250.500000 VVV with a permit")
+    confirmed_hash(page, "Stake 250.5 VVV with a permit")
+    # the amount left the box: a second click cannot stake it again
+    expect(page.get_by_role("textbox", name="Amount to stake (VVV)")).to_have_value("")
     assert vvv.staking.stakeOf(user) == 250_500_000_000_000_000_000
     assert vvv.token.balanceOf(user) == 749_500_000_000_000_000_000
     assert vvv.token.allowance(user, vvv.staking) == 0  # the permit's allowance was used up
     requests = wallet_requests(page)
     assert requests.count("eth_signTypedData_v4") == 1 and requests.count("eth_sendTransaction") == 1
-    expect(value(page, "Staked")).to_have_text("250.500000 VVV")
-    expect(value(page, "Wallet")).to_have_text("749.500000 VVV")
+    expect(value(page, "Staked")).to_have_text("250.50 VVV")
+    expect(value(page, "Wallet")).to_have_text("749.50 VVV")
 
 
 def test_stake_with_approve_when_the_wallet_signs_no_typed_data(dashboard, browser_page, vvv, holder, accounts):
@@ -197,14 +220,14 @@ def test_stake_with_approve_when_the_wallet_signs_no_typed_data(dashboard, brows
     vvv.token.transfer(user, 1_000 * E18, sender=holder)
     page = open_page(browser_page, dashboard, vvv, user, refuseTypedData=True)
     submit(page, "stake", "100")
-    confirmed_hash(page, "Approve 100.000000 VVV")
-    confirmed_hash(page, "Stake 100.000000 VVV")
+    confirmed_hash(page, "Approve 100 VVV")
+    confirmed_hash(page, "Stake 100 VVV")
     assert vvv.staking.stakeOf(user) == 100 * E18
     assert vvv.token.balanceOf(user) == 900 * E18
     requests = wallet_requests(page)
     assert requests.count("eth_signTypedData_v4") == 1  # asked once, refused
     assert requests.count("eth_sendTransaction") == 2  # approve, then stake
-    expect(value(page, "Staked")).to_have_text("100.000000 VVV")
+    expect(value(page, "Staked")).to_have_text("100.00 VVV")
 
 
 def test_a_revert_is_shown_in_words_and_nothing_is_sent(dashboard, browser_page, vvv, holder, accounts):
@@ -214,7 +237,7 @@ def test_a_revert_is_shown_in_words_and_nothing_is_sent(dashboard, browser_page,
     vvv.token.transfer(user, 10 * E18, sender=holder)
     page = open_page(browser_page, dashboard, vvv, user, badSignature=True)
     submit(page, "stake", "5")
-    line = last_tx(page, "Stake 5.000000 VVV with a permit")
+    line = last_tx(page, "Stake 5 VVV with a permit")
     expect(line).to_contain_text(
         "failed: the transaction would revert: Indicates a failure with the spender’s allowance. Used in transfers. "
         f"(ERC20InsufficientAllowance: spender {vvv.staking.address}, allowance 0 VVV, needed 5 VVV); nothing was sent"
@@ -229,19 +252,20 @@ def test_bad_amounts_show_their_errors_and_open_no_wallet_request(dashboard, bro
     vvv.token.approve(vvv.staking, E18, sender=user)
     vvv.staking.stake(E18, sender=user)
     page = open_page(browser_page, dashboard, vvv, user)
-    expect(value(page, "Staked")).to_have_text("1.000000 VVV")
+    expect(value(page, "Staked")).to_have_text("1.00 VVV")
     before = len(wallet_requests(page))
-    minimum = "0.001000 VVV"
+    minimum = "0.001 VVV"  # exact in messages: what the user compares with what they typed
     cases = [
         ("stake", "1.0000000000000000001", 'more than 18 decimals: "1.0000000000000000001"'),
-        ("stake", "999.5", "insufficient balance: the wallet holds 999.000000 VVV, the stake needs 999.500000 VVV"),
+        ("stake", "999.5", "insufficient balance: the wallet holds 999 VVV, the stake needs 999.5 VVV"),
         ("stake", "0", 'the amount must be positive: "0"'),
-        ("unstake", "2", "insufficient stake: 1.000000 VVV staked, asked to unstake 2.000000 VVV"),
+        ("unstake", "2", "insufficient stake: 1 VVV staked, asked to unstake 2 VVV"),
         ("unstake", "0.9995", f"a partial unstake must be at least {minimum} and leave at least {minimum} staked"),
     ]
     for action, text, error in cases:
         submit(page, action, text)
         expect(page.get_by_role("alert").filter(has_text=error)).to_be_visible()
+        expect(page.get_by_role("textbox", name=f"Amount to {action} (VVV)")).to_have_value(text)  # kept to correct
     assert len(wallet_requests(page)) == before  # no wallet request at all
     assert vvv.staking.stakeOf(user) == E18 and vvv.token.balanceOf(user) == 999 * E18
 
@@ -254,32 +278,33 @@ def test_unstake_twice_cancel_one_withdraw_the_other_seven_days_later(dashboard,
     page = open_page(browser_page, dashboard, vvv, user)
     for amount in ("10", "20"):
         submit(page, "unstake", amount)
-        confirmed_hash(page, f"Unstake {amount}.000000 VVV")
+        confirmed_hash(page, f"Unstake {amount} VVV")
+        expect(page.get_by_role("textbox", name="Amount to unstake (VVV)")).to_have_value("")
     head = chain.blocks.head.number
     logs = list(vvv.staking.UnstakeRequested.range(0, head + 1, search_topics={"account": user.address}))
     (first, ten), (second, twenty) = [(int(log.requestId), int(log.amount)) for log in logs]
     assert (ten, twenty) == (10 * E18, 20 * E18)
-    expect(value(page, "Staked")).to_have_text("70.000000 VVV")
-    expect(value(page, "Unbonding")).to_have_text("30.000000 VVV")
-    expect(page.get_by_role("row", name=re.compile(rf"^{second} 20\.000000 .* 6d 23h"))).to_be_visible()
+    expect(value(page, "Staked")).to_have_text("70.00 VVV")
+    expect(value(page, "Unbonding")).to_have_text("30.00 VVV")
+    expect(page.get_by_role("row", name=re.compile(rf"^{second} 20\.00 VVV .* 6d 23h"))).to_be_visible()
     expect(page.get_by_role("button", name=f"Withdraw request {second}")).to_be_disabled()
 
     page.get_by_role("button", name=f"Cancel request {first}").click()
     confirmed_hash(page, f"Cancel request {first}")
     assert vvv.staking.stakeOf(user) == 80 * E18
-    expect(value(page, "Staked")).to_have_text("80.000000 VVV")
-    expect(value(page, "Unbonding")).to_have_text("20.000000 VVV")
+    expect(value(page, "Staked")).to_have_text("80.00 VVV")
+    expect(value(page, "Unbonding")).to_have_text("20.00 VVV")
     expect(page.get_by_role("button", name=f"Cancel request {first}")).to_have_count(0)
 
     move_time(7 * DAY)
     page.reload()  # reconnects to the remembered wallet without asking
-    expect(value(page, "Withdrawable now")).to_have_text("20.000000 VVV")
-    expect(page.get_by_role("row", name=re.compile(rf"^{second} 20\.000000 .* ready to withdraw"))).to_be_visible()
+    expect(value(page, "Withdrawable now")).to_have_text("20.00 VVV")
+    expect(page.get_by_role("row", name=re.compile(rf"^{second} 20\.00 VVV .* ready to withdraw"))).to_be_visible()
     page.get_by_role("button", name=f"Withdraw request {second}").click()
     confirmed_hash(page, f"Withdraw request {second}")
     assert vvv.token.balanceOf(user) == 20 * E18
-    expect(value(page, "Wallet")).to_have_text("20.000000 VVV")
-    expect(value(page, "Unbonding")).to_have_text("0.000000 VVV")
+    expect(value(page, "Wallet")).to_have_text("20.00 VVV")
+    expect(value(page, "Unbonding")).to_have_text("0.00 VVV")
 
 
 def start_stream(vvv: Chain, sender: Any) -> None:
@@ -308,19 +333,25 @@ def test_rewards_stream_live_then_claim_and_restake(dashboard, browser_page, vvv
     second = earned.inner_text()
     chain.mine()
     high = vvv.staking.earned(user)
-    amount = lambda text: int(text.removesuffix(" VVV").replace(",", "").replace(".", ""))  # noqa: E731 (micro-VVV)
-    assert low // 10**12 <= amount(first) < amount(second) <= high // 10**12  # live, and within the chain's bounds
+    amount = lambda text: Decimal(text.removesuffix(" VVV").replace(",", ""))  # noqa: E731
+    places = len(first.removesuffix(" VVV").split(".")[1])  # floored to these decimals
+    low_shown = Decimal(low) / E18 - Decimal(1).scaleb(-places)
+    assert low_shown < amount(first) < amount(second) <= Decimal(high) / E18  # live, and within the chain's bounds
 
     page.get_by_role("button", name="Claim rewards").click()
     tx = chain.provider.get_receipt(confirmed_hash(page, "Claim rewards"))
     (claimed,) = tx.decode_logs(vvv.staking.RewardsClaimed)
     assert claimed.amount > 0 and vvv.token.balanceOf(user) == claimed.amount
+    claim_line = last_tx(page, "Claim rewards")
+    expect(claim_line).to_contain_text(f"confirmed, claimed {shown(claimed.amount)}, tx 0x")
+    expect(claim_line).to_have_attribute("title", f"claimed {exact(claimed.amount)} VVV")
     expect(value(page, "Wallet")).to_have_text(shown(claimed.amount))
 
     move_time(10)  # a later block: the claim's block left nothing earned
     page.get_by_role("button", name="Restake rewards").click()
     tx = chain.provider.get_receipt(confirmed_hash(page, "Restake rewards"))
     (restaked,) = tx.decode_logs(vvv.staking.RewardsRestaked)
+    expect(last_tx(page, "Restake rewards")).to_contain_text(f"confirmed, restaked {shown(restaked.amount)}, tx 0x")
     assert vvv.staking.stakeOf(user) == 300 * E18 + restaked.amount
     expect(value(page, "Staked")).to_have_text(shown(300 * E18 + restaked.amount))
 
@@ -346,12 +377,14 @@ def test_the_vcu_panel_shows_the_fallback_allotment(dashboard, browser_page, vvv
     page = open_page(browser_page, dashboard, vvv, user)
     expect(value(page, "Allotment today")).to_have_text(shown(expected, "VCU"))
     expect(value(page, "Left today")).to_have_text(shown(expected, "VCU"))
-    expect(page.get_by_text(f"No valid report for epoch {epoch - 1}: every staker counts")).to_be_visible()
+    note = f"No report of epoch {epoch - 1} by today's deadline (or it was rejected): every staker counts"
+    expect(page.get_by_text(note)).to_be_visible()
 
 
 def report_with(vvv: Chain, dashboard: Any, accounts: Any, calls: dict[Any, int]) -> tuple[int, ProofsFile]:
     """Each account of `calls` stakes its amount and calls the API today; the oracle reports the
-    day (and any earlier unreported ones) after midnight. Returns today's epoch and the file."""
+    day (and any earlier unreported ones) half an hour after midnight, before the day's report
+    deadline (1 hour): the day's allotments come from the report. Returns today's epoch and the file."""
     holder = max(accounts, key=lambda a: vvv.token.balanceOf(a))
     reporter = next(a for a in accounts if vvv.oracle.hasRole(vvv.oracle.ORACLE_ROLE(), a))
     first = int(vvv.oracle.nextEpochToReport())
@@ -365,10 +398,39 @@ def report_with(vvv: Chain, dashboard: Any, accounts: Any, calls: dict[Any, int]
         vvv.staking.stake(amount, sender=account)
     day = chain.pending_timestamp // DAY
     store.add(ApiCall(chain.pending_timestamp, str(a.address).lower(), "llama-3.3-70b", 10, 10, 0, 1) for a in calls)
-    move_time((day + 1) * DAY + 3_600 - chain.pending_timestamp)
+    move_time((day + 1) * DAY + 1_800 - chain.pending_timestamp)
     system = System(vvv.token, vvv.staking, vvv.emissions, vvv.oracle)
     post_reports(system, store, reporter, reports_dir=dashboard.reports_dir, echo=lambda _: None)
     return day + 1, read_proofs(proofs_path(chain.chain_id, day, dashboard.reports_dir))
+
+
+def distributed_days(
+    vvv: Chain, dashboard: Any, accounts: Any, callers: list[Any], utilizations: list[int]
+) -> list[int]:
+    """One day per utilization (bps): each of `callers` calls the API that day, the first one's
+    calls costing that share of the capacity; the oracle reports the day half an hour after
+    midnight (before the next day's report deadline), and the day is distributed once the
+    report's 2-hour dispute window is over. The charts' history; returns its epochs."""
+    reporter = next(a for a in accounts if vvv.oracle.hasRole(vvv.oracle.ORACLE_ROLE(), a))
+    system = System(vvv.token, vvv.staking, vvv.emissions, vvv.oracle)
+    store = UsageStore(dashboard.usage_db)
+    first = int(vvv.oracle.nextEpochToReport())
+    if chain.pending_timestamp // DAY < first:
+        move_time(first * DAY + 3_600 - chain.pending_timestamp)
+    days = []
+    for bps in utilizations:
+        day = chain.pending_timestamp // DAY
+        cost = int(vvv.oracle.lastCapacity()) * bps // 10_000
+        now = chain.pending_timestamp
+        store.add(
+            [ApiCall(now, a.address.lower(), "llama-3.3-70b", 0, 0, 0, cost if a == callers[0] else 0) for a in callers]
+        )
+        move_time((day + 1) * DAY + 1_800 - chain.pending_timestamp)
+        post_reports(system, store, reporter, reports_dir=dashboard.reports_dir, echo=lambda _: None)
+        move_time(3 * 3_600)
+        vvv.emissions.distribute(day, sender=reporter)
+        days.append(day)
+    return days
 
 
 def spent_today(dashboard: Any, account: Any) -> int:
@@ -407,11 +469,15 @@ def test_the_vcu_panel_shows_vcu_allocation_with_the_accounts_proof(dashboard, b
 
 def test_screenshot_of_a_stakers_position(dashboard, browser_page, vvv, holder, accounts):
     """docs/img/dashboard.png: an API-active staker with rewards streaming, a pending unstake
-    request and part of today's VCU spent."""
+    request, part of today's VCU spent, and a week of history in the charts."""
     user = accounts[7]
-    epoch, _ = report_with(vvv, dashboard, accounts, {user: 25_000 * E18, holder: 40_000_000 * E18})
-    move_time(3 * 3_600)  # the report's 2-hour dispute window is over: the day is distributed
-    vvv.emissions.distribute(epoch - 1, sender=holder)
+    vvv.token.transfer(user, 25_000 * E18, sender=holder)
+    for account, amount in ((user, 25_000 * E18), (holder, 40_000_000 * E18)):
+        vvv.token.approve(vvv.staking, amount, sender=account)
+        vvv.staking.stake(amount, sender=account)
+    week = [1_800, 2_600, 3_400, 4_100, 4_700, 3_900, 3_000, 3_500]
+    days = distributed_days(vvv, dashboard, accounts, [user, holder], week)
+    epoch = days[-1] + 1  # today: its allotments from the report of the last day
     vvv.staking.requestUnstake(2_500 * E18, sender=user)
     move_time(1_800)  # half an hour of the stream
     spent = spent_today(dashboard, user) + 2_170 * 10**15
@@ -420,7 +486,12 @@ def test_screenshot_of_a_stakers_position(dashboard, browser_page, vvv, holder, 
     page = open_page(browser_page, dashboard, vvv, user)
     expect(value(page, "Spent today")).to_have_text(shown(spent, "VCU"))
     expect(page.get_by_role("button", name=re.compile(r"^Withdraw request \d+$"))).to_be_disabled()
-    page.set_viewport_size({"width": 1280, "height": 1240})
+    # the charts show the week: its last day in the legend, all of it on the x axis
+    util = page.get_by_role("figure", name="Utilization and the stakers' share, by day (%)")
+    expect(util.locator(".chart-legend")).to_contain_text(f"(epoch {epoch - 1})")
+    low, high = map(float, util.get_by_role("img").get_attribute("data-x-range").split())
+    assert low <= days[0] - 0.5 and high == days[-1] + 0.5
+    page.set_viewport_size({"width": 1280, "height": 1400})
     page.wait_for_timeout(600)  # earned ticks; the charts settle
     SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOT)
@@ -436,11 +507,11 @@ def test_the_local_chains_test_accounts_are_a_wallet(dashboard, browser_page, vv
     page.goto(base_url(dashboard))
     page.get_by_role("button", name="Connect Test accounts (local chain)").click()
     page.get_by_role("combobox", name="Account").select_option(user.address.lower())
-    expect(value(page, "Wallet")).to_have_text("50.000000 VVV")
+    expect(value(page, "Wallet")).to_have_text("50.00 VVV")
     submit(page, "stake", "20")
-    confirmed_hash(page, "Stake 20.000000 VVV with a permit")  # the node signs the permit too
+    confirmed_hash(page, "Stake 20 VVV with a permit")  # the node signs the permit too
     assert vvv.staking.stakeOf(user) == 20 * E18
-    expect(value(page, "Staked")).to_have_text("20.000000 VVV")
+    expect(value(page, "Staked")).to_have_text("20.00 VVV")
 
 
 def test_the_calculator_agrees_with_the_cli(dashboard, browser_page, vvv, accounts):
@@ -476,3 +547,62 @@ def test_the_calculator_agrees_with_the_cli(dashboard, browser_page, vvv, accoun
     expect(value(page, "Stake needed if every staker were active")).to_have_text(
         shown(stake_needed(vcu, capacity, everyone, minimum))
     )
+
+
+def test_the_calculator_refuses_negative_token_counts(dashboard, browser_page, vvv, accounts):
+    page = open_page(browser_page, dashboard, vvv, accounts[7])
+    expect(value(page, "Daily VCU as an active API user")).to_have_text(re.compile(r" VCU$"))
+    page.get_by_role("spinbutton", name="Average input tokens", exact=True).fill("-5")
+    expect(page.get_by_role("alert").filter(has_text='Average input tokens cannot be negative: "-5"')).to_be_visible()
+    expect(value(page, "Daily VCU as an active API user")).to_have_text("–")
+    expect(page.locator("#buys tr")).to_have_count(0)  # nothing computed from a refused count
+    page.get_by_role("spinbutton", name="Average input tokens", exact=True).fill("1000")
+    expect(value(page, "Daily VCU as an active API user")).to_have_text(re.compile(r" VCU$"))
+    line = "Average output tokens, line 1"
+    page.get_by_role("spinbutton", name=line).fill("-1")
+    expect(page.get_by_role("alert").filter(has_text=f'{line} cannot be negative: "-1"')).to_be_visible()
+    expect(value(page, "Workload VCU per day")).to_have_text("–")
+    page.get_by_role("spinbutton", name="Requests or images per day, line 1").fill("0")
+    page.get_by_role("spinbutton", name=line).fill("400")
+    refused = 'Requests or images per day, line 1 must be at least 1: "0"'
+    expect(page.get_by_role("alert").filter(has_text=refused)).to_be_visible()
+
+
+def test_a_phone_shows_the_whole_page_without_sideways_scrolling(dashboard, browser_page, vvv, holder, accounts):
+    """390 x 844 (a phone): nothing wider than the screen, no value cut off; the position and
+    today's VCU first, in large figures."""
+    user = accounts[5]
+    vvv.token.transfer(user, 1_234_567 * E18, sender=holder)  # a long figure
+    vvv.token.approve(vvv.staking, 1_000_000 * E18, sender=user)
+    vvv.staking.stake(1_000_000 * E18, sender=user)
+    vvv.staking.requestUnstake(12_345 * E18, sender=user)  # a row in the requests table
+    page = browser_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    day = {"utilizationBps": 2_500, "stakersBps": 5_000, "aprMicroPercent": "12345678"}
+    month = [{"epoch": 20762 + i, **day} for i in range(30)]
+    page.route("**/api/history", lambda route: route.fulfill(json={"epochs": month}))  # charts with 30 days
+    open_page(page, dashboard, vvv, user)
+    expect(page.locator("#chart-util canvas")).to_have_count(1)
+    submit(page, "unstake", "1000")
+    confirmed_hash(page, "Unstake 1,000 VVV")  # a transaction hash in the log
+    expect(value(page, "Staked")).to_have_text(shown(vvv.staking.stakeOf(user)))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    cut = page.evaluate(
+        """() => [...document.querySelectorAll("dt, dd, p, h1, h2, label, button, figure, td, th")]
+            .filter((el) => el.offsetParent !== null)
+            .filter((el) => el.getBoundingClientRect().right > 390 || el.scrollWidth > el.clientWidth + 1)
+            .map((el) => el.id || el.textContent.slice(0, 40))"""
+    )
+    assert cut == []
+    sections = page.locator("main > section h2").all_inner_texts()
+    assert sections[:2] == ["Your position", "Today's VCU"]
+    size = lambda label: float(value(page, label).evaluate("el => parseFloat(getComputedStyle(el).fontSize)"))  # noqa: E731
+    assert size("Staked") >= 1.5 * size("Wallet") and size("Left today") >= 1.5 * size("Spent today")
+
+
+@pytest.mark.parametrize(("scheme", "background"), [("light", "rgb(248, 250, 252)"), ("dark", "rgb(11, 17, 32)")])
+def test_the_page_follows_the_systems_colour_scheme(dashboard, browser_page, scheme, background):
+    page = browser_page
+    page.emulate_media(color_scheme=scheme)
+    page.goto(base_url(dashboard))
+    assert page.evaluate("getComputedStyle(document.documentElement).backgroundColor") == background

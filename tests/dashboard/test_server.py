@@ -137,6 +137,21 @@ def test_history_from_events(served, system, g):
     assert served.get("/api/history").json()["epochs"] == rows  # cached, same answer
 
 
+def test_history_follows_the_chain_back(served, system, oracle, g):
+    """A distribution the history has read, then undone (a reorg; here the chain reverted to a
+    snapshot, as the suite's isolation does between tests) and replaced by other blocks at the
+    same numbers, is gone from the answer."""
+    rows = served.get("/api/history").json()["epochs"]
+    snapshot = chain.snapshot()
+    mine_at((g + 5) * DAY + 60)  # g+2 has no report: the utilization-0 fallback, two epochs after it
+    system.emissions.distribute(g + 2, sender=oracle)
+    assert [r["epoch"] for r in served.get("/api/history").json()["epochs"]] == [g, g + 1, g + 2]
+    chain.restore(snapshot)
+    mine_at((g + 5) * DAY + 120)
+    chain.mine(3)  # other blocks where the distribution's were
+    assert served.get("/api/history").json()["epochs"] == rows
+
+
 @pytest.mark.parametrize(
     ("path", "status", "says"),
     [

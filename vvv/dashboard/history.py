@@ -1,6 +1,8 @@
 """The protocol's history per epoch, for the page's charts: from the `Distributed` and
 `ReportPosted` / `ReportRejected` events since the deployment's block, read once and then
-extended from the last block read (each call reads only the new blocks)."""
+extended from the last block read (each call reads only the new blocks). When the last block read
+is no longer on the chain (a reorg, or a local chain reverted to a snapshot, as tests and
+`evm_revert` do), everything is read again from the deployment's block."""
 
 from __future__ import annotations
 
@@ -19,13 +21,21 @@ class EpochHistory:
 
     def __init__(self, system: System) -> None:
         self.system = system
-        self.next_block = int(system.record.get("block", 0))
+        self._forget()
+
+    def _forget(self) -> None:
+        self.next_block = int(self.system.record.get("block", 0))
+        self.last_hash: Any = None  # the hash of block next_block - 1 when it was read
         self.distributed: dict[int, Any] = {}
         self.reports: dict[int, Any] = {}
         self.rows_by_epoch: dict[int, dict[str, Any]] = {}
 
     def _read_new_blocks(self) -> None:
         head = chain.blocks.head.number
+        if self.last_hash is not None and (
+            head < self.next_block - 1 or chain.blocks[self.next_block - 1].hash != self.last_hash
+        ):
+            self._forget()  # the chain went back: what was read may be gone
         if head < self.next_block:
             return
         start, stop = self.next_block, head + 1
@@ -46,6 +56,7 @@ class EpochHistory:
                 self.distributed[epoch] = log
             self.rows_by_epoch.pop(epoch, None)
         self.next_block = stop
+        self.last_hash = chain.blocks[head].hash
 
     def _row(self, epoch: int) -> dict[str, Any]:
         d = self.distributed[epoch]

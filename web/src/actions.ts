@@ -1,9 +1,9 @@
 // The staker's actions, each validated against the chain BEFORE any wallet request (the rules of
 // VVVStaking and of vvv/staker/transactions.py), then simulated (a revert is shown in words and
 // nothing is sent), then sent through the wallet and followed to its receipt.
-import { encodeFunctionData, parseSignature, type Abi } from "viem";
+import { encodeFunctionData, parseEventLogs, parseSignature, type Abi, type TransactionReceipt } from "viem";
 import { abis } from "virtual:abis";
-import { AmountError, parseAmount, vvv, utc } from "./amounts";
+import { AmountError, exactVvv as vvv, parseAmount, short, utc } from "./amounts";
 import type { Address } from "./api";
 import type { Market, Position, Reader } from "./chain";
 import { customErrorText } from "./errors";
@@ -11,9 +11,15 @@ import { EIP712_DOMAIN, walletErrorText, type Eip1193 } from "./wallets";
 
 export const PERMIT_LIFETIME = 3_600; // a permit signed for a stake is valid for an hour
 
+/** What a confirmed transaction did, shown (text) and exact (title). */
+export interface Said {
+  text: string;
+  exact: string;
+}
+
 export interface TxLine {
   pending(hash: string): void;
-  confirmed(hash: string): void;
+  confirmed(hash: string, what?: Said): void;
   failed(reason: string, hash?: string): void;
   note(text: string): void;
 }
@@ -83,8 +89,16 @@ export function checkRewards(p: Position, m: Market, earnedNow: bigint, now: num
   if (earnedNow === 0n && !streaming) fail(`nothing to ${what}: no rewards earned`);
 }
 
-/** Simulate, send through the wallet, wait for the receipt. True when it was mined and succeeded. */
-async function send(ctx: Ctx, label: string, which: "token" | "staking", functionName: string, args: unknown[]) {
+/** Simulate, send through the wallet, wait for the receipt. The receipt when it was mined and
+ * succeeded, else null. `said(receipt)` adds what the transaction did to its log line. */
+async function send(
+  ctx: Ctx,
+  label: string,
+  which: "token" | "staking",
+  functionName: string,
+  args: unknown[],
+  said?: (receipt: TransactionReceipt) => Said | undefined,
+): Promise<TransactionReceipt | null> {
   const line = ctx.line(label);
   const to = ctx.reader.config.contracts[which];
   const data = encodeFunctionData({ abi: abis[which] as Abi, functionName, args });
@@ -99,21 +113,21 @@ async function send(ctx: Ctx, label: string, which: "token" | "staking", functio
     gas = (gas * 125n) / 100n;
   } catch (err) {
     line.failed(`the transaction would revert: ${customErrorText(err) ?? walletErrorText(err)}; nothing was sent`);
-    return false;
+    return null;
   }
   let hash: `0x${string}`;
   try {
     hash = await ctx.provider.request({ method: "eth_sendTransaction", params: [{ from: ctx.account, to, data, gas: "0x" + gas.toString(16) }] });
   } catch (err) {
     line.failed(`${customErrorText(err) ?? walletErrorText(err)}; nothing was sent`);
-    return false;
+    return null;
   }
   line.pending(hash);
   try {
     const receipt = await client.waitForTransactionReceipt({ hash, pollingInterval: 250 });
     if (receipt.status === "success") {
-      line.confirmed(hash);
-      return true;
+      line.confirmed(hash, said?.(receipt));
+      return receipt;
     }
     const why = await client
       .call({ account: ctx.account, to, data, blockNumber: receipt.blockNumber - 1n })
@@ -123,17 +137,26 @@ async function send(ctx: Ctx, label: string, which: "token" | "staking", functio
   } catch (err) {
     line.failed(`no receipt (${walletErrorText(err)}): check the transaction before retrying`, hash);
   }
-  return false;
+  return null;
+}
+
+/** "claimed 1.2345 VVV": the amount of the staking contract's `eventName` in the receipt. */
+function rewardsSaid(eventName: "RewardsClaimed" | "RewardsRestaked", verb: string) {
+  return (receipt: TransactionReceipt) => {
+    const [log] = parseEventLogs({ abi: abis.staking as Abi, eventName, logs: receipt.logs }) as any[];
+    if (!log) return undefined;
+    const amount = BigInt(log.args.amount);
+    return { text: `${verb} ${short(amount)} VVV`, exact: `${verb} ${vvv(amount)}` };
+  };
 }
 
 /** Stake with a permit (eth_signTypedData_v4) when the allowance is short and the wallet signs
- * typed data; else approve, then stake. */
-export async function stake(ctx: Ctx, amount: bigint): Promise<void> {
+ * typed data; else approve, then stake. True when the stake went through. */
+export async function stake(ctx: Ctx, amount: bigint): Promise<boolean> {
   const { reader, account, position } = ctx;
   const staking = reader.config.contracts.staking;
   if (position.allowance >= amount) {
-    await send(ctx, `Stake ${vvv(amount)}`, "staking", "stake", [amount]);
-    return;
+    return (await send(ctx, `Stake ${vvv(amount)}`, "staking", "stake", [amount])) !== null;
   }
   const deadline = BigInt(Math.floor(ctx.chainNow()) + PERMIT_LIFETIME);
   const [[, name, version, chainId, verifyingContract], nonce] = await Promise.all([
@@ -164,24 +187,27 @@ export async function stake(ctx: Ctx, amount: bigint): Promise<void> {
   } catch (err: any) {
     if (err?.code === 4001) {
       permitLine.failed("you declined the permit signature; nothing was sent");
-      return;
+      return false;
     }
     permitLine.note(`not signed (${walletErrorText(err)}): approving, then staking`);
   }
   if (signature) {
     const sig = parseSignature(signature);
     const v = sig.v ?? BigInt(27 + (sig.yParity ?? 0));
-    await send(ctx, `Stake ${vvv(amount)} with a permit`, "staking", "stakeWithPermit", [amount, deadline, Number(v), sig.r, sig.s]);
-    return;
+    const args = [amount, deadline, Number(v), sig.r, sig.s];
+    return (await send(ctx, `Stake ${vvv(amount)} with a permit`, "staking", "stakeWithPermit", args)) !== null;
   }
   if (await send(ctx, `Approve ${vvv(amount)}`, "token", "approve", [staking, amount])) {
-    await send(ctx, `Stake ${vvv(amount)}`, "staking", "stake", [amount]);
+    return (await send(ctx, `Stake ${vvv(amount)}`, "staking", "stake", [amount])) !== null;
   }
+  return false;
 }
 
 export const unstake = (ctx: Ctx, amount: bigint) =>
   send(ctx, `Unstake ${vvv(amount)}`, "staking", "requestUnstake", [amount]);
 export const cancel = (ctx: Ctx, id: bigint) => send(ctx, `Cancel request ${id}`, "staking", "cancelUnstake", [id]);
 export const withdraw = (ctx: Ctx, id: bigint) => send(ctx, `Withdraw request ${id}`, "staking", "withdraw", [id]);
-export const claim = (ctx: Ctx) => send(ctx, "Claim rewards", "staking", "claimRewards", []);
-export const restake = (ctx: Ctx) => send(ctx, "Restake rewards", "staking", "restakeRewards", []);
+export const claim = (ctx: Ctx) =>
+  send(ctx, "Claim rewards", "staking", "claimRewards", [], rewardsSaid("RewardsClaimed", "claimed"));
+export const restake = (ctx: Ctx) =>
+  send(ctx, "Restake rewards", "staking", "restakeRewards", [], rewardsSaid("RewardsRestaked", "restaked"));

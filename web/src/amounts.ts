@@ -1,7 +1,7 @@
 // Fixed-point amounts: VVV and VCU have 18 decimals. Parsing follows vvv/chain/units.py.
 
 export const ONE = 10n ** 18n;
-export const SHOWN_PLACES = 6; // amounts are shown floored to 6 decimals (the exact value is in the title)
+export const SIGNIFICANT = 6; // amounts are shown floored to 6 significant digits (`short`)
 
 export class AmountError extends Error {}
 
@@ -33,8 +33,8 @@ export function grouped(wei: bigint): string {
   return whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",") + (frac ? "." + frac : "");
 }
 
-/** Floored to `places` decimals with thousands separators: 1234.5e18 -> "1,234.500000". */
-export function fixed(wei: bigint, places = SHOWN_PLACES): string {
+/** Floored to `places` decimals with thousands separators: (1234.5e18, 6) -> "1,234.500000". */
+export function fixed(wei: bigint, places: number): string {
   const sign = wei < 0n ? "-" : "";
   const v = wei < 0n ? -wei : wei;
   const whole = (v / ONE).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
@@ -43,8 +43,26 @@ export function fixed(wei: bigint, places = SHOWN_PLACES): string {
   return `${sign}${whole}.${frac}`;
 }
 
-export const vvv = (wei: bigint) => `${fixed(wei)} VVV`;
-export const vcu = (wei: bigint) => `${fixed(wei)} VCU`;
+/** The precision that matters: floored to SIGNIFICANT significant digits, at least 2 decimals,
+ * trailing zeros beyond 2 dropped, thousands separated. 25000e18 -> "25,000.00",
+ * 1234.56789e18 -> "1,234.56", 12.3456789e18 -> "12.3456", 0.0021e18 -> "0.0021". The exact
+ * value goes in the title (hover) and in the inputs. */
+export function short(wei: bigint): string {
+  const sign = wei < 0n ? "-" : "";
+  const v = wei < 0n ? -wei : wei;
+  const whole = v / ONE;
+  const frac = (v % ONE).toString().padStart(18, "0");
+  const lead = frac.search(/[1-9]/);
+  const places =
+    whole > 0n ? Math.max(2, SIGNIFICANT - whole.toString().length) : lead < 0 ? 2 : Math.min(18, lead + SIGNIFICANT);
+  const shown = frac.slice(0, places).replace(/0+$/, "").padEnd(2, "0");
+  return `${sign}${whole.toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",")}.${shown}`;
+}
+
+export const vvv = (wei: bigint) => `${short(wei)} VVV`;
+export const vcu = (wei: bigint) => `${short(wei)} VCU`;
+/** Exact, for messages about what the user typed: "250.5 VVV". */
+export const exactVvv = (wei: bigint) => `${grouped(wei)} VVV`;
 
 /** A value scaled by 10**places, exactly: (1234567n, 6) -> "1.234567". */
 export function scaled(value: bigint, places: number): string {
@@ -63,4 +81,14 @@ export function duration(seconds: number): string {
 
 export function utc(timestamp: number | bigint): string {
   return new Date(Number(timestamp) * 1000).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
+}
+
+/** Hundredths of a percent (basis points) as a percentage, floored, trailing zeros dropped,
+ * thousands separated: 2500 -> "25 %", 1234 -> "12.34 %", 1250 -> "12.5 %", 279999999 -> "2,799,999.99 %". */
+export function bpsText(bps: number | bigint): string {
+  const b = BigInt(bps);
+  const v = b < 0n ? -b : b;
+  const frac = (v % 100n).toString().padStart(2, "0").replace(/0+$/, "");
+  const whole = (v / 100n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  return `${b < 0n ? "-" : ""}${whole}${frac ? "." + frac : ""} %`;
 }

@@ -2,7 +2,7 @@
 // request is an EIP-712 message signed in the wallet (the same messages as `ape run staker
 // keys`, vvv/chain/apikeys.py) and passed by the dashboard's server to the gateway. The secret
 // is made here, shown once, and never leaves the browser but as its SHA-256 hash.
-import { parseAmount, vcu } from "./amounts";
+import { exact, parseAmount, vcu } from "./amounts";
 import { EIP712_DOMAIN, walletErrorText, type Eip1193 } from "./wallets";
 
 export interface KeysCtx {
@@ -95,7 +95,10 @@ function expiryText(expiry: number): string {
   return expiry ? new Date(expiry * 1000).toISOString().replace("T", " ").slice(0, 16) + " UTC" : "never";
 }
 
+let shown: KeyRecord[] = []; // the keys in the table: the last list, and the keys created since
+
 function show(ctx: () => KeysCtx | null, keys: KeyRecord[]) {
+  shown = keys;
   const body = $<HTMLTableSectionElement>("keys-list");
   body.replaceChildren();
   if (!keys.length) {
@@ -109,7 +112,9 @@ function show(ctx: () => KeysCtx | null, keys: KeyRecord[]) {
     const hashCell = row.insertCell();
     hashCell.textContent = `${key.key_hash.slice(0, 10)}…`;
     hashCell.title = key.key_hash;
-    row.insertCell().textContent = key.daily_cap === "0" ? "none" : vcu(BigInt(key.daily_cap));
+    const cap = row.insertCell();
+    cap.textContent = key.daily_cap === "0" ? "none" : vcu(BigInt(key.daily_cap));
+    if (key.daily_cap !== "0") cap.title = `${exact(BigInt(key.daily_cap))} VCU`;
     row.insertCell().textContent = expiryText(key.expiry);
     row.insertCell().textContent = key.status;
     const cell = row.insertCell();
@@ -178,8 +183,12 @@ async function create(ctx: () => KeysCtx | null) {
   say("asking the wallet to sign the new key");
   try {
     const message = { account: c.account, label, dailyCap: String(cap), expiry: String(expiry), nonce: nonce(), keyHash: await keyHash(secret), deadline: deadline() };
-    await post("api/keys/create", await signed(c, "CreateKey", message));
+    const created = (await post("api/keys/create", await signed(c, "CreateKey", message))).key as KeyRecord;
     $("key-secret").textContent = secret;
+    // the gateway's record of the new key joins the table (listing again would ask for a signature)
+    const mine = shown.filter((k) => k.account.toLowerCase() === c.account.toLowerCase() && k.key_hash !== created.key_hash);
+    show(ctx, [...mine, created]);
+    for (const id of ["key-label", "key-cap", "key-days"]) $<HTMLInputElement>(id).value = "";
     say(`Key "${label}" created. Copy its secret now: it is shown once, and the gateway keeps only its hash.`);
   } catch (err) {
     say(`Creating the key failed: ${walletErrorText(err)}`, true);

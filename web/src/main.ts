@@ -1,7 +1,7 @@
 // The staking page: wallet, position, actions, today's VCU, the calculator and the protocol.
 import "./style.css";
 import * as actions from "./actions";
-import { exact, fixed, grouped, scaled, duration, utc, vcu, vvv, parseAmount, ONE } from "./amounts";
+import { bpsText, exact, fixed, grouped, scaled, duration, utc, vcu, vvv, parseAmount, ONE } from "./amounts";
 import { getConfig, getHistory, getPrices, getProof, getSpend, type Address, type Config, type ModelPrice, type Proof } from "./api";
 import { allotment, stakeNeeded, taskCost, whatItBuys, type Task } from "./calc";
 import { aprAtLastUtilization, aprNow, earnedAt, EPOCH, makeClient, Reader, APR_PLACES, type Market, type Position } from "./chain";
@@ -19,6 +19,19 @@ function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, 
   el.append(...kids);
   return el;
 }
+
+/** An APR (millionths of a percent) to two decimals, all six on hover. */
+function showApr(id: string, micro: bigint | null) {
+  const el = $(id);
+  if (micro === null) {
+    el.textContent = "– (nothing staked)";
+    el.removeAttribute("title");
+    return;
+  }
+  el.textContent = bpsText(micro / 10_000n); // hundredths of a percent
+  el.title = `${scaled(micro, APR_PLACES)} %`;
+}
+
 
 /** Shows `wei` floored to the displayed precision; the exact value is in the title and data-wei. */
 function showAmount(id: string, wei: bigint | null, unit = "VVV") {
@@ -202,10 +215,10 @@ function renderPosition(p: Position, m: Market) {
   showAmount("v-staked", p.staked);
   showAmount("v-earned", earnedAt(p, m, chainNow()));
   showAmount("v-unbonding", p.pending.reduce((s, r) => s + r.amount, 0n));
-  const apr = (v: bigint | null) => (v === null ? "– (nothing staked)" : `${scaled(v, APR_PLACES)} %`);
-  $("v-apr-now").textContent = apr(aprNow(m));
-  $("t-apr-last").textContent = `APR at last utilization (${m.lastUtilizationBps ?? "–"} bps)`;
-  $("v-apr-last").textContent = m.lastUtilizationBps === null ? "– (no report yet)" : apr(aprAtLastUtilization(m));
+  showApr("v-apr-now", aprNow(m));
+  $("t-apr-last").textContent = `APR at last utilization (${m.lastUtilizationBps === null ? "–" : bpsText(m.lastUtilizationBps)})`;
+  if (m.lastUtilizationBps === null) $("v-apr-last").textContent = "– (no report yet)";
+  else showApr("v-apr-last", aprAtLastUtilization(m));
   const body = $("requests");
   body.replaceChildren();
   if (!p.pending.length) body.append(h("tr", {}, h("td", { colspan: "5" }, "None")));
@@ -217,7 +230,7 @@ function renderPosition(p: Position, m: Market) {
     body.append(
       h("tr", {},
         h("th", { scope: "row" }, String(r.id)),
-        h("td", { title: exact(r.amount) }, fixed(r.amount)),
+        h("td", { title: `${exact(r.amount)} VVV` }, vvv(r.amount)),
         h("td", {}, utc(r.unlockTime)),
         h("td", { class: "countdown", "data-unlock": String(r.unlockTime) }, ""),
         h("td", {}, cancel, withdraw),
@@ -286,9 +299,8 @@ async function renderVcu(account: Address, m: Market) {
 function renderProtocol(m: Market) {
   $("v-epoch").textContent = `${m.epoch} (${utc(m.epoch * EPOCH).slice(0, 10)})`;
   $("v-util").textContent =
-    m.lastUtilizationBps === null ? "– (no report yet)" : `${(m.lastUtilizationBps / 100).toFixed(2)} % (epoch ${m.lastReportedEpoch})`;
-  $("v-split").textContent =
-    m.stakersBps === null ? "–" : `${(Number(m.stakersBps) / 100).toFixed(2)} % / ${(100 - Number(m.stakersBps) / 100).toFixed(2)} %`;
+    m.lastUtilizationBps === null ? "– (no report yet)" : `${bpsText(m.lastUtilizationBps)} (epoch ${m.lastReportedEpoch})`;
+  $("v-split").textContent = m.stakersBps === null ? "–" : `${bpsText(m.stakersBps)} / ${bpsText(10_000n - m.stakersBps)}`;
   showAmount("v-total", m.totalStaked);
   showAmount("v-active", m.activeStake);
   showAmount("v-capacity", m.capacity, "VCU");
@@ -320,7 +332,10 @@ function txLine(label: string): actions.TxLine {
   return {
     note: (text) => set(text, "note"),
     pending: (hash) => set(`pending, tx ${hash}`, "pending"),
-    confirmed: (hash) => set(`confirmed, tx ${hash}`, "confirmed"),
+    confirmed: (hash, said) => {
+      set(`confirmed${said ? ", " + said.text : ""}, tx ${hash}`, "confirmed");
+      if (said) li.title = said.exact;
+    },
     failed: (reason, hash) => set(`failed: ${reason}${hash ? `, tx ${hash}` : ""}`, "failed"),
   };
 }
@@ -331,8 +346,14 @@ function setBusy(busy: boolean) {
   if (!busy) tick();
 }
 
-/** Check (after a fresh read, before any wallet request), then run. */
-async function act<T>(errorId: string, check: () => T, run: (c: actions.Ctx, value: T) => Promise<unknown>) {
+/** Check (after a fresh read, before any wallet request), then run; `input` is emptied once the
+ * action went through (so that a second click cannot repeat it by accident). */
+async function act<T>(
+  errorId: string,
+  check: () => T,
+  run: (c: actions.Ctx, value: T) => Promise<unknown>,
+  input?: HTMLInputElement,
+) {
   const error = $(errorId);
   error.textContent = "";
   if (!state.wallet || !state.account) {
@@ -354,7 +375,8 @@ async function act<T>(errorId: string, check: () => T, run: (c: actions.Ctx, val
       error.textContent = (err as Error).message;
       return;
     }
-    await run(ctx(), value);
+    const done = await run(ctx(), value);
+    if (done && input) input.value = "";
     await refresh();
   } catch (err) {
     error.textContent = walletErrorText(err);
@@ -366,14 +388,23 @@ async function act<T>(errorId: string, check: () => T, run: (c: actions.Ctx, val
 function wireActions() {
   $("stake-form").addEventListener("submit", (e) => {
     e.preventDefault();
-    const text = $<HTMLInputElement>("stake-amount").value;
-    act("stake-error", () => actions.checkStake(text, state.position!, state.market!), actions.stake);
+    const input = $<HTMLInputElement>("stake-amount");
+    const text = input.value;
+    act("stake-error", () => actions.checkStake(text, state.position!, state.market!), actions.stake, input);
   });
   $("unstake-form").addEventListener("submit", (e) => {
     e.preventDefault();
-    const text = $<HTMLInputElement>("unstake-amount").value;
-    act("unstake-error", () => actions.checkUnstake(text, state.position!, state.market!), actions.unstake);
+    const input = $<HTMLInputElement>("unstake-amount");
+    const text = input.value;
+    act("unstake-error", () => actions.checkUnstake(text, state.position!, state.market!), actions.unstake, input);
   });
+  // "Max" puts the exact amount in the box (every decimal: what is shown is floored)
+  const max = (button: string, input: string, amount: (p: Position) => bigint) =>
+    $(button).addEventListener("click", () => {
+      if (state.position) $<HTMLInputElement>(input).value = exact(amount(state.position));
+    });
+  max("stake-max", "stake-amount", (p) => p.wallet);
+  max("unstake-max", "unstake-amount", (p) => p.staked);
   const earnedNow = () => earnedAt(state.position!, state.market!, chainNow());
   $("claim").addEventListener("click", () =>
     act("rewards-error", () => actions.checkRewards(state.position!, state.market!, earnedNow(), chainNow(), "claim"), (c) => actions.claim(c)),
@@ -413,7 +444,18 @@ function addWorkloadLine(model?: string) {
   renderCalc();
 }
 
-const int = (el: Element | null) => BigInt(Math.max(0, Math.floor(Number((el as HTMLInputElement)?.value || 0))));
+/** A whole number >= `min` from a number field, or an error naming the field (its label). */
+function count(el: Element, min = 0n): bigint {
+  const input = el as HTMLInputElement;
+  const name = input.labels?.[0]?.textContent ?? input.getAttribute("aria-label") ?? input.id;
+  const text = input.value.trim();
+  if (input.validity.badInput) throw new Error(`${name}: not a number`);
+  if (text === "") throw new Error(`${name}: enter a whole number`);
+  if (!/^-?\d+$/.test(text)) throw new Error(`${name} must be a whole number: "${text}"`);
+  if (text.startsWith("-") && min === 0n) throw new Error(`${name} cannot be negative: "${text}"`);
+  if (BigInt(text) < min) throw new Error(`${name} must be at least ${min}: "${text}"`);
+  return BigInt(text);
+}
 
 function renderCalc() {
   const m = state.market;
@@ -425,7 +467,7 @@ function renderCalc() {
     const active = allotment(stake, m.capacity, m.activeStake);
     showAmount("v-calc-active", active, "VCU");
     showAmount("v-calc-all", allotment(stake, m.capacity, m.allStake), "VCU");
-    const buys = whatItBuys(active, state.prices, int($("calc-in")), int($("calc-out")));
+    const buys = whatItBuys(active, state.prices, count($("calc-in")), count($("calc-out")));
     const cell = (v: bigint | null) => h("td", {}, v === null ? "–" : fixed(v * ONE, 0));
     $("buys").replaceChildren(
       ...buys.map((b) => h("tr", {}, h("th", { scope: "row" }, b.model), cell(b.requests), cell(b.inputTokens), cell(b.outputTokens), cell(b.images))),
@@ -434,14 +476,16 @@ function renderCalc() {
     err.textContent = (e as Error).message;
     showAmount("v-calc-active", null);
     showAmount("v-calc-all", null);
+    $("buys").replaceChildren();
   }
   const rerr = $("calc-reverse-error");
   rerr.textContent = "";
   try {
     const tasks: Task[] = [...document.querySelectorAll(".workload-line")].map((row) => {
-      const [select, count, inp, out] = row.querySelectorAll("select, input");
+      const [select, n, inp, out] = row.querySelectorAll("select, input");
       const image = state.prices.find((p) => p.model === (select as HTMLSelectElement).value)?.kind === "image";
-      return { model: (select as HTMLSelectElement).value, count: int(count), inputTokens: image ? 0n : int(inp), outputTokens: image ? 0n : int(out) };
+      const model = (select as HTMLSelectElement).value;
+      return { model, count: count(n, 1n), inputTokens: image ? 0n : count(inp), outputTokens: image ? 0n : count(out) };
     });
     if (!tasks.length) throw new Error("add a workload line");
     const cost = tasks.reduce((s, t) => s + taskCost(t, state.prices), 0n);
@@ -456,8 +500,20 @@ function renderCalc() {
 
 // ------------------------------------------------------------------ start
 
+/** On a phone the tables show as cards (style.css): each body cell says its column's header. */
+function labelCells(table: HTMLTableElement) {
+  const heads = [...(table.tHead?.rows[0]?.cells ?? [])].map((c) => c.textContent ?? "");
+  for (const body of table.tBodies) {
+    for (const row of body.rows) [...row.cells].forEach((c, i) => heads[i] && c.colSpan === 1 && (c.dataset.label = heads[i]));
+  }
+}
+
 async function main() {
   wireActions();
+  for (const table of document.querySelectorAll<HTMLTableElement>("table.cards")) {
+    labelCells(table);
+    for (const body of table.tBodies) new MutationObserver(() => labelCells(table)).observe(body, { childList: true });
+  }
   const config = await getConfig();
   state.config = config;
   state.reader = new Reader(makeClient(config), config);
