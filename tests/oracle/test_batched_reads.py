@@ -65,9 +65,10 @@ def test_both_paths_build_the_same_report(system, deployer, staked):
     assert (r.active_count, r.total_active_stake, r.consumed_vcu) == (13, 91 * E18, 91_000 * E18)
     assert r.utilization_bps == 5_014  # 91,000 * 10,000 // 181,480
     # round trips: 14 active accounts' stakes (account 15's is 0) in batches of 4 (4 calls) and the
-    # report fields (1), against one call per account and per field (14 + 2)
+    # oracle's six fields in one (report, lastCapacity, firstEpoch, reportRecord, reportDeadlineOf,
+    # fallbackCapacity), against one call per account and per field (14 + 6)
     assert batched_requests["eth_call"] == 5 and reads.multicall.round_trips == 5
-    assert per_account_requests["eth_call"] == 16
+    assert per_account_requests["eth_call"] == 20
 
 
 def test_reads_are_pinned_to_one_block(system, deployer, staked):

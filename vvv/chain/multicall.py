@@ -140,6 +140,11 @@ class Multicall:
     def read_all(self, calls: Iterable[tuple[View, bytes]]) -> list[Any]:
         return list(self.read(calls))
 
+    def read_together(self, calls: Iterable[tuple[View, bytes]]) -> list[Any]:
+        """The decoded results of a few calls in one round trip, whatever `batch_size` is (for a
+        handful of fields that belong together, such as a day's facts)."""
+        return self._send(list(calls))
+
     def _send(self, batch: Sequence[tuple[View, bytes]]) -> list[Any]:
         data = _AGGREGATE3 + encode(_AGGREGATE3_IN, [[(view.target, False, payload) for view, payload in batch]])
         try:

@@ -60,6 +60,7 @@ metadata = MetaData()
 
 NEW_COLUMNS = ("model", "started", "key_cap_wei")  # added to an older store's table
 
+
 def _totals_table(name: str, owner: Column) -> Table:
     """VCU wei spent and reserved per owner (an account, or a capped key) and epoch."""
     return Table(

@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 from ape import chain
 
 from vvv.chain.deployment import System, is_local
+from vvv.chain.epochs import REPORT_REJECTED, DayFacts
 from vvv.chain.multicall import DEFAULT_BATCH, Multicall, MulticallError, View, ensure_multicall, pinned_block
 
 BATCHED, PER_ACCOUNT = "batched", "per-account"
@@ -81,6 +82,42 @@ class ChainReads:
         raw, last = self.multicall.read_all([View.of(oracle, "report").call(epoch),
                                              View.of(oracle, "lastCapacity").call()])  # fmt: skip
         return _report(raw), int(last)
+
+    def epoch_inputs(self, epoch: int) -> EpochInputs:
+        """The oracle's fields for the report of `epoch` (one round trip when batched)."""
+        oracle = self.system.oracle
+        if self.multicall is None:
+            b = self.block
+            raw, last = oracle.report(epoch - 1, block_id=b), oracle.lastCapacity(block_id=b)
+            first, version = oracle.firstEpoch(block_id=b), oracle.reportRecord(epoch - 1, block_id=b).version
+            deadline, fallback = oracle.reportDeadlineOf(epoch, block_id=b), oracle.fallbackCapacity(epoch, block_id=b)
+        else:
+            raw, last, first, record, deadline, fallback = self.multicall.read_together([
+                View.of(oracle, "report").call(epoch - 1),
+                View.of(oracle, "lastCapacity").call(),
+                View.of(oracle, "firstEpoch").call(),
+                View.of(oracle, "reportRecord").call(epoch - 1),
+                View.of(oracle, "reportDeadlineOf").call(epoch),
+                View.of(oracle, "fallbackCapacity").call(epoch),
+            ])  # fmt: skip
+            version = record[0] if isinstance(record, tuple | list) else record.version
+        previous = _report(raw)
+        posted = previous.postedAt if epoch - 1 >= int(first) else 0
+        facts = DayFacts(epoch, int(first), posted, int(version), previous.status == REPORT_REJECTED, int(deadline))
+        now = int(chain.blocks[self.block].timestamp)
+        return EpochInputs(previous, int(last), facts, int(fallback), now)
+
+
+class EpochInputs(NamedTuple):
+    """What the report of `epoch` needs from the oracle besides stakes, read at the pinned block:
+    the report of `epoch - 1`, `lastCapacity()`, the facts that decide the source of `epoch`'s
+    allotments, `fallbackCapacity(epoch)` and the pinned block's timestamp."""
+
+    previous: OnChainReport
+    last_capacity: int
+    facts: DayFacts
+    fallback_capacity: int
+    now: int
 
 
 def find_multicall() -> str | None:

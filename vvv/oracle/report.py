@@ -31,7 +31,6 @@ from vvv.chain.epochs import (
     activity_window,
     allotment_source,
     epoch_start,
-    read_day_facts,
     snapshot_time,
 )
 from vvv.oracle.pricing import PriceTable, load_prices
@@ -45,7 +44,7 @@ from vvv.oracle.proofs import (
     sent_path,
     write_proofs,
 )
-from vvv.oracle.reads import PER_ACCOUNT, ChainReads, chain_reads
+from vvv.oracle.reads import PER_ACCOUNT, ChainReads, EpochInputs, chain_reads
 from vvv.oracle.sending import (
     RefusedError,
     SendError,
@@ -105,10 +104,13 @@ def run_lock(directory: Path) -> Iterator[None]:
 def capacity_of_epoch(system: System, epoch: int, reads: ChainReads | None = None) -> int:
     """The capacity in effect during `epoch`, by the day's one source: the capacity of the report
     of `epoch - 1` when the day's allotments come from it, else the day's fallback capacity
-    (fixed when the day started)."""
-    report, _ = (reads or chain_reads(system, PER_ACCOUNT)).report_and_last_capacity(epoch - 1)
-    source = allotment_source(read_day_facts(system.oracle, epoch), int(chain.blocks.head.timestamp))
-    return report.capacity if source == Source.REPORT else int(system.oracle.fallbackCapacity(epoch))
+    (fixed when the day started). Read at `reads`' pinned block."""
+    return _capacity_in_effect((reads or chain_reads(system, PER_ACCOUNT)).epoch_inputs(epoch))
+
+
+def _capacity_in_effect(inputs: EpochInputs) -> int:
+    source = allotment_source(inputs.facts, inputs.now)
+    return inputs.previous.capacity if source == Source.REPORT else inputs.fallback_capacity
 
 
 def build_report(
@@ -120,10 +122,11 @@ def build_report(
     is made (default: `chain_reads(system)`, batched through Multicall3 where there is one)."""
     reads = reads or chain_reads(system)
     snapshot = snapshot_time(epoch)
-    _, last_capacity = reads.report_and_last_capacity(epoch - 1)
-    capacity_now = capacity_of_epoch(system, epoch, reads)
+    inputs = reads.epoch_inputs(epoch)
+    last_capacity = inputs.last_capacity
+    capacity_now = _capacity_in_effect(inputs)
     # what the gateway's sweep has yet to charge in full (reservations of the day that expired)
-    unswept = store.in_flight(epoch, int(chain.blocks.head.timestamp)).expired_amount
+    unswept = store.in_flight(epoch, inputs.now).expired_amount
     consumed = store.consumed(epoch_start(epoch), snapshot) + unswept
     utilization = min(BPS, consumed * BPS // capacity_now)
     start, end = activity_window(epoch)
