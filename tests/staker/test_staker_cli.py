@@ -489,19 +489,28 @@ def test_status_says_why_an_allotment_is_0_and_an_apr_extreme(system, alice, bob
     assert max(map(len, out.stdout.splitlines())) <= 80
 
 
-def test_status_on_a_day_whose_source_is_not_yet_known(alice, staker_cli, g, funded):
-    """Before the day's report deadline (1 hour) with no report posted, the allotment is 0 and the
-    note says when it will be known; no other reason for the 0 is given."""
+def test_status_on_a_day_whose_source_is_not_yet_known(alice, bob, staker_cli, g, funded):
+    """Before the day's report deadline (1 hour) with no report posted, the gateway serves
+    min(expected, fallback) (SPEC): with the usage store, status shows that figure (alice, who
+    called on day g, gets the fallback share: her 250 VVV are the whole stake at the snapshot, so
+    all 181,480 VCU of the initial capacity; bob, who never called, 0); without it, the allotment
+    is unknown and the note says how it is served. No other reason for a 0 is given."""
     at(funded)
     staker_cli.json("stake", "250", *ALICE)
     mine_at((g + 1) * DAY + 100)
-    v = staker_cli.json("status", *ALICE)["vcu"]
-    assert (v["source"], v["allotment"], v["remaining"]) == ("not yet known", "0", None)
-    assert v["notes"] == [
-        f"the report of epoch {g} is not posted yet: today's allotments start when it is, or at 01:00 UTC under "
-        "the fallback",
-        NO_STORE,
-    ]
+    bridge = (f"the report of epoch {g} is not posted yet: until it is (or 01:00 UTC, when the fallback takes the "
+              f"day) the gateway serves min(expected, fallback): the fallback share to an account with an API call "
+              f"in epochs {g - 6}..{g} and a stake at the snapshot, 0 to others")  # fmt: skip
+    v = staker_cli.json("status", *ALICE)["vcu"]  # no store yet: none given
+    assert (v["source"], v["allotment"], v["remaining"]) == ("not yet known", None, None)
+    assert v["notes"] == [bridge, NO_STORE]
+    store = UsageStore(staker_cli.usage_db, create=True)
+    store.add([ApiCall(g * DAY + 100, alice.address, "llama-3.3-70b", 1, 1, 0, 5 * E18)])
+    v = staker_cli.json("status", *ALICE, "--usage-db", staker_cli.usage_db)["vcu"]
+    assert (wei(v["allotment"]), wei(v["spent"]), wei(v["remaining"])) == (181_480 * E18, 0, 181_480 * E18)
+    assert v["notes"] == [bridge]
+    v = staker_cli.json("status", bob.address, "--usage-db", staker_cli.usage_db)["vcu"]
+    assert (wei(v["allotment"]), v["notes"]) == (0, [bridge])
 
 
 def test_status_refuses_a_proofs_file_that_does_not_match_the_chain(system, alice, staker_cli, g, reported):

@@ -5,14 +5,8 @@
   the report of the day before (no leaf: 0);
 - fallback: `vcuAllocation` with no leaf (every staker by stake, at the day's fallback capacity);
 - not yet known (from 00:00 until the report of the day before is posted, at most the report
-  deadline): the gateway bridges it with `min(expected, fallback)` per account (SPEC). `expected`
-  is the account's share in the report the oracle is expected to post: it is in the set when this
-  store shows an API call of it in the activity window and it has a stake at the snapshot, and its
-  share is `stake * capacity / totalActiveStake` at the capacity the oracle posts by default (the
-  day's fallback capacity). Since `totalActiveStake <= totalStaked`, that share is never below the
-  fallback share, so the bridge serves the fallback share to expected members and nothing to
-  others: whichever source the day ends on, no account is served more than its final allotment,
-  and the day stays within its capacity.
+  deadline): `min(expected, fallback)` per account (SPEC), `vvv.oracle.bridge`, which also says
+  why that keeps every account within its final allotment and the day within its capacity.
 
 When a report is posted, the expected one is built once (in a thread, from this store and the
 chain, by the oracle's own code, `vvv.oracle.report.build_report`) and an ALERT is logged when
@@ -29,7 +23,8 @@ from pathlib import Path
 from ape import chain
 
 from vvv.chain.deployment import System
-from vvv.chain.epochs import Source, activity_window, allotment_source, read_day_facts, snapshot_time
+from vvv.chain.epochs import Source, allotment_source, read_day_facts, snapshot_time
+from vvv.oracle.bridge import bridge_allotment
 from vvv.oracle.proofs import ProofsError, ProofsFile, proofs_path, read_proofs
 from vvv.oracle.usage import UsageStore, normalize_account
 
@@ -125,17 +120,8 @@ class ChainAllotments:
             return int(self.system.oracle.vcuAllocation(epoch, account, 0, 0, []))
 
     def _bridge(self, account: str, epoch: int) -> int:
-        """`min(expected, fallback)` before the day's source is known (see the module's notes)."""
-        if self.store is None or epoch == 0:
-            return 0
-        start, end = activity_window(epoch - 1)
-        if not self.store.is_active(account, start, end):
-            return 0  # not in the expected set: expected 0
-        oracle, staking, snapshot = self.system.oracle, self.system.staking, snapshot_time(epoch - 1)
-        stake, total = int(staking.stakeAt(account, snapshot)), int(staking.totalStakedAt(snapshot))
-        if stake == 0 or total == 0:
-            return 0
-        return stake * int(oracle.fallbackCapacity(epoch)) // total  # <= the expected share
+        """`min(expected, fallback)` before the day's source is known (`vvv.oracle.bridge`)."""
+        return 0 if self.store is None else bridge_allotment(self.system, self.store, account, epoch)
 
     def _compare_later(self, report_epoch: int) -> None:
         if self.store is None or report_epoch in self.compared:

@@ -2,9 +2,10 @@
 proofs file of yesterday's report (checked against the on-chain root) minus the metered spend.
 
 A figure that would puzzle a reader comes with a note that says why: an allotment of 0 (no stake
-at the snapshot, not in the active set, a day whose source is not yet known), an APR of 1,000 %
-or more (a small total stake next to the stream), and a spend that is unknown because no usage
-store was given. A usage store that was given but does not exist is an error, never a 0."""
+at the snapshot, not in the active set), the allotment of a day whose source is not yet known (the
+gateway's bridge, `vvv.oracle.bridge`, read from the usage store), an APR of 1,000 % or more (a
+small total stake next to the stream), and a spend that is unknown because no usage store was
+given. A usage store that was given but does not exist is an error, never a 0."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from typing import Any
 from vvv.chain.deployment import System
 from vvv.chain.epochs import EPOCH_LENGTH, activity_window, epoch_start, snapshot_time
 from vvv.chain.units import format_amount
+from vvv.oracle.bridge import bridge_allotment
 from vvv.oracle.proofs import ProofsError, proofs_path, read_proofs
 from vvv.oracle.usage import CREATE_HINT, StoreMissing, UsageError, UsageStore
 from vvv.staker.market import (
@@ -131,15 +133,18 @@ def vcu_today(system: System, market: Market, account: str, reports_dir: Path | 
             f"today's capacity among every staker, by stake at the snapshot of epoch {epoch - 1}"
         )
     else:
-        allotment, api_active = 0, None
+        allotment, api_active = None, None
         known = datetime.fromtimestamp(market.source_known_at, UTC).strftime("%H:%M UTC")
         notes.append(
-            f"the report of epoch {epoch - 1} is not posted yet: today's allotments start when it is, or at "
-            f"{known} under the fallback"
+            f"the report of epoch {epoch - 1} is not posted yet: until it is (or {known}, when the fallback "
+            f"takes the day) the gateway serves min(expected, fallback): the fallback share to an account with "
+            f"an API call in epochs {epoch - 7}..{epoch - 1} and a stake at the snapshot, 0 to others"
         )
     store = open_usage_store(usage_db)
     spent: int | None = None
     call_in_window: bool | None = None
+    if store is not None and market.source == "not yet known":
+        allotment = bridge_allotment(system, store, account, epoch)
     if store is None:
         notes.append(NO_STORE_NOTE)
     else:
