@@ -9,6 +9,9 @@ import os
 import re
 import signal
 import subprocess
+import time
+
+import pytest
 
 from tests.cli_runner import ROOT, free_port, once_per_suite_run
 
@@ -53,3 +56,49 @@ def test_the_local_chain_block_runs_as_written(tmp_path):
     assert "staked 250 VVV" in output
     assert re.search(rf"epoch {genesis}: utilization 0 bps .*: posted", output), output
     assert f"VCU today (epoch {genesis + 1}, fallback)" in output
+
+
+def test_the_use_your_vcu_block_runs_on_make_dashboard(tmp_path):
+    """README "Use your VCU": the block for `make dashboard`, run as written in a second shell
+    while tools/dashboard.sh (what `make dashboard` runs after its set-up) serves everything, on
+    ports of its own (the `DASHBOARD_*` variables). About 4 minutes (the demo's two weeks first):
+    only with VVV_README_DASHBOARD=1."""
+    once_per_suite_run()
+    if os.environ.get("VVV_README_DASHBOARD") != "1":
+        pytest.skip("about 4 minutes: set VVV_README_DASHBOARD=1 to run it")
+    text = (ROOT / "README.md").read_text()
+    block = readme_block("**Try it locally.**")
+    snippet = re.search(r"```python\n(.*?)```", text[text.index("**Try it locally.**") :], re.S).group(1)
+    work = tmp_path / "project"
+    work.mkdir()
+    for entry in ROOT.iterdir():
+        if entry.name not in WRITTEN_BY_THE_BLOCK:
+            (work / entry.name).symlink_to(entry)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DASHBOARD_", "OPENAI_", "VVV_", "APE_FOUNDRY"))}
+    env.pop("VIRTUAL_ENV", None)
+    for name in ("PORT", "CHAIN_PORT", "GATEWAY_PORT", "STANDIN_PORT"):
+        env[f"DASHBOARD_{name}"] = str(free_port())
+    log = (work / "dashboard.out").open("w")
+    dashboard = subprocess.Popen(["tools/dashboard.sh"], cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                 start_new_session=True)  # fmt: skip
+    try:
+        deadline = time.monotonic() + 600
+        while "dashboard on http://" not in (work / "dashboard.out").read_text():
+            assert dashboard.poll() is None and time.monotonic() < deadline, (work / "dashboard.out").read_text()
+            time.sleep(1)
+        printed = (work / "dashboard.out").read_text()
+        assert (work / ".dashboard" / "ask.py").read_text() == snippet  # the README's snippet, word for word
+        assert f"export APE_FOUNDRY_HOST=http://127.0.0.1:{env['DASHBOARD_CHAIN_PORT']}" in printed
+        shell = subprocess.run(["bash", "-e", "-c", block], cwd=work, env=env, capture_output=True, text=True,
+                               timeout=600)  # fmt: skip
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(dashboard.pid, signal.SIGINT)
+        dashboard.wait(timeout=60)
+        log.close()
+    output = shell.stdout + shell.stderr
+    assert shell.returncode == 0, output
+    refused, served = [line for line in shell.stdout.splitlines() if line.startswith("402 ")], shell.stdout
+    assert len(refused) == 1 and "you are now API-active; your allotment starts at 00:00 UTC" in refused[0], output
+    assert "This is the VVV stand-in upstream, not a model" in served and "charged 0.0000462 VCU, request gw-" in served
+    assert re.search(r"spent\s+│\s+0\.0000462 ", served), output

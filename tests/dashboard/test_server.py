@@ -1,20 +1,24 @@
 """The dashboard's JSON API (vvv.dashboard) against a deployed system with two posted, final and
 distributed reports and a day of metered use: every route with values worked out by hand (or by
 the reference sum tree in tests/sumtree_reference.py), and every bad request answered with one
-line of JSON, never a 500. Through Starlette's test client over the in-process chain: these tests
-need no HTTP endpoint and run once, in the in-process pass (the browser tests use the anvil one)."""
+line of JSON, never a 500. Through Starlette's test client over the in-process chain (and /metrics
+through uvicorn on loopback): these tests need no node's HTTP endpoint and run once, in the
+in-process pass (the browser tests use the anvil one)."""
 
 from __future__ import annotations
 
 import shutil
 
+import httpx
 import pytest
 from ape import chain, networks
+from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
 
+from tests.gateway.keys_support import Served
 from tests.helpers import CAPACITY, DAY, E18, EPOCH_EMISSION, mine_at
 from tests.sumtree_reference import ref_proof_args, ref_root
-from vvv.dashboard.app import WebDirMissing, make_app
+from vvv.dashboard.app import WebDirMissing, make_app, metered_app
 from vvv.dashboard.data import Dashboard
 from vvv.oracle.pricing import load_prices
 from vvv.oracle.report import post_reports
@@ -33,7 +37,7 @@ def _in_process_pass_only():
 
 
 @pytest.fixture
-def served(system, oracle, alice, world, g, tmp_path):
+def board(system, oracle, alice, world, g, tmp_path):
     """Reports of g (alice alone active) and g+1 (alice and bob) posted, final and distributed;
     now is 3 h into day g+2, when alice has spent 5 VCU."""
     mine_at((g + 2) * DAY + 300)
@@ -47,9 +51,14 @@ def served(system, oracle, alice, world, g, tmp_path):
     web = tmp_path / "web"
     web.mkdir()
     (web / "index.html").write_text("<!doctype html><title>VVV staking</title>")
-    board = Dashboard(system, load_prices(prices), "http://127.0.0.1:1", True, "ethereum:local:test",
-                      world["reports"], world["store"].url)  # fmt: skip
-    return TestClient(make_app(board, web), raise_server_exceptions=False)
+    dashboard = Dashboard(system, load_prices(prices), "http://127.0.0.1:1", True, "ethereum:local:test",
+                          world["reports"], world["store"].url)  # fmt: skip
+    return dashboard, web
+
+
+@pytest.fixture
+def served(board):
+    return TestClient(make_app(*board), raise_server_exceptions=False)
 
 
 def test_config(served, system, g):
@@ -228,3 +237,36 @@ def test_the_keys_panels_requests_go_to_the_gateway(system, world, tmp_path):
     none = client(None)
     assert none.get("/api/config").json()["gateway"] is False
     assert none.get("/api/keys/domain").status_code == 404
+
+
+def test_metrics_count_requests_by_route_template_and_status_over_http(board, alice):
+    """/metrics over real HTTP (the server as `ape run dashboard` serves it): each request adds
+    one to its route template's count, with its status, and one latency observation."""
+
+    def samples(url: str) -> dict[tuple[str, tuple], float]:
+        answer = httpx.get(url + "/metrics", timeout=30)
+        assert answer.status_code == 200
+        return {(s.name, tuple(sorted(s.labels.items()))): s.value
+                for f in text_string_to_metric_families(answer.text) for s in f.samples}  # fmt: skip
+
+    def count(got: dict, route: str, status: int) -> float:
+        return got.get(
+            ("vvv_dashboard_requests_total", (("method", "GET"), ("route", route), ("status", str(status)))), 0
+        )
+
+    with Served(metered_app(*board)) as url:
+        before = samples(url)
+        assert httpx.get(f"{url}/api/proof/{alice.address}", timeout=30).status_code == 200
+        assert httpx.get(f"{url}/api/proof/{alice.address}", timeout=30).status_code == 200
+        assert httpx.get(f"{url}/api/proof/0xnot-an-address", timeout=30).status_code == 400
+        assert httpx.get(f"{url}/api/prices", timeout=30).status_code == 200
+        assert httpx.get(f"{url}/api/nothing-here", timeout=30).status_code == 404
+        assert httpx.get(f"{url}/", timeout=30).status_code == 200
+        after = samples(url)
+    expected = {("/api/proof/{account}", 200): 2, ("/api/proof/{account}", 400): 1, ("/api/prices", 200): 1,
+                ("/api/{rest:path}", 404): 1, ("/{path}", 200): 1}  # fmt: skip
+    for (route, status), n in expected.items():
+        assert count(after, route, status) - count(before, route, status) == n, (route, status)
+    latency = ("vvv_dashboard_request_latency_seconds_count", (("route", "/api/proof/{account}"),))
+    assert after[latency] - before.get(latency, 0) == 3
+    assert not any(alice.address.lower() in str(labels).lower() for _, labels in after)

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from ape import networks
 from eth_account import Account
+from sqlalchemy import create_engine, text
 
 from tests.gateway.keys_support import ALICE, DOMAIN, NOW, Clock, Served
 from tests.gateway.upstream_stub import Upstream
@@ -84,6 +85,25 @@ def running_gateway(
                           clock=clock, key_cache_seconds=key_cache_seconds, **limits)  # fmt: skip
         with Served(make_app(gateway)) as url:
             yield World(url, store, keys, upstream, clock, allotments, gateway)
+
+
+@contextlib.contextmanager
+def store_lock_held(usage_url: str, account: str, epoch: int) -> Iterator[None]:
+    """Another process holds the ledger's lock of (account, epoch) until the block ends: the
+    advisory lock on Postgres, the write lock on SQLite."""
+    holder = create_engine(usage_url, isolation_level="AUTOCOMMIT")
+    with holder.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("BEGIN"))
+            conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
+                         {"k": f"gateway:{account}:{epoch}"})  # fmt: skip
+        else:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        try:
+            yield
+        finally:
+            conn.execute(text("ROLLBACK"))
+    holder.dispose()
 
 
 def served_world(usage_url: str, tmp_path: Path, **options: Any) -> Iterator[World]:

@@ -13,9 +13,18 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
-from tests.gateway.gateway_support import DAY, E18, EPOCH, NOW, SECRET, in_process_pass_only, running_gateway
+from tests.gateway.gateway_support import (
+    DAY,
+    E18,
+    EPOCH,
+    NOW,
+    SECRET,
+    in_process_pass_only,
+    running_gateway,
+    store_lock_held,
+)
 from tests.gateway.keys_support import ALICE
 from tests.postgres import PostgresServer
 from vvv.gateway.ledger import RESERVATION_TTL, Ledger, reservations
@@ -31,19 +40,10 @@ def post(world):
 def test_a_store_whose_lock_is_not_taken_within_2_s_refuses_every_request(usage_url, tmp_path):
     in_process_pass_only()
     with running_gateway(usage_url, tmp_path) as world:
-        holder = create_engine(usage_url, isolation_level="AUTOCOMMIT")
-        with holder.connect() as conn:
-            if conn.dialect.name == "postgresql":  # another process holds the account's lock
-                conn.execute(text("BEGIN"))
-                conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
-                             {"k": f"gateway:{A}:{EPOCH}"})  # fmt: skip
-            else:  # another process holds SQLite's write lock
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+        with store_lock_held(usage_url, A, EPOCH):  # another process holds the account's lock
             started = time.monotonic()
             response = post(world)
             assert 2 <= time.monotonic() - started < 10
-            conn.execute(text("ROLLBACK"))
-        holder.dispose()
         assert response.status_code == 503
         message = response.json()["error"]["message"]
         assert message.startswith("the usage store is unavailable: usage store ") and "\n" not in message

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -18,6 +19,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from vvv.chain.bodies import BodyTooLarge, read_body
+from vvv.chain.http_metrics import HttpMetrics
 from vvv.dashboard.data import BadRequest, Dashboard, NotFound
 
 log = logging.getLogger("vvv.dashboard")
@@ -108,3 +110,9 @@ def make_app(dashboard: Dashboard, web_dir: Path) -> Starlette:
         Mount("/", StaticFiles(directory=web_dir, html=True)),
     ]
     return Starlette(routes=routes, exception_handlers={HTTPException: http_error, 405: http_error})
+
+
+def metered_app(dashboard: Dashboard, web_dir: Path) -> HttpMetrics:
+    """The page's server with its metrics at /metrics: requests by route template, method and
+    status, and their latency (docs/operations.md)."""
+    return HttpMetrics(make_app(dashboard, web_dir), CollectorRegistry(), "vvv_dashboard")

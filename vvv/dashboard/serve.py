@@ -8,7 +8,7 @@ import uvicorn
 from ape import networks
 
 from vvv.chain.deployment import is_local, load_system
-from vvv.dashboard.app import make_app
+from vvv.dashboard.app import metered_app
 from vvv.dashboard.data import Dashboard
 from vvv.oracle.pricing import PriceTable
 from vvv.oracle.usage import UsageStore
@@ -54,6 +54,7 @@ def open_dashboard(
 
 
 def serve(dashboard: Dashboard, web_dir: Path, host: str, port: int) -> None:
-    app = make_app(dashboard, web_dir)
-    print(f"dashboard on http://{host}:{port}/ (chain {dashboard.network}; Ctrl-C stops it)", flush=True)
+    app = metered_app(dashboard, web_dir)
+    print(f"dashboard on http://{host}:{port}/ (chain {dashboard.network}; metrics at /metrics; Ctrl-C stops it)",
+          flush=True)  # fmt: skip
     uvicorn.run(app, host=host, port=port, log_level="warning")

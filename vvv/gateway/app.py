@@ -180,6 +180,7 @@ class Gateway:
         self.allotments: dict[tuple[str, int], tuple[float, int]] = {}  # (account, epoch) -> (time read, VCU wei)
         self.stakes: dict[str, tuple[float, int]] = {}  # account -> (time read, stake wei)
         self._session: aiohttp.ClientSession | None = None  # made in the server's event loop
+        self.trace_configs: list[aiohttp.TraceConfig] = []  # hooks on the upstream's requests (metrics)
         self._sweeper: asyncio.Task | None = None
 
     @property
@@ -189,6 +190,7 @@ class Gateway:
                 connector=aiohttp.TCPConnector(limit=UPSTREAM_CONNECTIONS),
                 timeout=aiohttp.ClientTimeout(total=None),  # each request has its own deadline
                 headers=self.headers,
+                trace_configs=self.trace_configs or None,
             )
         return self._session
 

@@ -14,9 +14,8 @@ from ape_accounts import KeyfileAccount
 
 from vvv.chain.deployment import System, load_system
 from vvv.gateway.allotments import ChainAllotments
-from vvv.gateway.app import STORE_LOCK_SECONDS, Gateway, make_app
-from vvv.gateway.keys import KeyStore
-from vvv.gateway.ledger import Ledger
+from vvv.gateway.app import STORE_LOCK_SECONDS, Gateway
+from vvv.gateway.metrics import GatewayMetrics, MeteredKeyStore, MeteredLedger, metered_app
 from vvv.oracle.bot import BotSetupError, check_signer, passphrase_variable
 from vvv.oracle.pricing import PriceTable
 from vvv.oracle.receipts import ReceiptSigner
@@ -66,9 +65,10 @@ def open_gateway(upstream: str, usage_url: str, reports_dir: Path, prices: Price
         raise GatewaySetupError(str(err).replace(CREATE_HINT, hint)) from None
     signer = load_signer(system, signer_alias) if signer_alias else None
     allotments = ChainAllotments(system, reports_dir, store)
+    metrics = GatewayMetrics()  # served at /metrics by `serve`
     return Gateway(
-        Ledger(store, signer),
-        KeyStore(store.engine, domain_of(system)),
+        MeteredLedger(store, signer, metrics),
+        MeteredKeyStore(store.engine, domain_of(system), metrics),
         prices,
         allotments,
         upstream,
@@ -82,5 +82,8 @@ def open_gateway(upstream: str, usage_url: str, reports_dir: Path, prices: Price
 
 def serve(gateway: Gateway, host: str, port: int) -> None:
     receipts = "signs activity receipts" if gateway.ledger.signer else "signs no activity receipts (no --signer)"
-    print(f"gateway on http://{host}:{port}/v1 -> {gateway.upstream}; {receipts}; Ctrl-C stops it", flush=True)
-    uvicorn.run(make_app(gateway), host=host, port=port, log_level="warning")
+    ledger = gateway.ledger
+    metrics = ledger.metrics if isinstance(ledger, MeteredLedger) else GatewayMetrics()
+    print(f"gateway on http://{host}:{port}/v1 -> {gateway.upstream}; {receipts}; metrics at /metrics; Ctrl-C stops it",
+          flush=True)  # fmt: skip
+    uvicorn.run(metered_app(gateway, metrics), host=host, port=port, log_level="warning")
