@@ -4,7 +4,7 @@ to a chain over HTTP, for the whole-system test:
     python -m tests.gateway.chain_gateway_process CHAIN_URI USAGE_URL UPSTREAM_URL PORT REPORTS_DIR PRICES
 The deployment record is read from VVV_DEPLOYMENTS_DIR (`ethereum-local-foundry.json`). The
 test moves the chain by hours in a fraction of a second, so the gateway's wall-clock periods are
-scaled down with it: the chain's clock is read every 0.1 s (1 s), an allotment is kept 0.5 s
+scaled down with it: the chain's clock is read every 0.05 s (1 s), an allotment is kept 0.5 s
 (60 s), a stream its client stops reading is cut after 1 s (30 s), expired reservations are
 charged every 0.5 s (60 s)."""
 
@@ -24,7 +24,7 @@ def main(argv: list[str]) -> None:
     from vvv.oracle.pricing import load_prices
 
     chain_uri, usage_url, upstream, port, reports, prices = argv
-    allotments.CLOCK_SECONDS = 0.1
+    allotments.CLOCK_SECONDS = 0.05
     app.ALLOTMENT_CACHE_SECONDS = 0.5
     # ape's foundry provider on the test's running anvil (it connects to a node it finds at `host`)
     with networks.parse_network_choice("ethereum:local:foundry", provider_settings={"host": chain_uri}):
