@@ -10,7 +10,7 @@ NPM_STAMP := node_modules/.setup-stamp
 SOLC_EXE := .solcx/solc-v$(SOLC_VERSION)
 ANVIL := ethereum:local:foundry
 
-.PHONY: setup system-packages compile test test-local test-anvil lint prove fuzz demo bench chain clean web dashboard
+.PHONY: setup system-packages compile test test-local test-anvil lint prove fuzz system-fuzz demo bench chain clean web dashboard
 
 # Debian packages the tests need, as PACKAGE:FILE-IT-INSTALLS (tools/system_packages.sh).
 SYSTEM_PACKAGES := postgresql:/usr/lib/postgresql/*/bin/initdb chromium:/usr/bin/chromium
@@ -78,6 +78,12 @@ test-anvil: setup
 # The stateful test alone, with the profile chosen by VVV_FUZZ (ci: bounded; long: 400 x 80).
 fuzz: setup
 	$(BIN)/ape test tests/contracts/test_stateful.py -p no:cacheprovider
+
+# The whole-system stateful test (chain, gateway processes on SQLite and Postgres, oracle) alone,
+# on anvil, with the profile chosen by VVV_SYSTEM_FUZZ (short: 3 days per store; long: 30 days);
+# VVV_SYSTEM_FUZZ_SEED replays a run.
+system-fuzz: setup compile
+	$(BIN)/ape test tests/gateway/test_whole_system.py -p no:cacheprovider -s --network $(ANVIL)
 
 demo: setup compile
 	$(BIN)/ape run demo

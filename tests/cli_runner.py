@@ -164,6 +164,18 @@ class Process:
         self.process = None
 
 
+def stop_group(process: subprocess.Popen, timeout: float) -> None:
+    """Ctrl-C to a process started in a session of its own (and its children); SIGKILL when it
+    has not stopped within `timeout` seconds."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGINT)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
 class LocalChain(Process):
     """`make chain` on a free port, its state and log in `folder`."""
 

@@ -33,6 +33,7 @@ from ape import networks, project
 from eth_account import Account
 from web3 import Web3
 
+from tests.cli_runner import stop_group
 from tests.helpers import DAY, E18
 from vvv.oracle.usage import ApiCall, UsageStore
 
@@ -64,13 +65,7 @@ def _wait(what: str, condition, timeout: float, log: Path | None = None):
 
 def _stop(process: subprocess.Popen) -> None:
     """Ctrl-C; Silverback's event loop sees it when it next wakes, at the latest at the next minute."""
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(timeout=80)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+    stop_group(process, 80)
 
 
 @pytest.fixture
