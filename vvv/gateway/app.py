@@ -48,7 +48,16 @@ from vvv.chain.apikeys import ApiKey
 from vvv.chain.bodies import BodyTooLarge, read_body
 from vvv.chain.epochs import EPOCH_LENGTH, epoch_start
 from vvv.chain.units import format_amount
-from vvv.gateway.keys import KeyRefused, KeysError, KeyStore, bearer_secret, error_response, key_routes, utc
+from vvv.gateway.keys import (
+    KeyRefused,
+    KeysError,
+    KeyStore,
+    ModelNotAllowed,
+    bearer_secret,
+    error_response,
+    key_routes,
+    utc,
+)
 from vvv.gateway.ledger import (
     MINUTE,
     RESERVATION_TTL,
@@ -101,7 +110,7 @@ def error(status: int, message: str, kind: str, headers: dict[str, str] | None =
 
 def limits_of(key: ApiKey) -> KeyLimits:
     """The limits the ledger keeps for a key."""
-    return KeyLimits(key.key_hash, key.daily_cap)
+    return KeyLimits(key.key_hash, key.daily_cap, key.monthly_cap, key.lifetime_cap, key.requests_per_minute)
 
 
 def budget_headers(budget: Budget | None) -> dict[str, str]:
@@ -320,7 +329,9 @@ class Gateway:
             self.key_cache[secret] = (time.monotonic(), key)
         return key
 
-    def _price(self, model: str, kind: str) -> ModelPrice:
+    def _price(self, key: ApiKey, model: str, kind: str) -> ModelPrice:
+        if not key.allows(model):  # the key's own limit: not activity, nothing reserved or forwarded
+            raise ModelNotAllowed(f"this key may call only {', '.join(key.models)}, not {model}")
         price = self.prices.price(model)  # PricingError: unknown model
         if price.kind != kind:
             raise BadBody(f"{model} is a {price.kind} model: use the {price.kind} endpoint")
@@ -493,7 +504,7 @@ class Gateway:
         started = time.monotonic()
         key = await self._key(request)
         chat = parse_chat(parse_json(await read_body(request, MAX_BODY)), self.output_limit)
-        price = self._price(chat.model, "chat")
+        price = self._price(key, chat.model, "chat")
         if chat.image_inputs and not price.per_image_input:
             raise BadBody(f"{chat.model} takes no image input (the price table gives it no vcu_per_image_input)")
         worst = self.prices.chat_worst_case(chat.model, chat.input_tokens, chat.output_tokens,
@@ -512,7 +523,7 @@ class Gateway:
         started = time.monotonic()
         key = await self._key(request)
         body = parse_json(await read_body(request, MAX_BODY))
-        price = self._price(model_of(body), "image")
+        price = self._price(key, model_of(body), "image")
         req = parse_images(body, price.sizes)
         worst = self.prices.cost(req.model, images=req.images)
         r = await self._reserve(key, worst, int(self.clock()), req.model)
@@ -543,7 +554,7 @@ class Gateway:
             "account": key.account, "key_hash": key.key_hash, "label": key.label, "now": now, "epoch": epoch,
             "limits": {"daily_cap": cap(limits.daily), "monthly_cap": cap(limits.monthly),
                        "lifetime_cap": cap(limits.lifetime), "requests_per_minute": limits.per_minute or None,
-                       "expiry": key.expiry or None},
+                       "models": list(key.models) or None, "expiry": key.expiry or None},
             "spend": {"today": format_amount(budget.day[0]), "month": format_amount(month),
                       "lifetime": format_amount(life), "reserved_today": format_amount(budget.day[1])},
             "allotment": format_amount(allotment),
@@ -710,7 +721,7 @@ def make_app(gateway: Gateway) -> Starlette:
         Route("/v1/chat/completions", metered(gateway.chat), methods=["POST"]),
         Route("/v1/images/generations", metered(gateway.images), methods=["POST"]),
         Route("/v1/api_keys/rate_limits", metered(gateway.rate_limits), methods=["GET"]),
-        *key_routes(gateway.keys, gateway.clock),
+        *key_routes(gateway.keys, gateway.clock, gateway.stake_of),
     ]
     return Starlette(
         routes=routes,
