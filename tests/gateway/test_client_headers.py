@@ -127,7 +127,7 @@ def test_the_rate_limits_route(capped):
         "account": ALICE.address.lower(), "key_hash": capped.keys.authenticate(SECRET, NOW).key_hash, "label": "agent",
         "now": NOW, "epoch": 21_990,
         "limits": {"daily_cap": "50", "monthly_cap": None, "lifetime_cap": None, "requests_per_minute": None,
-                   "expiry": None},
+                   "models": None, "expiry": None},
         "spend": {"today": "0", "month": "0", "lifetime": "0", "reserved_today": "0"},
         "allotment": "100000",
         "remaining": {"account": "100000", "key": "50", "requests": None},

@@ -53,6 +53,17 @@ def test_the_limits_are_signed_and_stored(world):
     assert key == ApiKey(A, key_hash("vvv_all"), "limited", 0, 0, NOW, None, 90 * E18, 1_000 * E18, 30,
                          ("small-chat", "painter"))  # fmt: skip
     assert world.keys.authenticate("vvv_all", NOW) == key
+    limits = httpx.get(world.url + "/v1/api_keys/rate_limits", headers=world.headers("vvv_all")).json()
+    assert limits["limits"] == {
+        "daily_cap": None,
+        "monthly_cap": "90",
+        "lifetime_cap": "1000",
+        "requests_per_minute": 30,
+        "models": ["small-chat", "painter"],
+        "expiry": None,
+    }
+    assert limits["remaining"] == {"account": "100000", "key": "90", "requests": 30}
+    assert limits["resets"] == {"day": RESETS, "month": APRIL, "requests": MINUTE_END}
 
 
 def test_a_monthly_cap(world):
