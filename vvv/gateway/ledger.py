@@ -236,8 +236,8 @@ def _lock_key(account: str, epoch: int) -> str:
 
 
 def _lock_periods(conn: Connection, key: str) -> None:
-    """The lock of a key's month and life totals, which requests of two epochs (around
-    midnight) both move: an advisory lock on Postgres (taken after the account's), the write
+    """The lock of a key's month and life totals and its minute's count, which requests of two
+    epochs (around midnight) both move: an advisory lock on Postgres (taken after the account's), the write
     lock already held on SQLite."""
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"gateway-key:{key}"})
@@ -372,7 +372,7 @@ class Ledger:
         spent, reserved = self._totals(view, conn, account, epoch)
         key = limits.key_hash
         day = self._key_totals(conn, key, epoch)
-        if limits.periods:
+        if limits.periods or limits.per_minute:  # rows that requests of two epochs may both move
             _lock_periods(conn, key)
         month = self._period_totals(conn, key, month_of(epoch)) if limits.monthly else (0, 0)
         life = self._period_totals(conn, key, LIFE) if limits.lifetime else (0, 0)
