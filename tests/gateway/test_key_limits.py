@@ -9,6 +9,7 @@ with max_tokens 7 reserves 22 + 2 x 7 = 36 VCU and is charged 11 + 2 x 7 = 25 VC
 
 from __future__ import annotations
 
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
@@ -25,6 +26,7 @@ HI = [{"role": "user", "content": "hi"}]
 BODY = {"model": "small-chat", "messages": HI, "max_tokens": 7}
 APRIL = 1_901_232_000
 MINUTE_END = 1_900_000_020
+REQUEST_ID = re.compile(r"gw-[0-9a-f]{32}")
 
 
 @pytest.fixture
@@ -99,8 +101,9 @@ def test_a_refusal_by_the_keys_limits_is_not_activity(world):
     limited_key(world, "vvv_tiny", 2, lifetime=10 * E18)
     limited_key(world, "vvv_painter", 3, models="painter")
     refusal(chat(world, "vvv_tiny"), 402)
-    message = refusal(chat(world, "vvv_painter"), 403)
-    assert message == "this key may call only painter, not small-chat"
+    scoped = chat(world, "vvv_painter")
+    assert refusal(scoped, 403) == "this key may call only painter, not small-chat"
+    assert REQUEST_ID.fullmatch(scoped.headers["x-request-id"])
     assert world.upstream.requests == [] and world.store.count() == 0
     painted = httpx.post(world.url + "/v1/images/generations", headers=world.headers("vvv_painter"),
                          json={"model": "painter", "prompt": "a cat"})  # fmt: skip
@@ -117,6 +120,7 @@ def test_requests_per_minute(world):
     assert refusal(refused, 429) == ("this key's limit of 5 requests a minute is reached; the next minute starts "
                                      "at 17:47:00 UTC")  # fmt: skip
     h = refused.headers
+    assert REQUEST_ID.fullmatch(h["x-request-id"])
     assert (h["x-ratelimit-limit-requests"], h["x-ratelimit-remaining-requests"], h["x-ratelimit-reset-requests"],
             h["retry-after"]) == ("5", "0", str(MINUTE_END), "20")  # fmt: skip
     assert sorted(a.headers["x-ratelimit-remaining-requests"] for a in answers if a.status_code == 200) == list("01234")
