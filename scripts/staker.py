@@ -10,7 +10,8 @@
     ape run staker receipts ADDRESS --usage-db URL [--from-epoch N] [--to-epoch N] [--export receipts.jsonl]
     ape run staker calc --vvv 1000
     ape run staker calc --workload llama-3.3-70b:2000:1500:400 --workload flux-dev:50
-    ape run staker keys create --account me --gateway URL --label my-agent [--daily-cap 500] [--expires 30d]
+    ape run staker keys create --account me --gateway URL --label my-agent [--daily-cap 500] [--monthly-cap 9000]
+        [--lifetime-cap 50000] [--rpm 60] [--models llama-3.3-70b,flux] [--expires 30d]
     ape run staker keys list --account me --gateway URL
     ape run staker keys revoke KEY --account me --gateway URL   # KEY: its hash (0x...) or its secret
 
@@ -320,6 +321,10 @@ def keys() -> None:
 @gateway_option
 @click.option("--label", required=True, help="A name for the key (1 to 64 printable characters).")
 @click.option("--daily-cap", help="VCU a day the key may spend (VCU wei with --wei). Default: no cap of its own.")
+@click.option("--monthly-cap", help="VCU a UTC calendar month the key may spend (VCU wei with --wei). Default: none.")
+@click.option("--lifetime-cap", help="VCU the key may spend in its whole life (VCU wei with --wei). Default: none.")
+@click.option("--rpm", help="Requests a minute the key may make. Default: no limit.")
+@click.option("--models", help="The models the key may call, separated by commas. Default: every model.")
 @click.option("--expires", help="30d, 12h, 90m, a UTC date or time (2027-01-31T12:00) or unix seconds. Default: never.")
 @output_options
 @clear_errors
@@ -328,6 +333,10 @@ def keys_create(
     gateway: str | None,
     label: str,
     daily_cap: str | None,
+    monthly_cap: str | None,
+    lifetime_cap: str | None,
+    rpm: str | None,
+    models: str | None,
     expires: str | None,
     as_json: bool,
     wei: bool,
@@ -335,8 +344,15 @@ def keys_create(
     """Create an API key; its secret is printed this once (the gateway keeps only its hash)."""
     now, fmt = api_keys.chain_now(), Amounts(wei)
     cap = api_keys.parse_cap(daily_cap, wei)
+    limits = api_keys.Limits(
+        api_keys.parse_cap(monthly_cap, wei, "--monthly-cap"),
+        api_keys.parse_cap(lifetime_cap, wei, "--lifetime-cap"),
+        api_keys.parse_rate(rpm),
+        api_keys.parse_models(models),
+    )
     expiry = api_keys.parse_expiry(expires, now)
-    created = api_keys.create_key(load_system(), api_keys.Gateway.at(gateway), account, label, cap, expiry, now)
+    created = api_keys.create_key(load_system(), api_keys.Gateway.at(gateway), account, label, cap, expiry, now,
+                                  limits)  # fmt: skip
     if as_json:
         emit_json(api_keys.created_data(created, fmt, now))
     else:

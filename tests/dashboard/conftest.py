@@ -75,7 +75,8 @@ def dashboard(request, system, tmp_path_factory) -> Iterator[ServedDashboard]:
     reports = folder / "reports"
     reports.mkdir()
     keys = KeyStore.open(usage_db, domain_of(system), create=True)
-    gateway = Served(Starlette(routes=key_routes(keys)))  # the gateway's key routes, on loopback
+    # the gateway's key routes, on loopback; a key of an account with no stake (read on the chain) warns
+    gateway = Served(Starlette(routes=key_routes(keys, stake_of=lambda a: int(system.staking.stakeOf(a)))))
     gateway_url = gateway.__enter__()
     board = Dashboard(system, load_prices(), rpc_url(), True, networks.provider.network_choice, reports, usage_db,
                       gateway_url)  # fmt: skip

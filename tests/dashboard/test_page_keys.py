@@ -4,6 +4,7 @@ opens no wallet request."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 
@@ -17,7 +18,9 @@ from tests.dashboard.test_page import (  # noqa: F401 (fixtures and the anvil-pa
     vvv,
     wallet_requests,
 )
+from vvv.chain.apikeys import CreateKey, parse_signed, sign
 from vvv.gateway.keys import KeyRefused
+from vvv.staker.keys import domain_of
 
 E18 = 10**18
 
@@ -86,3 +89,54 @@ def test_the_keys_form_has_each_label_before_its_field(dashboard, browser_page, 
             above, below = label.bounding_box(), field.bounding_box()
             assert above["y"] + above["height"] <= below["y"] + 1  # the label sits over its field
             assert abs(above["x"] - below["x"]) <= 2  # aligned on the field's left edge
+
+
+def test_the_keys_form_sets_every_limit_and_signs_as_python_does(dashboard, browser_page, vvv, accounts):  # noqa: F811
+    """Every limit set by its label; the CreateKey the page signed in the wallet (viem's typed
+    data, web/src/keys.ts) has the same signature as vvv.chain.apikeys signs for the same
+    message (RFC 6979: the same bytes), and the gateway stores the limits. The user has no
+    stake: the page shows the gateway's warning."""
+    user = next(a for a in accounts[3:] if int(vvv.staking.stakeOf(a)) == 0)
+    page = open_page(browser_page, dashboard, vvv, user)
+    page.get_by_label("Key label").fill("scoped agent")
+    page.get_by_label("Daily cap (VCU)").fill("12.5")
+    page.get_by_label("Monthly cap (VCU)").fill("300")
+    page.get_by_label("Lifetime cap (VCU)").fill("2000.25")
+    page.get_by_label("Requests per minute").fill("45")
+    page.get_by_label("Models (comma-separated)").fill("small-chat, painter")
+    with page.expect_request("**/api/keys/create") as posted:
+        page.get_by_role("button", name="Create key").click()
+    expect(page.get_by_role("status")).to_contain_text('Key "scoped agent" created', timeout=10_000)
+    body = json.loads(posted.value.post_data)
+    signed = parse_signed(CreateKey, body)
+    request = signed.request
+    assert (request.daily_cap, request.monthly_cap, request.lifetime_cap, request.requests_per_minute,
+            request.models) == (125 * E18 // 10, 300 * E18, 200_025 * E18 // 100, 45, "small-chat,painter")  # fmt: skip
+    assert sign(user, request, domain_of(dashboard.system)).signature == signed.signature
+    secret = page.get_by_label("New key's secret").inner_text()
+    key = dashboard.keys.authenticate(secret, int(time.time()))
+    assert (key.monthly_cap, key.lifetime_cap, key.requests_per_minute, key.models) == (
+        300 * E18, 200_025 * E18 // 100, 45, ("small-chat", "painter"))  # fmt: skip
+    expect(page.get_by_role("cell", name="300.00 VCU a month; 2,000.25 VCU in its life; 45 requests a minute; "
+                                          "models: small-chat, painter", exact=True)).to_be_visible()  # fmt: skip
+    expect(page.locator("#keys-warning")).to_have_text(
+        f"Warning: {user.address.lower()} has no stake: this key's calls will be refused (402) until the account "
+        "stakes VVV; its allotment starts the day after its first call with a stake"
+    )
+    for field in ("Monthly cap (VCU)", "Lifetime cap (VCU)", "Requests per minute", "Models (comma-separated)"):
+        expect(page.get_by_label(field)).to_have_value("")
+
+
+@pytest.mark.parametrize(
+    ("rpm", "models", "says"),
+    [("0", "", "Requests per minute: a whole number from 1"), ("", "small chat", 'Models: "small chat" is not')],
+)
+def test_bad_limits_open_no_wallet_request(dashboard, browser_page, vvv, accounts, rpm, models, says):  # noqa: F811
+    page = open_page(browser_page, dashboard, vvv, accounts[3])
+    before = len(wallet_requests(page))
+    page.get_by_label("Key label").fill("agent")
+    page.get_by_label("Requests per minute").fill(rpm)
+    page.get_by_label("Models (comma-separated)").fill(models)
+    page.get_by_role("button", name="Create key").click()
+    expect(page.get_by_role("status")).to_contain_text(says)
+    assert len(wallet_requests(page)) == before

@@ -94,10 +94,20 @@ K = bytes.fromhex("ab" * 32)
     [
         (
             CreateKey(A, "agent 7", 5 * E18, NOW + DAY, 7, "0x" + K.hex(), NOW + 600),
-            keccak(text="CreateKey(address account,string label,uint256 dailyCap,uint256 expiry,uint256 nonce,"
+            keccak(text="CreateKey(address account,string label,uint256 dailyCap,uint256 monthlyCap,"
+                        "uint256 lifetimeCap,uint256 requestsPerMinute,string models,uint256 expiry,uint256 nonce,"
                         "bytes32 keyHash,uint256 deadline)")
-            + address_word(A) + keccak(text="agent 7") + word(5 * E18) + word(NOW + DAY) + word(7) + K
-            + word(NOW + 600),
+            + address_word(A) + keccak(text="agent 7") + word(5 * E18) + word(0) + word(0) + word(0) + keccak(b"")
+            + word(NOW + DAY) + word(7) + K + word(NOW + 600),
+        ),
+        (
+            CreateKey(A, "agent 7", 5 * E18, NOW + DAY, 7, "0x" + K.hex(), NOW + 600, 90 * E18, 1_000 * E18, 30,
+                      "small-chat,painter"),
+            keccak(text="CreateKey(address account,string label,uint256 dailyCap,uint256 monthlyCap,"
+                        "uint256 lifetimeCap,uint256 requestsPerMinute,string models,uint256 expiry,uint256 nonce,"
+                        "bytes32 keyHash,uint256 deadline)")
+            + address_word(A) + keccak(text="agent 7") + word(5 * E18) + word(90 * E18) + word(1_000 * E18)
+            + word(30) + keccak(text="small-chat,painter") + word(NOW + DAY) + word(7) + K + word(NOW + 600),
         ),
         (
             ListKeys(A, 8, NOW + 600),
@@ -153,7 +163,8 @@ def test_create_authenticate_list_revoke(store):
     assert keys_of(store)[0].status(NOW + 11) == "revoked"
     assert revoked.to_json(NOW + 11) == {
         "account": A, "key_hash": SECRET_HASH, "label": "agent 7", "daily_cap": "5000000000000000000",
-        "expiry": NOW + DAY, "created": NOW, "revoked": NOW + 10, "status": "revoked",
+        "expiry": NOW + DAY, "created": NOW, "revoked": NOW + 10, "monthly_cap": "0", "lifetime_cap": "0",
+        "requests_per_minute": 0, "models": [], "status": "revoked",
     }  # fmt: skip
 
 

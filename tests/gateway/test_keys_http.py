@@ -57,7 +57,8 @@ def error(answer, status, type_):
 
 
 RECORD = {"account": A, "key_hash": SECRET_HASH, "label": "ci bot", "daily_cap": "12000000000000000000", "expiry": 0,
-          "created": NOW, "revoked": None, "status": "active"}  # fmt: skip
+          "created": NOW, "revoked": None, "monthly_cap": "0", "lifetime_cap": "0", "requests_per_minute": 0,
+          "models": [], "status": "active"}  # fmt: skip
 
 
 def test_every_route(gateway, clock):
@@ -117,7 +118,12 @@ MALFORMED = [
     (_with(signature=None), "signature must be 0x and 130 hex digits (65 bytes)"),
     ({**create_body(), "message": "x"}, "CreateKey message must be a JSON object"),
     ({"message": {"account": A}, "signature": "0x" + "00" * 65},
-     "CreateKey message: missing label, dailyCap, expiry, nonce, keyHash, deadline"),
+     "CreateKey message: missing label, dailyCap, monthlyCap, lifetimeCap, requestsPerMinute, models, expiry, "
+     "nonce, keyHash, deadline"),
+    (_with({"models": "small-chat, painter"}),
+     "models: ' painter' is not a model id (model ids separated by commas, no spaces)"),
+    (_with({"models": "a,a"}), "models names a model twice: 'a,a'"),
+    (_with({"requestsPerMinute": 1_000_001}), "requestsPerMinute must be at most 1,000,000 (0: no limit), got 1000001"),
     (_with({"admin": True}), "CreateKey message: unknown admin"),
     (_with({"nonce": -1}), NONCE + "-1"),
     (_with({"nonce": 2**256}), NONCE + str(2**256)),
@@ -170,3 +176,19 @@ def test_a_failing_database_is_a_503(gateway, store):
     metadata.drop_all(store.engine)  # the tables vanish under the running gateway
     message = error(gateway.post("/v1/keys", json=create_body()), 503, "server_error")
     assert message.startswith("key store: ")
+
+
+def test_a_key_for_an_account_with_no_stake_warns(store, clock):
+    """The key is made, with a `warning` saying why its calls will be refused."""
+    stakes = {A: 5 * 10**18}
+    routes = key_routes(store, clock, stake_of=lambda account: stakes.get(account, 0))
+    with Served(Starlette(routes=routes)) as url, httpx.Client(base_url=url, timeout=30) as gateway:
+        staked = gateway.post("/v1/keys", json=create_body())
+        assert staked.status_code == 201 and set(staked.json()) == {"key"}
+        unstaked = gateway.post("/v1/keys", json=create_body(BOB, nonce=5, hash_=key_hash("vvv_bob")))
+        assert unstaked.status_code == 201
+        assert unstaked.json()["warning"] == (
+            f"{B} has no stake: this key's calls will be refused (402) until the account stakes VVV; its allotment "
+            "starts the day after its first call with a stake"
+        )
+        assert unstaked.json()["key"]["account"] == B

@@ -77,7 +77,8 @@ def test_create_list_revoke(staker_cli, served_everywhere, alice, chain):
     assert before <= key.pop("created") <= after
     assert out == {"action": "create", "account": a, "secret": secret}
     assert key == {"account": a, "key_hash": first, "label": "research agent", "daily_cap": "250.5",
-                   "expiry": Y2099, "revoked": None, "status": "active"}  # fmt: skip
+                   "expiry": Y2099, "revoked": None, "monthly_cap": "0", "lifetime_cap": "0", "requests_per_minute": 0,
+                   "models": [], "status": "active"}  # fmt: skip
     stored = store.authenticate(secret, after)
     assert stored == ApiKey(a, first, "research agent", 250_500_000_000_000_000_000, Y2099, stored.created)
 
@@ -137,7 +138,14 @@ def test_bad_input_sends_nothing(staker_cli, served, system, chain, alice, tmp_p
         ((*create, *gw, "--label", "x", "--daily-cap", "-1"), "Error: --daily-cap must be non-negative: '-1'"),
         ((*create, *gw, "--label", "x", "--daily-cap", "1.5", "--wei"),
          "Error: --daily-cap not a whole number of wei: '1.5'"),
-        ((*create, *gw, "--label", "x", "--daily-cap", "1e80"), "Error: --daily-cap 1e80 is more than 2**256-1 wei"),
+        ((*create, *gw, "--label", "x", "--daily-cap", "1e80"), "Error: --daily-cap 1e80 is not below 2**255 wei"),
+        ((*create, *gw, "--label", "x", "--monthly-cap", "-1"), "Error: --monthly-cap must be non-negative: '-1'"),
+        ((*create, *gw, "--label", "x", "--lifetime-cap", "x"), "Error: --lifetime-cap "),
+        ((*create, *gw, "--label", "x", "--rpm", "0"),
+         "Error: --rpm '0': give a whole number of requests a minute from 1 to 1,000,000"),
+        ((*create, *gw, "--label", "x", "--rpm", "1.5"), "Error: --rpm '1.5': give a whole number"),
+        ((*create, *gw, "--label", "x", "--models", "llama 3"),
+         "Error: --models: 'llama 3' is not a model id (model ids separated by commas, no spaces)"),
         ((*create, *gw, "--label", "x", "--expires", "2020-01-01"),
          "Error: --expires 2020-01-01 is not in the future (2020-01-01 00:00:00 UTC, now "),
         ((*create, *gw, "--label", "x", "--expires", "tomorrow"), "Error: --expires 'tomorrow': give a duration"),
@@ -185,3 +193,32 @@ def test_the_forms_of_an_expiry():
         with pytest.raises(KeysClientError, match="is not in the future"):
             parse_expiry(text, now)
     assert parse_expiry("2030-03-17T17:46:41Z", now) == now + 1
+
+
+def test_limits_and_the_no_stake_warning(staker_cli, system, chain, alice, bob, tmp_path):
+    """The new limits travel signed to the gateway and are stored; a key of an account the
+    gateway finds without stake is made, and the CLI prints the gateway's warning."""
+    store = KeyStore.open(f"sqlite:///{tmp_path / 'keys.db'}", domain_of(system, chain), create=True)
+    stakes = {alice.address.lower(): 1}
+    routes = key_routes(store, clock=lambda: chain.blocks.head.timestamp, stake_of=lambda a: stakes.get(a, 0))
+    with Served(Starlette(routes=routes)) as url:
+        gw = ("--gateway", url)
+        limits = ("--monthly-cap", "9000", "--lifetime-cap", "50000.5", "--rpm", "60")
+        limits += ("--models", "small-chat, painter")
+        out = staker_cli.json("keys", "create", *ALICE, *gw, "--label", "scoped", *limits)
+        assert "warning" not in out
+        key = store.authenticate(out["secret"], chain.blocks.head.timestamp)
+        assert (key.daily_cap, key.monthly_cap, key.lifetime_cap, key.requests_per_minute, key.models) == (
+            0, 9_000 * E18, 50_000_500_000_000_000_000_000, 60, ("small-chat", "painter"))  # fmt: skip
+        assert (out["key"]["monthly_cap"], out["key"]["lifetime_cap"], out["key"]["models"]) == (
+            "9000", "50000.5", ["small-chat", "painter"])  # fmt: skip
+        listed = staker_cli("keys", "list", *ALICE, *gw).stdout.splitlines()
+        assert listed[3] == ("    monthly cap: 9000 VCU | lifetime cap: 50000.5 VCU | requests a minute: 60 | "
+                             "models: small-chat, painter")  # fmt: skip
+        result = staker_cli("keys", "create", *BOB, *gw, "--label", "unstaked")
+        assert result.exit_code == 0, result.stderr
+        b = bob.address.lower()
+        assert result.stdout.splitlines()[-1] == (
+            f"warning: {b} has no stake: this key's calls will be refused (402) until the account stakes VVV; its "
+            "allotment starts the day after its first call with a stake")  # fmt: skip
+        assert staker_cli.json("keys", "create", *BOB, *gw, "--label", "again")["warning"].startswith(f"{b} has no")

@@ -7,13 +7,17 @@ the gateway accepts once per account, and a deadline (unix seconds, valid while 
 The domain is name "VVV API Keys", version "1", the chain id (read at run time: 1337 on ape's
 chain, 31337 on anvil) and the staking contract's address.
 
-    CreateKey(address account,string label,uint256 dailyCap,uint256 expiry,uint256 nonce,bytes32 keyHash,
+    CreateKey(address account,string label,uint256 dailyCap,uint256 monthlyCap,uint256 lifetimeCap,
+              uint256 requestsPerMinute,string models,uint256 expiry,uint256 nonce,bytes32 keyHash,
               uint256 deadline)
     ListKeys(address account,uint256 nonce,uint256 deadline)
     RevokeKey(address account,bytes32 keyHash,uint256 nonce,uint256 deadline)
 
-`dailyCap` is VCU wei a day (0: no cap), `expiry` the unix second from which the key no longer
-works (0: never). A key's secret is "vvv_" + 43 URL-safe base64 characters (32 random bytes);
+`dailyCap`, `monthlyCap` and `lifetimeCap` are VCU wei a day (the chain's UTC day), a UTC
+calendar month and the key's whole life (each 0: no cap); `requestsPerMinute` the requests the
+key may make a minute (0: no limit; at most 1,000,000); `models` the models it may call, their
+ids separated by commas with no spaces ("": every model); `expiry` the unix second from which
+the key no longer works (0: never). A key's secret is "vvv_" + 43 URL-safe base64 characters (32 random bytes);
 the gateway keeps only `keyHash` = SHA-256 of the secret's UTF-8 bytes (`printf %s SECRET |
 sha256sum`), never the secret. JSON carries the messages with these field names; a uint256 is a
 JSON integer or a decimal string, a bytes32 and the 65-byte signature 0x-prefixed hex."""
@@ -35,6 +39,8 @@ DOMAIN_NAME = "VVV API Keys"
 DOMAIN_VERSION = "1"
 SECRET_PREFIX = "vvv_"
 MAX_LABEL = 64  # characters
+MAX_MODELS = 1_024  # characters of a key's model allow-list
+MAX_RATE = 1_000_000  # requests a minute a key may allow
 MAX_UINT256 = 2**256 - 1
 DOMAIN_TYPE = [
     {"name": "name", "type": "string"},
@@ -45,6 +51,7 @@ DOMAIN_TYPE = [
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 _BYTES32 = re.compile(r"0x[0-9a-fA-F]{64}")
 _SIGNATURE = re.compile(r"0x[0-9a-fA-F]{130}")
+_MODEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,127}")
 
 
 class ApiKeyError(ValueError):
@@ -89,12 +96,20 @@ class CreateKey:
     nonce: int
     key_hash: str
     deadline: int
+    monthly_cap: int = 0
+    lifetime_cap: int = 0
+    requests_per_minute: int = 0
+    models: str = ""  # model ids separated by commas ("": every model)
 
     PRIMARY: ClassVar[str] = "CreateKey"
     FIELDS: ClassVar[list[tuple[str, str, str]]] = [  # (EIP-712 name, type, attribute)
         ("account", "address", "account"),
         ("label", "string", "label"),
         ("dailyCap", "uint256", "daily_cap"),
+        ("monthlyCap", "uint256", "monthly_cap"),
+        ("lifetimeCap", "uint256", "lifetime_cap"),
+        ("requestsPerMinute", "uint256", "requests_per_minute"),
+        ("models", "string", "models"),
         ("expiry", "uint256", "expiry"),
         ("nonce", "uint256", "nonce"),
         ("keyHash", "bytes32", "key_hash"),
@@ -181,7 +196,8 @@ def parse_message(kind: type[R], data: Any) -> R:
                                      f"unknown {', '.join(unknown)}" if unknown else "") if p)  # fmt: skip
         raise ApiKeyError(f"{kind.PRIMARY} message: {what}")
     readers = {"address": _address, "string": _label, "uint256": _uint, "bytes32": _bytes32}
-    return kind(**{attr: readers[t](name, data[name]) for name, t, attr in kind.FIELDS})
+    special = {"models": _models, "requestsPerMinute": _rate}
+    return kind(**{attr: special.get(name, readers[t])(name, data[name]) for name, t, attr in kind.FIELDS})
 
 
 # ------------------------------------------------------------------ signing and recovering
@@ -257,9 +273,11 @@ def key_hash(secret: str) -> str:
 
 @dataclass(frozen=True)
 class ApiKey:
-    """A key as the gateway keeps it: everything but the secret. `daily_cap` in VCU wei (0: no
-    cap); `expiry`, `created` and `revoked` are unix seconds (`expiry` 0: never; `revoked` None:
-    not revoked). Valid at `now` while not revoked and (`expiry` == 0 or `now` < `expiry`)."""
+    """A key as the gateway keeps it: everything but the secret. `daily_cap`, `monthly_cap` and
+    `lifetime_cap` in VCU wei (0: no cap); `requests_per_minute` (0: no limit); `models` the
+    models it may call (empty: every model); `expiry`, `created` and `revoked` are unix seconds
+    (`expiry` 0: never; `revoked` None: not revoked). Valid at `now` while not revoked and
+    (`expiry` == 0 or `now` < `expiry`)."""
 
     account: str
     key_hash: str
@@ -268,6 +286,13 @@ class ApiKey:
     expiry: int
     created: int
     revoked: int | None = None
+    monthly_cap: int = 0
+    lifetime_cap: int = 0
+    requests_per_minute: int = 0
+    models: tuple[str, ...] = ()
+
+    def allows(self, model: str) -> bool:
+        return not self.models or model in self.models
 
     def status(self, now: int) -> str:
         if self.revoked is not None:
@@ -275,19 +300,26 @@ class ApiKey:
         return "expired" if self.expiry and now >= self.expiry else "active"
 
     def to_json(self, now: int) -> dict[str, Any]:
-        """The record in JSON, `daily_cap` as a decimal string of VCU wei, with its status."""
-        return {**asdict(self), "daily_cap": str(self.daily_cap), "status": self.status(now)}
+        """The record in JSON, the caps as decimal strings of VCU wei, with its status."""
+        caps = {name: str(getattr(self, name)) for name in ("daily_cap", "monthly_cap", "lifetime_cap")}
+        return {**asdict(self), **caps, "models": list(self.models), "status": self.status(now)}
 
     @classmethod
     def from_json(cls, data: Any) -> ApiKey:
         if not isinstance(data, dict):
             raise ApiKeyError(f"a key record must be a JSON object, got {data!r}")
         try:
-            revoked = data["revoked"]
+            revoked, models = data["revoked"], data.get("models", [])
+            if not isinstance(models, list) or not all(isinstance(m, str) for m in models):
+                raise ApiKeyError(f"a key record's models must be a list of model ids, got {models!r}")
             return cls(_address("account", data["account"]), _bytes32("key_hash", data["key_hash"]),
                        _label("label", data["label"]), _uint("daily_cap", data["daily_cap"]),
                        _uint("expiry", data["expiry"]), _uint("created", data["created"]),
-                       None if revoked is None else _uint("revoked", revoked))  # fmt: skip
+                       None if revoked is None else _uint("revoked", revoked),
+                       _uint("monthly_cap", data.get("monthly_cap", 0)),
+                       _uint("lifetime_cap", data.get("lifetime_cap", 0)),
+                       _uint("requests_per_minute", data.get("requests_per_minute", 0)),
+                       model_list(_models("models", ",".join(models))))  # fmt: skip
         except KeyError as err:
             raise ApiKeyError(f"a key record has no {err.args[0]}") from None
 
@@ -319,6 +351,35 @@ def _label(name: str, value: Any) -> str:
     if not isinstance(value, str) or not 1 <= len(value) <= MAX_LABEL or not value.isprintable():
         raise ApiKeyError(f"{name} must be printable text of 1 to {MAX_LABEL} characters, got {value!r}")
     return value
+
+
+def _rate(name: str, value: Any) -> int:
+    rate = _uint(name, value)
+    if rate > MAX_RATE:
+        raise ApiKeyError(f"{name} must be at most {MAX_RATE:,} (0: no limit), got {rate}")
+    return rate
+
+
+def _models(name: str, value: Any) -> str:
+    if not isinstance(value, str) or len(value) > MAX_MODELS:
+        raise ApiKeyError(f"{name} must be text of at most {MAX_MODELS} characters, got {value!r}")
+    ids = value.split(",") if value else []
+    bad = [m for m in ids if not _MODEL.fullmatch(m)]
+    if bad:
+        raise ApiKeyError(f"{name}: {bad[0]!r} is not a model id (model ids separated by commas, no spaces)")
+    if len(set(ids)) != len(ids):
+        raise ApiKeyError(f"{name} names a model twice: {value!r}")
+    return value
+
+
+def model_list(models: str) -> tuple[str, ...]:
+    """The model ids of a key's `models` field ("": none, every model allowed)."""
+    return tuple(models.split(",")) if models else ()
+
+
+def check_models(models: str) -> str:
+    """A key's model allow-list as the gateway accepts it (ids separated by commas)."""
+    return _models("models", models)
 
 
 def check_label(label: str) -> str:

@@ -5,6 +5,7 @@ concurrent requests its pool costs a fraction of httpx's, measured by bench/gate
     GET  /v1/models                 the price table's models
     POST /v1/chat/completions       streaming (SSE) and not
     POST /v1/images/generations
+    GET  /v1/api_keys/rate_limits   the key's limits, spend and resets (Venice's path)
     /v1/keys...                     the keys' own routes (`vvv.gateway.keys`)
 
 Every metered request: the key is authenticated (`Authorization: Bearer <key>`), the body
@@ -15,7 +16,9 @@ forwarded, and the upstream's `usage` charged (one usage row with the request id
 the reservation released). An upstream failure releases the reservation and answers 502. The
 account's first charged call of an epoch carries its activity receipt in the header
 `X-VVV-Activity-Receipt` (JSON); every charged response says its request id (`X-Request-Id`)
-and cost (`X-VVV-Charged-VCU`). Errors are JSON `{"error": {"message": ONE LINE, "type",
+and cost (`X-VVV-Charged-VCU`, and `usage.vcu_cost` in the body or a stream's last usage chunk),
+and what is left today (`budget_headers`); every response has an `X-Request-Id` (`RequestIds`).
+Errors are JSON `{"error": {"message": ONE LINE, "type",
 "code"}}`; never a 500 for anything a client sends."""
 
 from __future__ import annotations
@@ -35,17 +38,39 @@ import anyio
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vvv.chain.apikeys import ApiKey
 from vvv.chain.bodies import BodyTooLarge, read_body
-from vvv.chain.epochs import EPOCH_LENGTH
+from vvv.chain.epochs import EPOCH_LENGTH, epoch_start
 from vvv.chain.units import format_amount
-from vvv.gateway.keys import KeyRefused, KeysError, KeyStore, bearer_secret, error_response, key_routes, utc
-from vvv.gateway.ledger import RESERVATION_TTL, Exhausted, Ledger, Reservation, Settled
+from vvv.gateway.keys import (
+    KeyRefused,
+    KeysError,
+    KeyStore,
+    ModelNotAllowed,
+    bearer_secret,
+    error_response,
+    key_routes,
+    utc,
+)
+from vvv.gateway.ledger import (
+    MINUTE,
+    RESERVATION_TTL,
+    Budget,
+    Exhausted,
+    KeyLimits,
+    Ledger,
+    RateLimited,
+    Reservation,
+    Settled,
+    month_bounds,
+    month_of,
+)
 from vvv.gateway.requests import (
     DEFAULT_OUTPUT_LIMIT,
     MAX_BODY,
@@ -83,6 +108,32 @@ def error(status: int, message: str, kind: str, headers: dict[str, str] | None =
                         headers=headers)  # fmt: skip
 
 
+def limits_of(key: ApiKey) -> KeyLimits:
+    """The limits the ledger keeps for a key."""
+    return KeyLimits(key.key_hash, key.daily_cap, key.monthly_cap, key.lifetime_cap, key.requests_per_minute)
+
+
+def budget_headers(budget: Budget | None) -> dict[str, str]:
+    """What a client needs to know before it is refused: the VCU left today for the account
+    and for the key (the least of the account's and the key's caps' left), when the day resets
+    (unix seconds of the next 00:00 UTC of the chain's clock), and for a key with a rate its
+    requests of the minute (Venice's `x-ratelimit-*-requests`; the reset in unix seconds)."""
+    if budget is None:
+        return {}
+    headers = {
+        "x-vvv-vcu-remaining-account": format_amount(budget.account_left),
+        "x-vvv-vcu-remaining-key": format_amount(budget.key_left),
+        "x-vvv-vcu-reset": str(epoch_start(budget.epoch + 1)),
+    }
+    if budget.limits.per_minute:
+        headers |= {
+            "x-ratelimit-limit-requests": str(budget.limits.per_minute),
+            "x-ratelimit-remaining-requests": str(budget.requests_left),
+            "x-ratelimit-reset-requests": str((budget.minute + 1) * MINUTE),
+        }
+    return headers
+
+
 def _utc(timestamp: int) -> str:
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC")
 
@@ -100,34 +151,77 @@ def _tokens(usage: Any, name: str) -> int | None:
 class StreamMeter:
     """What a relayed stream has produced so far, read from its server-sent events: the last
     `usage` it told, and the UTF-8 bytes of its choices' deltas (text, tool calls), a bound on
-    the tokens relayed when it tells no usage (a token is at least one byte)."""
+    the tokens relayed when it tells no usage (a token is at least one byte). `feed` gives the
+    whole lines to relay now; the upstream's usage chunk (no choices) and its `[DONE]` are held
+    back, to end the stream once it is charged (`tail`: the usage chunk gains the charge)."""
 
     def __init__(self) -> None:
         self.usage: dict[str, Any] | None = None
         self.output_bytes = 0
         self.pending = b""
+        self.usage_event: dict[str, Any] | None = None  # the usage chunk, held back
+        self.done = False  # the upstream's `data: [DONE]` was held back
+        self.base: dict[str, Any] = {}  # id, created and model of the upstream's chunks
 
-    def feed(self, chunk: bytes) -> None:
+    def feed(self, chunk: bytes) -> bytes:
         self.pending += chunk
         *lines, self.pending = self.pending.split(b"\n")
-        if len(self.pending) > MAX_EVENT:  # no event is this long: count it all, keep nothing
-            self.output_bytes += len(self.pending)
-            self.pending = b""
+        relay = bytearray()
         for line in lines:
-            if not line.startswith(b"data: {"):
-                continue
-            try:
-                event = json.loads(line[6:])
-            except ValueError:
-                self.output_bytes += len(line)
-                continue
-            usage = event.get("usage") if isinstance(event, dict) else None
-            if isinstance(usage, dict):
-                self.usage = usage
-            choices = event.get("choices") if isinstance(event, dict) else None
-            for choice in choices if isinstance(choices, list) else []:
-                if isinstance(choice, dict):
-                    self.output_bytes += _text_bytes(choice.get("delta"))
+            relay += self._line(line)
+        if len(self.pending) > MAX_EVENT:  # no event is this long: count it all, relay it unread
+            self.output_bytes += len(self.pending)
+            relay += self.pending
+            self.pending = b""
+        return bytes(relay)
+
+    def _line(self, line: bytes) -> bytes:
+        """The bytes of a line to relay now (nothing for a line held back)."""
+        if line.rstrip(b"\r") == b"data: [DONE]":
+            self.done = True
+            return b""
+        if not line.startswith(b"data: {"):
+            return line + b"\n"
+        try:
+            event = json.loads(line[6:])
+        except ValueError:
+            self.output_bytes += len(line)
+            return line + b"\n"
+        if not isinstance(event, dict):
+            return line + b"\n"
+        self.base = {k: event[k] for k in ("id", "created", "model") if k in event} or self.base
+        usage, choices = event.get("usage"), event.get("choices")
+        if isinstance(usage, dict):
+            self.usage = usage
+        for choice in choices if isinstance(choices, list) else []:
+            if isinstance(choice, dict):
+                self.output_bytes += _text_bytes(choice.get("delta"))
+        if isinstance(usage, dict) and not choices:  # the usage chunk: held back (an earlier one goes on)
+            before, self.usage_event = self.usage_event, event
+            return _event(before) if before is not None else b""
+        return line + b"\n"
+
+    def tail(self, settled: Settled, model: str) -> bytes:
+        """The stream's end once charged: its usage chunk (the upstream's, or one with the
+        tokens charged when it told none) with the charge (`vcu_cost` in VCU, `vcu_cost_wei`),
+        then `[DONE]` if the upstream sent it, then any unterminated rest."""
+        call = settled.call
+        event = self.usage_event or {**({"model": model} | self.base), "object": "chat.completion.chunk",
+                                     "choices": [], "usage": {"prompt_tokens": call.input_tokens,
+                                     "completion_tokens": call.output_tokens,
+                                     "total_tokens": call.input_tokens + call.output_tokens}}  # fmt: skip
+        usage = event.get("usage") if isinstance(event.get("usage"), dict) else {}
+        event = event | {"usage": usage | cost_fields(call.vcu_cost)}
+        return _event(event) + (b"data: [DONE]\n\n" if self.done else b"") + self.pending
+
+
+def cost_fields(cost: int) -> dict[str, str]:
+    """The charge as a response's `usage` carries it: VCU (a decimal string) and VCU wei."""
+    return {"vcu_cost": format_amount(cost), "vcu_cost_wei": str(cost)}
+
+
+def _event(event: dict[str, Any]) -> bytes:
+    return b"data: " + json.dumps(event, separators=(",", ":")).encode() + b"\n\n"
 
 
 def _text_bytes(value: Any) -> int:
@@ -237,7 +331,9 @@ class Gateway:
             self.key_cache[secret] = (time.monotonic(), key)
         return key
 
-    def _price(self, model: str, kind: str) -> ModelPrice:
+    def _price(self, key: ApiKey, model: str, kind: str) -> ModelPrice:
+        if not key.allows(model):  # the key's own limit: not activity, nothing reserved or forwarded
+            raise ModelNotAllowed(f"this key may call only {', '.join(key.models)}, not {model}")
         price = self.prices.price(model)  # PricingError: unknown model
         if price.kind != kind:
             raise BadBody(f"{model} is a {price.kind} model: use the {price.kind} endpoint")
@@ -275,7 +371,7 @@ class Gateway:
         request_id = "gw-" + uuid.uuid4().hex
         try:
             return await run_in_threadpool(
-                self.ledger.reserve, request_id, key.account, key.key_hash, key.daily_cap, allotment, worst, now,
+                self.ledger.reserve, request_id, key.account, key.key_hash, limits_of(key), allotment, worst, now,
                 model, self.request_seconds, staked,
             )  # fmt: skip
         except Exhausted as err:
@@ -294,7 +390,7 @@ class Gateway:
             text += f", about {format_amount(estimate)} VCU at today's pool"
         return Exhausted(f"{account} has no VCU allotment today (epoch {epoch}): {text}", err.left, err.needed,
                          err.resets_at, active=True, no_allotment=True, receipt=err.receipt,
-                         request_id=err.request_id)  # fmt: skip
+                         request_id=err.request_id, budget=err.budget)  # fmt: skip
 
     async def _settle(self, r: Reservation, tokens: tuple[int, int], images: int, cost: int) -> Settled:
         """Charge the request (in the reservation's epoch, at its start time). The store failing
@@ -318,8 +414,9 @@ class Gateway:
                 log.error("usage store: %s (reservation %s kept)", err, r.request_id)
 
     @staticmethod
-    def _headers(r: Reservation, charged: int | None, receipt: Receipt | None) -> dict[str, str]:
-        headers = {"x-request-id": r.request_id}
+    def _headers(r: Reservation, charged: int | None, receipt: Receipt | None,
+                 budget: Budget | None = None) -> dict[str, str]:  # fmt: skip
+        headers = {"x-request-id": r.request_id, **budget_headers(budget or r.budget)}
         if charged is not None:
             headers[COST_HEADER] = format_amount(charged)
         if receipt is not None:
@@ -370,7 +467,8 @@ class Gateway:
         the reservation is charged in full."""
         settled = await self._settle(r, (0, 0), 0, r.amount)
         message = f"the upstream did not answer within {self.work_seconds:g} s: charged the reservation"
-        return error(504, message, "upstream_timeout", headers=self._headers(r, settled.call.vcu_cost, None))
+        return error(504, message, "upstream_timeout", headers=self._headers(r, settled.call.vcu_cost, None,
+                                                                              settled.budget))  # fmt: skip
 
     def _kept(self, r: Reservation, err: UsageError) -> Response:
         """A 503 for a request the upstream worked on whose charge the store did not take."""
@@ -386,7 +484,10 @@ class Gateway:
         except UsageError as err:
             log.error("usage store: %s (request %s: reservation kept)", err, r.request_id)
             return self._kept(r, err)
-        return JSONResponse(data, headers=self._headers(r, settled.call.vcu_cost, settled.receipt or r.receipt))
+        if isinstance(data.get("usage"), dict):
+            data["usage"] = data["usage"] | cost_fields(settled.call.vcu_cost)
+        headers = self._headers(r, settled.call.vcu_cost, settled.receipt or r.receipt, settled.budget)
+        return JSONResponse(data, headers=headers)
 
     # ------------------------------------------------------------ endpoints
 
@@ -405,7 +506,7 @@ class Gateway:
         started = time.monotonic()
         key = await self._key(request)
         chat = parse_chat(parse_json(await read_body(request, MAX_BODY)), self.output_limit)
-        price = self._price(chat.model, "chat")
+        price = self._price(key, chat.model, "chat")
         if chat.image_inputs and not price.per_image_input:
             raise BadBody(f"{chat.model} takes no image input (the price table gives it no vcu_per_image_input)")
         worst = self.prices.chat_worst_case(chat.model, chat.input_tokens, chat.output_tokens,
@@ -424,7 +525,7 @@ class Gateway:
         started = time.monotonic()
         key = await self._key(request)
         body = parse_json(await read_body(request, MAX_BODY))
-        price = self._price(model_of(body), "image")
+        price = self._price(key, model_of(body), "image")
         req = parse_images(body, price.sizes)
         worst = self.prices.cost(req.model, images=req.images)
         r = await self._reserve(key, worst, int(self.clock()), req.model)
@@ -434,6 +535,37 @@ class Gateway:
         made = data.get("data")
         images = min(len(made), req.images) if isinstance(made, list) else req.images
         return await self._answer(r, data, (0, 0), images, self.prices.cost(req.model, images=images))
+
+    async def rate_limits(self, request: Request) -> Response:
+        """`GET /v1/api_keys/rate_limits` (Venice's path), authenticated by the key itself: its
+        limits, its spend (VCU charged) today, this month (UTC, the chain's clock) and in its
+        life, what the account and the key have left today, and when each resets (unix
+        seconds). VCU as decimal strings; a limit the key does not have is null."""
+        key = await self._key(request)
+        now = int(self.clock())
+        epoch = now // EPOCH_LENGTH
+        allotment = await self._allotment(key.account, epoch)
+        budget, month, life = await run_in_threadpool(self.ledger.status, key.account, limits_of(key), allotment,
+                                                      now)  # fmt: skip
+        limits = budget.limits
+
+        def cap(value: int) -> str | None:
+            return format_amount(value) if value else None
+
+        data = {
+            "account": key.account, "key_hash": key.key_hash, "label": key.label, "now": now, "epoch": epoch,
+            "limits": {"daily_cap": cap(limits.daily), "monthly_cap": cap(limits.monthly),
+                       "lifetime_cap": cap(limits.lifetime), "requests_per_minute": limits.per_minute or None,
+                       "models": list(key.models) or None, "expiry": key.expiry or None},
+            "spend": {"today": format_amount(budget.day[0]), "month": format_amount(month),
+                      "lifetime": format_amount(life), "reserved_today": format_amount(budget.day[1])},
+            "allotment": format_amount(allotment),
+            "remaining": {"account": format_amount(budget.account_left), "key": format_amount(budget.key_left),
+                          "requests": budget.requests_left if limits.per_minute else None},
+            "resets": {"day": epoch_start(epoch + 1), "month": epoch_start(month_bounds(month_of(epoch))[1]),
+                       "requests": (now // MINUTE + 1) * MINUTE if limits.per_minute else None},
+        }  # fmt: skip
+        return JSONResponse(data, headers=budget_headers(budget))
 
     async def _stream(self, chat: ChatRequest, r: Reservation, started: float) -> Response:
         try:
@@ -493,8 +625,10 @@ class MeteredStream(StreamingResponse):
             self.ended = f"the client read nothing for {stall:g} s"
             return
         with anyio.move_on_after(self.gateway._left(self.started)) as deadline:
-            async for chunk in self.upstream.content.iter_any():
-                self.meter.feed(chunk)
+            async for piece in self.upstream.content.iter_any():
+                chunk = self.meter.feed(piece)
+                if not chunk:
+                    continue
                 if held:
                     with anyio.move_on_after(stall) as scope:
                         await send({"type": "http.response.body", "body": held.pop(), "more_body": True})
@@ -534,8 +668,8 @@ class MeteredStream(StreamingResponse):
             return
         if settled is not None:
             with anyio.move_on_after(self.gateway.stall_seconds):
-                if held:
-                    await send({"type": "http.response.body", "body": held.pop(), "more_body": True})
+                held.append(self.meter.tail(settled, self.r.model))
+                await send({"type": "http.response.body", "body": b"".join(held), "more_body": True})
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
@@ -554,11 +688,17 @@ def make_app(gateway: Gateway) -> Starlette:
                 return error(404, str(err), "invalid_request_error", param="model")
             except Exhausted as err:
                 headers = {"x-request-id": err.request_id} if err.request_id else {}
+                headers |= budget_headers(err.budget)
                 if err.receipt is not None:
                     headers[RECEIPT_HEADER] = json.dumps(err.receipt.to_json(), separators=(",", ":"))
                 return error(402, str(err), "insufficient_vcu", headers=headers, left=format_amount(err.left),
                              needed=format_amount(err.needed), resetsAt=err.resets_at,
-                             resetsAtUtc=_utc(err.resets_at), apiActive=err.active)  # fmt: skip
+                             resetsAtUtc=_utc(err.resets_at) if err.resets_at else "never",
+                             apiActive=err.active)  # fmt: skip
+            except RateLimited as err:
+                wait = max(1, err.resets_at - int(gateway.clock()))
+                headers = {"x-request-id": err.request_id, "retry-after": str(wait), **budget_headers(err.budget)}
+                return error(429, str(err), "rate_limit_exceeded", headers=headers, resetsAt=err.resets_at)
             except UsageError as err:
                 log.error("usage store: %s", err)
                 return error(503, f"the usage store is unavailable: {err}", "service_unavailable")
@@ -582,6 +722,34 @@ def make_app(gateway: Gateway) -> Starlette:
         Route("/v1/models", metered(gateway.models), methods=["GET"]),
         Route("/v1/chat/completions", metered(gateway.chat), methods=["POST"]),
         Route("/v1/images/generations", metered(gateway.images), methods=["POST"]),
-        *key_routes(gateway.keys, gateway.clock),
+        Route("/v1/api_keys/rate_limits", metered(gateway.rate_limits), methods=["GET"]),
+        *key_routes(gateway.keys, gateway.clock, gateway.stake_of),
     ]
-    return Starlette(routes=routes, exception_handlers={HTTPException: not_found}, lifespan=lifespan)
+    return Starlette(
+        routes=routes,
+        exception_handlers={HTTPException: not_found},
+        lifespan=lifespan,
+        middleware=[Middleware(RequestIds)],
+    )
+
+
+class RequestIds:
+    """Every response carries an `X-Request-Id` (errors and the keys' routes included): a
+    metered request's own (its reservation's), else a new one."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                if not any(name.lower() == b"x-request-id" for name, _ in headers):
+                    headers.append((b"x-request-id", f"gw-{uuid.uuid4().hex}".encode()))
+                    message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, with_id)

@@ -4,14 +4,16 @@
 them over HTTP:
 
     GET  /v1/keys/domain   the EIP-712 domain requests must be signed for
-    POST /v1/keys          {"message": CreateKey, "signature": "0x..."}  -> 201 {"key": record}
+    POST /v1/keys          {"message": CreateKey, "signature": "0x..."}  -> 201 {"key": record[, "warning"]}
     POST /v1/keys/list     {"message": ListKeys, "signature": "0x..."}   -> 200 {"account", "keys": [record, ...]}
     POST /v1/keys/revoke   {"message": RevokeKey, "signature": "0x..."}  -> 200 {"key": record}
 
 (messages and records: `vvv.chain.apikeys`). A request is accepted when its signature recovers
 to its `account` for this domain, now <= its deadline, and its nonce is new for the account; the
 nonce is used only by a request that succeeds. Any account may hold keys: what a key spends
-counts against its account's allotment (and its own daily cap), which is the gateway's job.
+counts against its account's allotment (and its own caps, rate and models), which is the
+gateway's job; a key made for an account with no stake has a `warning` saying its calls will
+be refused. An older store's `api_keys` gains the later limits' columns when opened.
 
 Errors are JSON `{"error": {"message": ONE LINE, "type": ..., "code": STATUS}}`: 400 malformed,
 401 bad signature or past deadline, 404 unknown key, 409 nonce used or key exists or revoked
@@ -26,7 +28,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Index, MetaData, String, Table, and_, insert, inspect, select, update
+from sqlalchemy import BigInteger, Column, Index, MetaData, String, Table, and_, insert, inspect, select, text, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
@@ -36,6 +38,7 @@ from starlette.routing import Route
 
 from vvv.chain.apikeys import (
     MAX_LABEL,
+    MAX_MODELS,
     ApiKey,
     ApiKeyError,
     CreateKey,
@@ -45,6 +48,7 @@ from vvv.chain.apikeys import (
     RevokeKey,
     Signed,
     key_hash,
+    model_list,
     parse_signed,
     signer_of,
 )
@@ -67,8 +71,14 @@ api_keys = Table(
     Column("expiry", BigInteger, nullable=False),  # unix seconds; 0: never
     Column("created", BigInteger, nullable=False),
     Column("revoked", BigInteger, nullable=True),
+    # added later (NULL in an older store's rows: no such limit)
+    Column("monthly_cap_wei", String(80), nullable=True),  # VCU wei a UTC month; "0": no cap
+    Column("lifetime_cap_wei", String(80), nullable=True),  # VCU wei in the key's life; "0": no cap
+    Column("requests_per_minute", BigInteger, nullable=True),  # 0: no limit
+    Column("models", String(MAX_MODELS), nullable=True),  # model ids separated by commas; "": every model
     Index("ix_api_keys_account", "account"),
 )
+NEW_COLUMNS = ("monthly_cap_wei", "lifetime_cap_wei", "requests_per_minute", "models")  # added to an older table
 api_key_nonces = Table(
     "api_key_nonces",
     metadata,
@@ -103,6 +113,13 @@ class KeyRefused(KeysError, LookupError):
 
     status = 401
     kind = "authentication_error"
+
+
+class ModelNotAllowed(KeysError, PermissionError):
+    """The key's model allow-list does not name the request's model."""
+
+    status = 403
+    kind = "permission_error"
 
 
 class UnknownKey(KeysError, LookupError):
@@ -158,6 +175,22 @@ class KeyStore:
                 with self._connection() as conn:
                     if not all(inspect(conn).has_table(t.name) for t in missing):
                         raise StoreUnavailable(f"key store: cannot create its tables ({_one_line(err)})") from None
+        self._upgrade()
+
+    def _upgrade(self) -> None:
+        """Give an older store's `api_keys` the columns of the later limits (its keys have none)."""
+        with self._connection() as conn:
+            have = {c["name"] for c in inspect(conn).get_columns(api_keys.name)}
+        for name in (n for n in NEW_COLUMNS if n not in have):
+            try:
+                with self.engine.begin() as conn:
+                    kind = api_keys.c[name].type.compile(dialect=conn.dialect)
+                    column = conn.dialect.identifier_preparer.quote(name)
+                    conn.execute(text(f"ALTER TABLE {api_keys.name} ADD COLUMN {column} {kind}"))
+            except SQLAlchemyError as err:  # another process added it at the same moment?
+                with self._connection() as conn:
+                    if name not in {c["name"] for c in inspect(conn).get_columns(api_keys.name)}:
+                        raise StoreUnavailable(f"key store: cannot add column {name} ({_one_line(err)})") from None
 
     @classmethod
     def open(cls, url: str, domain: Domain, *, create: bool = False) -> KeyStore:
@@ -211,7 +244,11 @@ class KeyStore:
         if request.expiry != 0 and not now < request.expiry <= MAX_TIME:
             raise BadRequest(f"expiry {request.expiry} must be 0 (never) or a unix time after now ({now}) "
                              f"and at most {MAX_TIME}")  # fmt: skip
-        key = ApiKey(request.account, request.key_hash, request.label, request.daily_cap, request.expiry, now)
+        if max(request.daily_cap, request.monthly_cap, request.lifetime_cap) >= 2**255:
+            raise BadRequest("a cap must be below 2**255 VCU wei (0: no cap)")
+        key = ApiKey(request.account, request.key_hash, request.label, request.daily_cap, request.expiry, now, None,
+                     request.monthly_cap, request.lifetime_cap, request.requests_per_minute,
+                     model_list(request.models))  # fmt: skip
         with self._transaction() as conn:
             self._use_nonce(conn, request, now)
             try:
@@ -276,12 +313,15 @@ def bearer_secret(authorization: str | None) -> str:
 def _row(key: ApiKey) -> dict[str, Any]:
     return {"key_hash": key.key_hash, "account": key.account, "label": key.label,
             "daily_cap_wei": str(key.daily_cap), "expiry": key.expiry, "created": key.created,
-            "revoked": key.revoked}  # fmt: skip
+            "revoked": key.revoked, "monthly_cap_wei": str(key.monthly_cap), "lifetime_cap_wei": str(key.lifetime_cap),
+            "requests_per_minute": key.requests_per_minute, "models": ",".join(key.models)}  # fmt: skip
 
 
 def _key(row: Any) -> ApiKey:
     return ApiKey(row.account, row.key_hash, row.label, int(row.daily_cap_wei), int(row.expiry), int(row.created),
-                  None if row.revoked is None else int(row.revoked))  # fmt: skip
+                  None if row.revoked is None else int(row.revoked), int(row.monthly_cap_wei or 0),
+                  int(row.lifetime_cap_wei or 0), int(row.requests_per_minute or 0),
+                  model_list(row.models or ""))  # fmt: skip
 
 
 # ------------------------------------------------------------------ HTTP
@@ -306,9 +346,20 @@ async def _signed_body(request: Request, kind: type[R]) -> Signed[R]:
         raise BadRequest(str(err)) from None
 
 
-def key_routes(store: KeyStore, clock: Callable[[], float] = time.time) -> list[Route]:
+def no_stake_warning(account: str) -> str:
+    """What the 201 of a key for an account with no stake says."""
+    return (
+        f"{account} has no stake: this key's calls will be refused (402) until the account stakes VVV; "
+        "its allotment starts the day after its first call with a stake"
+    )
+
+
+def key_routes(store: KeyStore, clock: Callable[[], float] = time.time,
+               stake_of: Callable[[str], int] | None = None) -> list[Route]:  # fmt: skip
     """The routes of the keys (see the module's text), to mount in the gateway's app. `clock`
-    gives the time requests and keys are checked at."""
+    gives the time requests and keys are checked at; with `stake_of` (an account's stake now),
+    a key created for an account with no stake is created with a `warning` saying why its calls
+    will be refused."""
 
     def answer(kind: type[R], action: Callable[[Signed[R], int], dict[str, Any]], status: int) -> Callable:
         async def endpoint(request: Request) -> JSONResponse:
@@ -321,7 +372,15 @@ def key_routes(store: KeyStore, clock: Callable[[], float] = time.time) -> list[
         return endpoint
 
     def create(signed: Signed[CreateKey], now: int) -> dict[str, Any]:
-        return {"key": store.create(signed, now).to_json(now)}
+        key = store.create(signed, now)
+        if stake_of is not None:
+            try:
+                staked = stake_of(key.account) > 0
+            except Exception as err:  # the key is made: a chain that does not answer only loses the warning
+                return {"key": key.to_json(now), "warning": f"could not read {key.account}'s stake ({_one_line(err)})"}
+            if not staked:
+                return {"key": key.to_json(now), "warning": no_stake_warning(key.account)}
+        return {"key": key.to_json(now)}
 
     def list_keys(signed: Signed[ListKeys], now: int) -> dict[str, Any]:
         return {"account": signed.request.account, "keys": [k.to_json(now) for k in store.list(signed, now)]}

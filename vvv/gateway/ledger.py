@@ -19,22 +19,25 @@ then it counts as reserved, and after it as spent, so an account never spends it
 twice; a settlement that arrives after its reservation was charged in full changes nothing.
 
 The checks read running totals, never sums over the day's rows: `gateway_totals` holds per
-account and epoch the VCU wei spent and reserved, `gateway_key_totals` the same per key with a
-daily cap (an uncapped key's spend is not needed), both updated in the transactions that
-reserve, settle, release or expire; so a check costs the same at the end of a busy day as at
+account and epoch the VCU wei spent and reserved, `gateway_key_totals` the same per key (every
+key, so that its spend can be told), `gateway_key_periods` per key with a cap on a UTC month or
+on its life (a period's row starts from the key's day totals), all updated in the transactions
+that reserve, settle, release or expire; `gateway_key_minutes` counts a rated key's requests of
+its latest minute; so a check costs the same at the end of a busy day as at
 its start. A totals row starts, at its first use, from what the store holds already (the
 account's usage rows of the epoch, the older `gateway_key_spend` counter, reservations made
 before the totals existed), so a store written by an older gateway keeps its counts.
 
 Tables, in the usage store's database: `gateway_reservations` (one row per request in flight;
-defined in `vvv.oracle.usage`, which the oracle reads it through),
-`gateway_totals`, `gateway_key_totals`. Amounts are VCU wei kept as decimal strings (SQLite has
-no exact wide integer type)."""
+defined in `vvv.oracle.usage`, which the oracle reads it through), `gateway_totals`,
+`gateway_key_totals`, `gateway_key_periods`, `gateway_key_minutes`. Amounts are VCU wei kept as
+decimal strings (SQLite has no exact wide integer type)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 
 from sqlalchemy import BigInteger, Column, Connection, MetaData, String, Table, delete, inspect, select, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -58,7 +61,9 @@ EXPIRE_BATCH = 200  # expired reservations charged per `expire` call
 
 metadata = MetaData()
 
-NEW_COLUMNS = ("model", "started", "key_cap_wei")  # added to an older store's table
+NEW_COLUMNS = ("model", "started", "key_cap_wei", "key_periods")  # added to an older store's table
+LIFE = "life"  # the period of a key's lifetime totals (a month's is "YYYY-MM")
+MINUTE = 60  # seconds of a key's requests-per-minute window (a minute of the chain's clock)
 
 
 def _totals_table(name: str, owner: Column) -> Table:
@@ -76,6 +81,22 @@ def _totals_table(name: str, owner: Column) -> Table:
 totals = _totals_table("gateway_totals", Column("account", String(42), primary_key=True))
 key_totals = _totals_table("gateway_key_totals", Column("key_hash", String(66), primary_key=True))
 
+key_periods = Table(  # a key's totals of a UTC month ("2030-03") or of its life ("life"), kept for a capped key
+    "gateway_key_periods",
+    metadata,
+    Column("key_hash", String(66), primary_key=True),
+    Column("period", String(16), primary_key=True),
+    Column("spent_wei", String(80), nullable=False),
+    Column("reserved_wei", String(80), nullable=False),
+)
+key_minutes = Table(  # a key's requests admitted in its latest minute, kept for a key with a rate
+    "gateway_key_minutes",
+    metadata,
+    Column("key_hash", String(66), primary_key=True),
+    Column("minute", BigInteger, nullable=False),  # unix time // 60 (the chain's clock)
+    Column("requests", BigInteger, nullable=False),
+)
+
 legacy_key_spend = Table(  # an older gateway's counter of a capped key's spend, read once per (key, epoch)
     "gateway_key_spend",
     MetaData(),
@@ -85,13 +106,73 @@ legacy_key_spend = Table(  # an older gateway's counter of a capped key's spend,
 )
 
 
+@dataclass(frozen=True)
+class KeyLimits:
+    """A key's own limits (each 0: none): VCU wei a day, a UTC month and its whole life, and
+    requests admitted a minute (the chain's clock)."""
+
+    key_hash: str
+    daily: int = 0
+    monthly: int = 0
+    lifetime: int = 0
+    per_minute: int = 0
+
+    @property
+    def periods(self) -> str:
+        """The periods beyond the day whose totals a request of this key moves: "m", "l", "ml" or ""."""
+        return ("m" if self.monthly else "") + ("l" if self.lifetime else "")
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What an account and one of its keys have spent and reserved (VCU wei), read in one
+    transaction: the account's day, the key's day, and (when capped) its month and life;
+    `requests`: the key's requests admitted in the current minute (when it has a rate)."""
+
+    allotment: int
+    spent: int
+    reserved: int
+    limits: KeyLimits = field(default_factory=lambda: KeyLimits(""))
+    day: tuple[int, int] = (0, 0)  # the key's (spent, reserved) of the epoch
+    month: tuple[int, int] = (0, 0)
+    life: tuple[int, int] = (0, 0)
+    requests: int = 0
+    epoch: int = 0
+    minute: int = 0  # of `requests` (unix time // 60)
+
+    @property
+    def account_left(self) -> int:
+        return max(0, self.allotment - self.spent - self.reserved)
+
+    def caps_left(self) -> list[tuple[str, int, int]]:
+        """(name, cap, left) of each cap the key has, in the order day, month, life."""
+        caps = [("daily", self.limits.daily, self.day), ("monthly", self.limits.monthly, self.month),
+                ("lifetime", self.limits.lifetime, self.life)]  # fmt: skip
+        return [(name, cap, max(0, cap - used[0] - used[1])) for name, cap, used in caps if cap]
+
+    @property
+    def key_left(self) -> int:
+        """What the key may still spend today: the least of the account's left and its caps' left."""
+        return min([self.account_left, *(left for _, _, left in self.caps_left())])
+
+    @property
+    def left(self) -> int:
+        return self.key_left
+
+    @property
+    def requests_left(self) -> int:
+        return max(0, self.limits.per_minute - self.requests)
+
+
 class Exhausted(Exception):
     """The request's worst case does not fit in what is left (HTTP 402). `active`: the refusal
     counts as API activity (the account has a stake and only its VCU were short), and
-    `receipt` is the activity receipt it made, if this was the account's first of the epoch."""
+    `receipt` is the activity receipt it made, if this was the account's first of the epoch.
+    `budget`: what was left, as the refusal read it."""
 
     def __init__(self, message: str, left: int, needed: int, resets_at: int, *, active: bool = False,
-                 no_allotment: bool = False, receipt: Receipt | None = None, request_id: str = "") -> None:  # fmt: skip
+                 no_allotment: bool = False, receipt: Receipt | None = None, request_id: str = "",
+                 budget: Budget | None = None) -> None:  # fmt: skip
         super().__init__(message)
         self.left = left
         self.needed = needed
@@ -99,6 +180,17 @@ class Exhausted(Exception):
         self.active = active
         self.no_allotment = no_allotment
         self.receipt = receipt
+        self.request_id = request_id
+        self.budget = budget
+
+
+class RateLimited(Exception):
+    """The key admitted its requests per minute already (HTTP 429); `resets_at` the next minute."""
+
+    def __init__(self, message: str, resets_at: int, budget: Budget, request_id: str = "") -> None:
+        super().__init__(message)
+        self.resets_at = resets_at
+        self.budget = budget
         self.request_id = request_id
 
 
@@ -110,10 +202,12 @@ class Reservation:
     epoch: int
     amount: int
     expires_at: int
-    key_cap: int = 0  # the key's daily cap (0: none, and its spend need not be counted)
+    key_cap: int = 0  # the key's daily cap (0: none)
     model: str = ""
     started: int = 0  # the request's time
     receipt: Receipt | None = None  # the activity receipt made with this reservation (the epoch's first)
+    periods: str = ""  # the key's capped periods beyond the day ("m": its month, "l": its life)
+    budget: Budget | None = None  # what was left once this was reserved
 
 
 @dataclass(frozen=True)
@@ -121,32 +215,32 @@ class Settled:
     call: ApiCall  # what was charged
     receipt: Receipt | None
     late: bool = False  # the reservation had expired and was charged in full already
+    budget: Budget | None = None  # what is left once charged (its spent and reserved; None: late)
 
 
-@dataclass(frozen=True)
-class Budget:
-    """What an account and one of its keys have left of an epoch (VCU wei)."""
+def month_of(epoch: int) -> str:
+    """The UTC month ("2030-03") of an epoch's day."""
+    return datetime.fromtimestamp(epoch_start(epoch), UTC).strftime("%Y-%m")
 
-    allotment: int
-    spent: int
-    reserved: int
-    key_cap: int  # 0: the key has no cap of its own
-    key_spent: int
-    key_reserved: int
 
-    @property
-    def account_left(self) -> int:
-        return max(0, self.allotment - self.spent - self.reserved)
-
-    @property
-    def left(self) -> int:
-        if self.key_cap == 0:
-            return self.account_left
-        return min(self.account_left, max(0, self.key_cap - self.key_spent - self.key_reserved))
+def month_bounds(month: str) -> tuple[int, int]:
+    """(first epoch, first epoch of the next month) of a month "YYYY-MM"."""
+    year, number = int(month[:4]), int(month[5:7])
+    start = datetime(year, number, 1, tzinfo=UTC)
+    end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=UTC)
+    return int(start.timestamp()) // EPOCH_LENGTH, int(end.timestamp()) // EPOCH_LENGTH
 
 
 def _lock_key(account: str, epoch: int) -> str:
     return f"gateway:{account}:{epoch}"
+
+
+def _lock_periods(conn: Connection, key: str) -> None:
+    """The lock of a key's month and life totals and its minute's count, which requests of two
+    epochs (around midnight) both move: an advisory lock on Postgres (taken after the account's), the write
+    lock already held on SQLite."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"gateway-key:{key}"})
 
 
 class Ledger:
@@ -183,7 +277,7 @@ class Ledger:
         return spent, reserved
 
     def _key_totals(self, conn: Connection, key: str, epoch: int) -> tuple[int, int]:
-        """(spent, reserved) of a capped key in the epoch; the row is made at its first use."""
+        """(spent, reserved) of a key in the epoch; the row is made at its first use."""
         t = key_totals.c
         row = conn.execute(select(t.spent_wei, t.reserved_wei).where(t.key_hash == key, t.epoch == epoch)).first()
         if row is not None:
@@ -199,21 +293,72 @@ class Ledger:
                                                 reserved_wei=str(reserved)))  # fmt: skip
         return spent, reserved
 
+    def _days(self, conn: Connection, key: str, period: str) -> tuple[int, int]:
+        """(spent, reserved) of a key summed over its day totals of a month, or of its life
+        (`LIFE`): a period's row starts from it, and a key with no cap on it is read from it."""
+        k = key_totals.c
+        days = select(k.spent_wei, k.reserved_wei).where(k.key_hash == key)
+        if period != LIFE:
+            first, end = month_bounds(period)
+            days = days.where(k.epoch >= first, k.epoch < end)
+        rows = conn.execute(days).all()
+        return sum(int(row[0]) for row in rows), sum(int(row[1]) for row in rows)
+
+    def _period_totals(self, conn: Connection, key: str, period: str) -> tuple[int, int]:
+        """(spent, reserved) of a key with a cap on a month ("YYYY-MM") or on its life; the row
+        is made at its first use (from the key's day totals), under `_lock_periods`."""
+        t = key_periods.c
+        row = conn.execute(select(t.spent_wei, t.reserved_wei).where(t.key_hash == key, t.period == period)).first()
+        if row is not None:
+            return int(row[0]), int(row[1])
+        spent, reserved = self._days(conn, key, period)
+        conn.execute(key_periods.insert().values(key_hash=key, period=period, spent_wei=str(spent),
+                                                 reserved_wei=str(reserved)))  # fmt: skip
+        return spent, reserved
+
+    @staticmethod
+    def _requests(conn: Connection, key: str, minute: int) -> int:
+        """The key's requests admitted in `minute` (unix time // 60)."""
+        m = key_minutes.c
+        row = conn.execute(select(m.minute, m.requests).where(m.key_hash == key)).first()
+        return int(row.requests) if row is not None and int(row.minute) == minute else 0
+
+    @staticmethod
+    def _count_request(conn: Connection, key: str, minute: int, requests: int) -> None:
+        m = key_minutes.c
+        counted = key_minutes.update().where(m.key_hash == key).values(minute=minute, requests=requests)
+        if conn.execute(counted).rowcount == 0:
+            conn.execute(key_minutes.insert().values(key_hash=key, minute=minute, requests=requests))
+
     def _move(self, view: UsageView, conn: Connection, r: Reservation, spent: int, reserved: int,
-              budget: Budget | None = None) -> None:  # fmt: skip
-        """Add `spent` and `reserved` (either may be negative) to the totals of r's account and,
-        if capped, of its key (as `budget` read them in this transaction, else read now)."""
+              budget: Budget | None = None) -> Budget:  # fmt: skip
+        """Add `spent` and `reserved` (either may be negative) to the totals of r's account and
+        key (its day, and its capped month and life), as `budget` read them in this transaction
+        (else read now); the totals after."""
         old_spent, old_reserved = (budget.spent, budget.reserved) if budget else self._totals(
             view, conn, r.account, r.epoch)  # fmt: skip
         t = totals.c
         conn.execute(totals.update().where(t.account == r.account, t.epoch == r.epoch).values(
             spent_wei=str(old_spent + spent), reserved_wei=str(old_reserved + reserved)))  # fmt: skip
-        if r.key_cap:
-            key_spent, key_reserved = (budget.key_spent, budget.key_reserved) if budget else self._key_totals(
-                conn, r.key_hash, r.epoch)  # fmt: skip
-            k = key_totals.c
-            conn.execute(key_totals.update().where(k.key_hash == r.key_hash, k.epoch == r.epoch).values(
-                spent_wei=str(key_spent + spent), reserved_wei=str(key_reserved + reserved)))  # fmt: skip
+        day = budget.day if budget else self._key_totals(conn, r.key_hash, r.epoch)
+        k = key_totals.c
+        conn.execute(key_totals.update().where(k.key_hash == r.key_hash, k.epoch == r.epoch).values(
+            spent_wei=str(day[0] + spent), reserved_wei=str(day[1] + reserved)))  # fmt: skip
+        after: dict[str, tuple[int, int]] = {}
+        if r.periods and budget is None:
+            _lock_periods(conn, r.key_hash)
+        for flag, name, period in (("m", "month", month_of(r.epoch)), ("l", "life", LIFE)):
+            if flag not in r.periods:
+                continue
+            old = getattr(budget, name) if budget else self._period_totals(conn, r.key_hash, period)
+            p = key_periods.c
+            conn.execute(key_periods.update().where(p.key_hash == r.key_hash, p.period == period).values(
+                spent_wei=str(old[0] + spent), reserved_wei=str(old[1] + reserved)))  # fmt: skip
+            after[name] = (old[0] + spent, old[1] + reserved)
+        was = budget or r.budget or Budget(0, 0, 0, KeyLimits(r.key_hash, r.key_cap), epoch=r.epoch)
+        return replace(was, spent=old_spent + spent, reserved=old_reserved + reserved,
+                       day=(day[0] + spent, day[1] + reserved), month=after.get("month", was.month),
+                       life=after.get("life", was.life))  # fmt: skip
 
     def totals(self, account: str, epoch: int) -> tuple[int, int]:
         """(spent, reserved) VCU wei of an account in an epoch, as the checks read them."""
@@ -221,41 +366,71 @@ class Ledger:
         with self.store.locked(_lock_key(account, epoch)) as view, view._connect() as conn:
             return self._totals(view, conn, account, epoch)
 
-    def budget(self, view: UsageView, conn: Connection, account: str, key: str, cap: int, allotment: int,
-               epoch: int) -> Budget:  # fmt: skip
-        """What is left, from the running totals (one row each)."""
+    def budget(self, view: UsageView, conn: Connection, account: str, limits: KeyLimits, allotment: int,
+               epoch: int, minute: int = -1) -> Budget:  # fmt: skip
+        """What is spent and reserved, from the running totals (one row each)."""
         spent, reserved = self._totals(view, conn, account, epoch)
-        key_spent, key_reserved = self._key_totals(conn, key, epoch) if cap else (0, 0)
-        return Budget(allotment, spent, reserved, cap, key_spent, key_reserved)
+        key = limits.key_hash
+        day = self._key_totals(conn, key, epoch)
+        if limits.periods or limits.per_minute:  # rows that requests of two epochs may both move
+            _lock_periods(conn, key)
+        month = self._period_totals(conn, key, month_of(epoch)) if limits.monthly else (0, 0)
+        life = self._period_totals(conn, key, LIFE) if limits.lifetime else (0, 0)
+        requests = self._requests(conn, key, minute) if limits.per_minute else 0
+        return Budget(allotment, spent, reserved, limits, day, month, life, requests, epoch, minute)
+
+    def status(self, account: str, limits: KeyLimits, allotment: int, now: int) -> tuple[Budget, int, int]:
+        """What a key has left at `now` and its spend (VCU wei charged) of the month and of its
+        life: (budget, month's spend, life's spend). A key with no cap on a period has its spend
+        of it summed from its day totals (kept since this gateway version)."""
+        account = normalize_account(account)
+        epoch = now // EPOCH_LENGTH
+        with self.store.locked(_lock_key(account, epoch)) as view, view._connect() as conn:
+            budget = self.budget(view, conn, account, limits, allotment, epoch, now // MINUTE)
+            month = budget.month if limits.monthly else self._days(conn, limits.key_hash, month_of(epoch))
+            life = budget.life if limits.lifetime else self._days(conn, limits.key_hash, LIFE)
+        return budget, month[0], life[0]
 
     # ------------------------------------------------------------ a request's life
 
-    def reserve(self, request_id: str, account: str, key: str, cap: int, allotment: int, amount: int, now: int,
-                model: str = "", ttl: int = RESERVATION_TTL, staked: bool | None = None) -> Reservation:  # fmt: skip
-        """Reserve `amount` VCU wei of today for `account` and its key `key` (daily cap `cap`,
-        0: none) for at most `ttl` seconds, or raise `Exhausted` saying what is left and when
-        it resets.
+    def reserve(self, request_id: str, account: str, key: str, cap: int | KeyLimits, allotment: int, amount: int,
+                now: int, model: str = "", ttl: int = RESERVATION_TTL,
+                staked: bool | None = None) -> Reservation:  # fmt: skip
+        """Reserve `amount` VCU wei of today for `account` and its key `key` (its limits `cap`:
+        a `KeyLimits`, or its daily cap, 0: none) for at most `ttl` seconds, or raise
+        `Exhausted` saying what is left and when it resets (`RateLimited`: the key admitted its
+        requests of this minute already).
 
         Activity (SPEC, "What counts as an API call"): a request of an account with a stake
         (`staked`; default: it has an allotment) that is served, or refused only because the
         account has no VCU left today, makes the account API-active in the request's epoch: its
         first such request of the epoch stores a zero-cost usage row and the activity receipt in
         the transaction that reserves, or that refuses it (the refusal is committed, then
-        raised). A refusal by the key's own cap is not activity and writes nothing."""
+        raised). A refusal by the key's own limits (rate, caps) is not activity and writes
+        nothing."""
         account = normalize_account(account)
-        epoch = now // EPOCH_LENGTH
+        limits = cap if isinstance(cap, KeyLimits) else KeyLimits(key, cap)
+        epoch, minute = now // EPOCH_LENGTH, now // MINUTE
         resets = epoch_start(epoch + 1)
         staked = allotment > 0 if staked is None else staked
         refusal: Exhausted | None = None
         with self.store.locked(_lock_key(account, epoch)) as view, view._connect() as conn:
-            budget = self.budget(view, conn, account, key, cap, allotment, epoch)
-            key_left = max(0, budget.key_cap - budget.key_spent - budget.key_reserved)
-            if budget.key_cap and amount > key_left and allotment > 0:
-                raise Exhausted(
-                    f"this request may cost up to {format_amount(amount)} VCU but {format_amount(key_left)} VCU "
-                    f"are left of this key's daily cap (epoch {epoch}); it resets at midnight UTC",
-                    key_left, amount, resets, request_id=request_id,
+            budget = self.budget(view, conn, account, limits, allotment, epoch, minute)
+            if limits.per_minute and budget.requests >= limits.per_minute:
+                next_minute = (minute + 1) * MINUTE
+                at = datetime.fromtimestamp(next_minute, UTC)
+                raise RateLimited(
+                    f"this key's limit of {limits.per_minute} requests a minute is reached; the next minute "
+                    f"starts at {at:%H:%M:%S} UTC", next_minute, budget, request_id,
                 )  # fmt: skip
+            for name, _cap, left in budget.caps_left() if allotment > 0 else []:
+                if amount > left:
+                    when, at = _cap_reset(name, epoch)
+                    raise Exhausted(
+                        f"this request may cost up to {format_amount(amount)} VCU but {format_amount(left)} VCU "
+                        f"are left of this key's {name} cap {when}", left, amount, at, request_id=request_id,
+                        budget=budget,
+                    )  # fmt: skip
             receipt = self._activity(view, account, epoch, now, model, request_id) if staked else None
             if allotment == 0:
                 why = ("it is not API-active yet (an API call in the 7 days before the snapshot makes it active)"
@@ -263,21 +438,27 @@ class Ledger:
                 refusal = Exhausted(
                     f"{account} has no VCU allotment today (epoch {epoch}): {why}",
                     0, amount, resets, active=staked, no_allotment=True, receipt=receipt, request_id=request_id,
+                    budget=budget,
                 )  # fmt: skip
             elif amount > budget.account_left:
                 refusal = Exhausted(
                     f"this request may cost up to {format_amount(amount)} VCU but {format_amount(budget.account_left)} "
                     f"VCU are left of today's allotment (epoch {epoch}); it resets at midnight UTC",
                     budget.account_left, amount, resets, active=staked, receipt=receipt, request_id=request_id,
+                    budget=budget,
                 )  # fmt: skip
             else:
-                r = Reservation(request_id, account, key, epoch, amount, now + ttl, cap, model, now, receipt)
+                r = Reservation(request_id, account, key, epoch, amount, now + ttl, limits.daily, model, now, receipt,
+                                limits.periods)  # fmt: skip
                 conn.execute(reservations.insert().values(
                     request_id=r.request_id, account=r.account, key_hash=r.key_hash, epoch=r.epoch,
                     amount_wei=str(r.amount), expires_at=r.expires_at, model=model, started=now,
-                    key_cap_wei=str(cap),
+                    key_cap_wei=str(limits.daily), key_periods=limits.periods,
                 ))  # fmt: skip
-                self._move(view, conn, r, 0, amount, budget)
+                if limits.per_minute:
+                    self._count_request(conn, key, minute, budget.requests + 1)
+                    budget = replace(budget, requests=budget.requests + 1)
+                r = replace(r, budget=self._move(view, conn, r, 0, amount, budget))
         if staked:
             self.has_activity.add((account, epoch))  # committed: the account is active in the epoch
         if refusal is not None:
@@ -316,14 +497,13 @@ class Ledger:
         receipt = self.signer.sign(account, epoch)
         return receipt if view.add_receipt(receipt) else None
 
-    def _charge(self, view: UsageView, conn: Connection, r: Reservation, call: ApiCall) -> bool:
-        """Turn the reservation into the charge `call` (at most the reservation); False when
-        the reservation is gone (charged in full at its expiry already)."""
+    def _charge(self, view: UsageView, conn: Connection, r: Reservation, call: ApiCall) -> Budget | None:
+        """Turn the reservation into the charge `call` (at most the reservation); the totals
+        after, or None when the reservation is gone (charged in full at its expiry already)."""
         if conn.execute(delete(reservations).where(reservations.c.request_id == r.request_id)).rowcount != 1:
-            return False
+            return None
         view.add_fresh(call)  # the request id is the gateway's own, made for this request
-        self._move(view, conn, r, call.vcu_cost, -r.amount)
-        return True
+        return self._move(view, conn, r, call.vcu_cost, -r.amount)
 
     def settle(self, r: Reservation, call: ApiCall) -> Settled:
         """Charge `call` (its cost capped at the reservation) and drop the reservation, in one
@@ -335,12 +515,13 @@ class Ledger:
         charged = ApiCall(r.started or call.timestamp, r.account, call.model, call.input_tokens, call.output_tokens,
                           call.images, cost, r.request_id)  # fmt: skip
         with self.store.locked(_lock_key(r.account, r.epoch)) as view, view._connect() as conn:
-            if not self._charge(view, conn, r, charged):
+            after = self._charge(view, conn, r, charged)
+            if after is None:
                 return Settled(_in_full(r), None, late=True)
             receipt = self._receipt(view, r.account, r.epoch)
         if self.signer is not None:
             self.has_receipt.add((r.account, r.epoch))  # committed: the account holds its receipt
-        return Settled(charged, receipt)
+        return Settled(charged, receipt, budget=after)
 
     def expire(self, now: int, limit: int = EXPIRE_BATCH) -> int:
         """Charge in full up to `limit` reservations that expired at or before `now` (of any
@@ -355,7 +536,7 @@ class Ledger:
                 rows = conn.execute(select(reservations).where(r.account == account, r.epoch == epoch,
                                                                r.expires_at <= now)).all()  # fmt: skip
                 for held in _reservations(rows):
-                    charged += self._charge(view, conn, held, _in_full(held))
+                    charged += self._charge(view, conn, held, _in_full(held)) is not None
                 if rows:
                     self._receipt(view, account, epoch)
         return charged
@@ -365,7 +546,19 @@ def _reservations(rows: list) -> Iterator[Reservation]:
     for row in rows:
         started = int(row.started) if row.started is not None else int(row.expires_at) - RESERVATION_TTL
         yield Reservation(row.request_id, row.account, row.key_hash, int(row.epoch), int(row.amount_wei),
-                          int(row.expires_at), int(row.key_cap_wei or 0), row.model or "", started)  # fmt: skip
+                          int(row.expires_at), int(row.key_cap_wei or 0), row.model or "", started,
+                          periods=row.key_periods or "")  # fmt: skip
+
+
+def _cap_reset(name: str, epoch: int) -> tuple[str, int]:
+    """How a key's cap refusal ends its message, and when the cap resets (0: never)."""
+    if name == "daily":
+        return f"(epoch {epoch}); it resets at midnight UTC", epoch_start(epoch + 1)
+    if name == "monthly":
+        month = month_of(epoch)
+        end = epoch_start(month_bounds(month)[1])
+        return f"({month}); it resets at {datetime.fromtimestamp(end, UTC):%Y-%m-%d} 00:00 UTC", end
+    return "(the key's whole life); it never resets", 0
 
 
 def _in_full(r: Reservation) -> ApiCall:

@@ -128,6 +128,7 @@ reservations = Table(
     Column("model", String(128), nullable=True),  # NULL in rows of an older gateway
     Column("started", BigInteger, nullable=True),  # the request's time (its charge's timestamp)
     Column("key_cap_wei", String(80), nullable=True),  # the key's daily cap; "0": none
+    Column("key_periods", String(8), nullable=True),  # the key's capped periods beyond the day: "m", "l", "ml"
     Index("ix_gateway_reservations_account_epoch", "account", "epoch"),
     Index("ix_gateway_reservations_key_epoch", "key_hash", "epoch"),
     Index("ix_gateway_reservations_expires_at", "expires_at"),

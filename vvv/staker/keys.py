@@ -20,7 +20,7 @@ import httpx
 from rich.console import Console
 
 from vvv.chain.apikeys import (
-    MAX_UINT256,
+    MAX_RATE,
     SECRET_PREFIX,
     ApiKey,
     ApiKeyError,
@@ -30,6 +30,7 @@ from vvv.chain.apikeys import (
     MessageSigner,
     RevokeKey,
     check_label,
+    check_models,
     key_hash,
     new_secret,
     sign,
@@ -54,17 +55,40 @@ class KeysClientError(RuntimeError):
 # ------------------------------------------------------------------ command-line input
 
 
-def parse_cap(text: str | None, wei: bool) -> int:
-    """`--daily-cap`: VCU (VCU wei with `wei`) a day the key may spend; none given: 0, no cap."""
+def parse_cap(text: str | None, wei: bool, option: str = "--daily-cap") -> int:
+    """`--daily-cap` (`--monthly-cap`, `--lifetime-cap`): VCU (VCU wei with `wei`) the key may
+    spend a day (a UTC month, its life); none given: 0, no cap."""
     if text is None:
         return 0
     try:
         cap = parse_amount(text, wei=wei)
     except AmountError as err:
-        raise KeysClientError(f"--daily-cap {err}") from None
-    if cap > MAX_UINT256:
-        raise KeysClientError(f"--daily-cap {text} is more than 2**256-1 wei")
+        raise KeysClientError(f"{option} {err}") from None
+    if cap >= 2**255:
+        raise KeysClientError(f"{option} {text} is not below 2**255 wei")
     return cap
+
+
+def parse_rate(text: str | None) -> int:
+    """`--rpm`: requests a minute the key may make; none given: 0, no limit."""
+    if text is None:
+        return 0
+    text = text.strip()
+    if not (text.isascii() and text.isdecimal()) or not 0 < int(text) <= MAX_RATE:
+        raise KeysClientError(f"--rpm {text!r}: give a whole number of requests a minute from 1 to {MAX_RATE:,}")
+    return int(text)
+
+
+def parse_models(text: str | None) -> str:
+    """`--models`: the model ids the key may call, separated by commas ('llama-3.3-70b,flux');
+    none given: every model."""
+    if text is None:
+        return ""
+    models = ",".join(m.strip() for m in text.split(","))
+    try:
+        return check_models(models)
+    except ApiKeyError as err:
+        raise KeysClientError(f"--{err}") from None
 
 
 def parse_expiry(text: str | None, now: int) -> int:
@@ -176,9 +200,20 @@ def check_gateway(gateway: Gateway, system: System) -> Domain:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """A new key's limits beyond its daily cap (each 0 or empty: none)."""
+
+    monthly_cap: int = 0
+    lifetime_cap: int = 0
+    requests_per_minute: int = 0
+    models: str = ""
+
+
+@dataclass(frozen=True)
 class CreatedKey:
     secret: str  # shown once; the gateway has only its hash
     key: ApiKey
+    warning: str | None = None  # the gateway's (the account has no stake: its calls will be refused)
 
 
 def _record(data: Any, account: str, hash_: str | None = None) -> ApiKey:
@@ -205,9 +240,10 @@ def _nonce() -> int:
 
 def create_key(
     system: System, gateway: Gateway, account: MessageSigner, label: str, daily_cap: int, expiry: int,
-    now: int | None = None,
+    now: int | None = None, limits: Limits = Limits(),
 ) -> CreatedKey:  # fmt: skip
-    """A new key of `account`, signed and stored at the gateway; its secret and record."""
+    """A new key of `account`, signed and stored at the gateway; its secret, record and the
+    gateway's warning if any."""
     now = chain_now() if now is None else now
     try:
         label = check_label(label)
@@ -216,9 +252,12 @@ def create_key(
     domain = check_gateway(gateway, system)
     secret = new_secret()
     who = str(account.address).lower()
-    request = CreateKey(who, label, daily_cap, expiry, _nonce(), key_hash(secret), now + DEADLINE)
+    request = CreateKey(who, label, daily_cap, expiry, _nonce(), key_hash(secret), now + DEADLINE, limits.monthly_cap,
+                        limits.lifetime_cap, limits.requests_per_minute, limits.models)  # fmt: skip
     answer = gateway.post("/v1/keys", _signed(account, request, domain))
-    return CreatedKey(secret, _record(answer.get("key"), who, request.key_hash))
+    warning = answer.get("warning")
+    return CreatedKey(secret, _record(answer.get("key"), who, request.key_hash),
+                      " ".join(warning.split()) if isinstance(warning, str) else None)  # fmt: skip
 
 
 def list_keys(system: System, gateway: Gateway, account: MessageSigner, now: int | None = None) -> list[ApiKey]:
@@ -253,13 +292,15 @@ def _signed(account: MessageSigner, request: CreateKey | ListKeys | RevokeKey, d
 
 
 def key_data(key: ApiKey, fmt: Amounts, now: int) -> dict[str, Any]:
-    """A key for `--json`: the gateway's record, its daily cap in VCU (or wei with --wei)."""
-    return key.to_json(now) | {"daily_cap": fmt(key.daily_cap)}
+    """A key for `--json`: the gateway's record, its caps in VCU (or wei with --wei)."""
+    caps = {name: fmt(getattr(key, name)) for name in ("daily_cap", "monthly_cap", "lifetime_cap")}
+    return key.to_json(now) | caps
 
 
 def created_data(created: CreatedKey, fmt: Amounts, now: int) -> dict[str, Any]:
+    warning = {"warning": created.warning} if created.warning else {}
     return {"action": "create", "account": created.key.account, "secret": created.secret,
-            "key": key_data(created.key, fmt, now)}  # fmt: skip
+            "key": key_data(created.key, fmt, now), **warning}  # fmt: skip
 
 
 def keys_data(account: str, keys: list[ApiKey], fmt: Amounts, now: int) -> dict[str, Any]:
@@ -270,8 +311,21 @@ def revoked_data(key: ApiKey, fmt: Amounts, now: int) -> dict[str, Any]:
     return {"action": "revoke", "account": key.account, "key": key_data(key, fmt, now)}
 
 
-def _cap(key: ApiKey, fmt: Amounts) -> str:
-    return "none" if key.daily_cap == 0 else f"{fmt(key.daily_cap)} {'VCU wei' if fmt.wei else 'VCU'}"
+def _cap(key: ApiKey, fmt: Amounts, name: str = "daily_cap") -> str:
+    cap = getattr(key, name)
+    return "none" if cap == 0 else f"{fmt(cap)} {'VCU wei' if fmt.wei else 'VCU'}"
+
+
+def _limits(key: ApiKey, fmt: Amounts) -> str:
+    """The limits a key has beyond its daily cap ("" when none)."""
+    parts = [f"{what}: {_cap(key, fmt, name)}" for what, name in (("monthly cap", "monthly_cap"),
+                                                                  ("lifetime cap", "lifetime_cap"))
+             if getattr(key, name)]  # fmt: skip
+    if key.requests_per_minute:
+        parts.append(f"requests a minute: {key.requests_per_minute}")
+    if key.models:
+        parts.append(f"models: {', '.join(key.models)}")
+    return " | ".join(parts)
 
 
 def _expiry(key: ApiKey) -> str:
@@ -287,8 +341,12 @@ def show_created(created: CreatedKey, fmt: Amounts, console: Console) -> None:
     _print(console, f"created API key {key.key_hash} of {key.account}")
     _print(console, f"  label:     {key.label}")
     _print(console, f"  daily cap: {_cap(key, fmt)}")
+    if _limits(key, fmt):
+        _print(console, f"  limits:    {_limits(key, fmt)}")
     _print(console, f"  expires:   {_expiry(key)}")
     _print(console, f"secret (shown this once; the gateway keeps only its hash): {created.secret}")
+    if created.warning:
+        _print(console, f"warning: {created.warning}")
 
 
 def show_keys(account: str, keys: list[ApiKey], fmt: Amounts, now: int, console: Console) -> None:
@@ -302,6 +360,8 @@ def show_keys(account: str, keys: list[ApiKey], fmt: Amounts, now: int, console:
         _print(console, f"  {k.key_hash}  {status}")
         _print(console, f"    label: {k.label} | daily cap: {_cap(k, fmt)} | expires: {_expiry(k)} | "
                         f"created: {_when(k.created)}")  # fmt: skip
+        if _limits(k, fmt):
+            _print(console, f"    {_limits(k, fmt)}")
 
 
 def show_revoked(key: ApiKey, console: Console) -> None:

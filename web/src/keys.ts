@@ -15,6 +15,10 @@ interface KeyRecord {
   key_hash: string;
   label: string;
   daily_cap: string;
+  monthly_cap: string;
+  lifetime_cap: string;
+  requests_per_minute: number;
+  models: string[];
   expiry: number;
   created: number;
   revoked: number | null;
@@ -23,6 +27,9 @@ interface KeyRecord {
 
 const REQUEST_LIFETIME = 600; // seconds a signed request stays valid (its deadline)
 const MAX_LABEL = 64;
+const MAX_RATE = 1_000_000; // requests a minute a key may allow
+const MAX_MODELS = 1_024; // characters of a key's model allow-list
+const MODEL = /^[A-Za-z0-9][A-Za-z0-9._:/@+-]{0,127}$/;
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
 
 const TYPES: Record<string, { name: string; type: string }[]> = {
@@ -30,6 +37,10 @@ const TYPES: Record<string, { name: string; type: string }[]> = {
     { name: "account", type: "address" },
     { name: "label", type: "string" },
     { name: "dailyCap", type: "uint256" },
+    { name: "monthlyCap", type: "uint256" },
+    { name: "lifetimeCap", type: "uint256" },
+    { name: "requestsPerMinute", type: "uint256" },
+    { name: "models", type: "string" },
     { name: "expiry", type: "uint256" },
     { name: "nonce", type: "uint256" },
     { name: "keyHash", type: "bytes32" },
@@ -95,6 +106,16 @@ function expiryText(expiry: number): string {
   return expiry ? new Date(expiry * 1000).toISOString().replace("T", " ").slice(0, 16) + " UTC" : "never";
 }
 
+/** A key's limits beyond its daily cap, in words ("none" when it has none). */
+function limitsText(key: KeyRecord): string {
+  const parts: string[] = [];
+  if (key.monthly_cap && key.monthly_cap !== "0") parts.push(`${vcu(BigInt(key.monthly_cap))} a month`);
+  if (key.lifetime_cap && key.lifetime_cap !== "0") parts.push(`${vcu(BigInt(key.lifetime_cap))} in its life`);
+  if (key.requests_per_minute) parts.push(`${key.requests_per_minute} requests a minute`);
+  if (key.models?.length) parts.push(`models: ${key.models.join(", ")}`);
+  return parts.length ? parts.join("; ") : "none";
+}
+
 let shown: KeyRecord[] = []; // the keys in the table: the last list, and the keys created since
 
 function show(ctx: () => KeysCtx | null, keys: KeyRecord[]) {
@@ -115,6 +136,7 @@ function show(ctx: () => KeysCtx | null, keys: KeyRecord[]) {
     const cap = row.insertCell();
     cap.textContent = key.daily_cap === "0" ? "none" : vcu(BigInt(key.daily_cap));
     if (key.daily_cap !== "0") cap.title = `${exact(BigInt(key.daily_cap))} VCU`;
+    row.insertCell().textContent = limitsText(key);
     row.insertCell().textContent = expiryText(key.expiry);
     row.insertCell().textContent = key.status;
     const cell = row.insertCell();
@@ -156,40 +178,77 @@ async function revoke(ctx: () => KeysCtx | null, key: KeyRecord) {
   }
 }
 
-/** The inputs checked before the wallet opens: [label, cap in VCU wei, expiry (unix s, 0: never)]. */
-export function checkKeyInputs(label: string, cap: string, days: string, now: number): [string, bigint, number] {
+/** A key's inputs, checked before the wallet opens (caps in VCU wei, 0: none). */
+export interface KeyInputs {
+  label: string;
+  dailyCap: bigint;
+  monthlyCap: bigint;
+  lifetimeCap: bigint;
+  requestsPerMinute: number; // 0: no limit
+  models: string; // model ids separated by commas, "": every model
+  expiry: number; // unix s, 0: never
+}
+
+const capOf = (text: string, what: string) => (text.trim() === "" ? 0n : parseAmount(text, what));
+
+export function checkKeyInputs(
+  label: string, cap: string, days: string, now: number, month = "", life = "", rpm = "", models = "",
+): KeyInputs {
   const name = label.trim();
   if (!name) throw new Error("Give the key a label (e.g. the agent's name).");
   if (name.length > MAX_LABEL) throw new Error(`A label has at most ${MAX_LABEL} characters.`);
-  const capWei = cap.trim() === "" ? 0n : parseAmount(cap, "daily cap");
+  const dailyCap = capOf(cap, "daily cap");
+  const monthlyCap = capOf(month, "monthly cap");
+  const lifetimeCap = capOf(life, "lifetime cap");
+  const r = rpm.trim();
+  if (r !== "" && (!/^\d+$/.test(r) || Number(r) < 1 || Number(r) > MAX_RATE))
+    throw new Error(`Requests per minute: a whole number from 1 to ${MAX_RATE.toLocaleString("en-US")} (empty: no limit).`);
+  const ids = models.split(",").map((m) => m.trim()).filter((m) => m !== "");
+  const bad = ids.find((m) => !MODEL.test(m));
+  if (bad !== undefined) throw new Error(`Models: "${bad}" is not a model id (ids separated by commas).`);
+  if (new Set(ids).size !== ids.length) throw new Error("Models: a model is named twice.");
+  if (ids.join(",").length > MAX_MODELS) throw new Error(`Models: at most ${MAX_MODELS} characters.`);
   const d = days.trim();
   if (d !== "" && !/^\d+$/.test(d)) throw new Error("Expires in: a whole number of days (empty: never).");
   const expiry = d === "" || d === "0" ? 0 : Math.floor(now) + Number(d) * 86_400;
-  return [name, capWei, expiry];
+  return { label: name, dailyCap, monthlyCap, lifetimeCap, requestsPerMinute: r === "" ? 0 : Number(r), models: ids.join(","), expiry };
 }
+
+const KEY_FIELDS = ["key-label", "key-cap", "key-month", "key-life", "key-rpm", "key-models", "key-days"];
 
 async function create(ctx: () => KeysCtx | null) {
   const c = ctx();
   if (!c) return say("Connect a wallet first.", true);
-  let inputs: [string, bigint, number];
+  const value = (id: string) => $<HTMLInputElement>(id).value;
+  let k: KeyInputs;
   try {
-    inputs = checkKeyInputs($<HTMLInputElement>("key-label").value, $<HTMLInputElement>("key-cap").value,
-      $<HTMLInputElement>("key-days").value, Date.now() / 1000);
+    k = checkKeyInputs(value("key-label"), value("key-cap"), value("key-days"), Date.now() / 1000, value("key-month"),
+      value("key-life"), value("key-rpm"), value("key-models"));
   } catch (err: any) {
     return say(err.message, true);
   }
-  const [label, cap, expiry] = inputs;
   const secret = newSecret();
+  const warning = $("keys-warning");
+  warning.hidden = true;
   say("asking the wallet to sign the new key");
   try {
-    const message = { account: c.account, label, dailyCap: String(cap), expiry: String(expiry), nonce: nonce(), keyHash: await keyHash(secret), deadline: deadline() };
-    const created = (await post("api/keys/create", await signed(c, "CreateKey", message))).key as KeyRecord;
+    const message = {
+      account: c.account, label: k.label, dailyCap: String(k.dailyCap), monthlyCap: String(k.monthlyCap),
+      lifetimeCap: String(k.lifetimeCap), requestsPerMinute: String(k.requestsPerMinute), models: k.models,
+      expiry: String(k.expiry), nonce: nonce(), keyHash: await keyHash(secret), deadline: deadline(),
+    };
+    const answer = await post("api/keys/create", await signed(c, "CreateKey", message));
+    const created = answer.key as KeyRecord;
     $("key-secret").textContent = secret;
     // the gateway's record of the new key joins the table (listing again would ask for a signature)
-    const mine = shown.filter((k) => k.account.toLowerCase() === c.account.toLowerCase() && k.key_hash !== created.key_hash);
+    const mine = shown.filter((key) => key.account.toLowerCase() === c.account.toLowerCase() && key.key_hash !== created.key_hash);
     show(ctx, [...mine, created]);
-    for (const id of ["key-label", "key-cap", "key-days"]) $<HTMLInputElement>(id).value = "";
-    say(`Key "${label}" created. Copy its secret now: it is shown once, and the gateway keeps only its hash.`);
+    for (const id of KEY_FIELDS) $<HTMLInputElement>(id).value = "";
+    say(`Key "${k.label}" created. Copy its secret now: it is shown once, and the gateway keeps only its hash.`);
+    if (typeof answer.warning === "string") {
+      warning.textContent = `Warning: ${answer.warning}`;
+      warning.hidden = false;
+    }
   } catch (err) {
     say(`Creating the key failed: ${walletErrorText(err)}`, true);
   }
