@@ -18,6 +18,7 @@ from sqlalchemy import create_engine, func, select, text
 from tests.gateway.gateway_support import DAY, E18, EPOCH, NOW, SECRET, in_process_pass_only, running_gateway
 from tests.gateway.keys_support import ALICE
 from tests.postgres import PostgresServer
+from vvv.gateway.app import STORE_LOCK_SECONDS
 from vvv.gateway.ledger import RESERVATION_TTL, Ledger, reservations
 from vvv.oracle.usage import UsageError, UsageStore
 
@@ -120,13 +121,13 @@ def test_postgres_killed_and_restarted_under_load(own_postgres, tmp_path):
         assert ledger.totals(A, EPOCH) == (total, 0)
 
 
-def test_gateways_started_together_on_a_new_store_all_start(postgres_url):
-    """Gateway processes that open one new Postgres store at the same moment race to create the
-    ledger's tables (before the fix, 5 of 6 got an IntegrityError and did not start): every
-    one starts."""
+def test_gateways_started_together_on_a_new_store_all_start(usage_url):
+    """Gateway processes that open one new store at the same moment race to create the ledger's
+    tables (before the fix 5 of 6 did not start: an IntegrityError on Postgres, "database is
+    locked" on SQLite): they take the store's lock one at a time, and every one starts."""
     in_process_pass_only()
-    UsageStore(postgres_url, create=True)
-    stores = [UsageStore(postgres_url) for _ in range(6)]
+    UsageStore(usage_url, create=True)
+    stores = [UsageStore(usage_url, lock_timeout=STORE_LOCK_SECONDS) for _ in range(6)]
     together = threading.Barrier(len(stores))
     failed: list[str] = []
 

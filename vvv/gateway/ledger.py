@@ -157,17 +157,14 @@ class Ledger:
         self.signer = signer
         self.has_receipt: set[tuple[str, int]] = set()  # (account, epoch) known to hold a receipt
         self.has_activity: set[tuple[str, int]] = set()  # (account, epoch) known to be API-active
-        for attempt in range(2):  # gateway processes started together on a new store race to create the
-            try:  # tables (Postgres: an IntegrityError for the loser): the second look finds them made
-                with store.engine.begin() as conn:
-                    reservation_metadata.create_all(conn, checkfirst=True)
-                    metadata.create_all(conn, checkfirst=True)
-                    _upgrade(conn)
-                break
-            except SQLAlchemyError as err:
-                if attempt == 1:
-                    reason = err.__class__.__name__
-                    raise UsageError(f"usage store {store.url}: cannot add the gateway's tables ({reason})") from None
+        try:  # one process at a time: gateways started together on a new store race to create the tables
+            with store.locked("vvv-gateway-schema") as view, view._connect() as conn:
+                reservation_metadata.create_all(conn, checkfirst=True)
+                metadata.create_all(conn, checkfirst=True)
+                _upgrade(conn)
+        except SQLAlchemyError as err:
+            reason = err.__class__.__name__
+            raise UsageError(f"usage store {store.url}: cannot add the gateway's tables ({reason})") from None
 
     # ------------------------------------------------------------ running totals
 
