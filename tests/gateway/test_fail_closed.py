@@ -27,7 +27,9 @@ from tests.gateway.gateway_support import (
 )
 from tests.gateway.keys_support import ALICE
 from tests.postgres import PostgresServer
+from vvv.gateway.app import STORE_LOCK_SECONDS
 from vvv.gateway.ledger import RESERVATION_TTL, Ledger, reservations
+from vvv.oracle.usage import UsageError, UsageStore
 
 A = ALICE.address.lower()
 BODY = {"model": "small-chat", "messages": [{"role": "user", "content": "hi"}], "max_tokens": 7}  # worst 36, costs 25
@@ -118,3 +120,30 @@ def test_postgres_killed_and_restarted_under_load(own_postgres, tmp_path):
         total = world.store.consumed(EPOCH * DAY, EPOCH * DAY + DAY - 1, A)
         assert total == (25 * len(ok) + 36 * len(after_forwarding)) * E18
         assert ledger.totals(A, EPOCH) == (total, 0)
+
+
+def test_gateways_started_together_on_a_new_store_all_start(usage_url):
+    """Gateway processes that open one new store at the same moment race to create the ledger's
+    tables (before the fix 5 of 6 did not start: an IntegrityError on Postgres, "database is
+    locked" on SQLite): they take the store's lock one at a time, and every one starts."""
+    in_process_pass_only()
+    UsageStore(usage_url, create=True)
+    stores = [UsageStore(usage_url, lock_timeout=STORE_LOCK_SECONDS) for _ in range(6)]
+    together = threading.Barrier(len(stores))
+    failed: list[str] = []
+
+    def open_ledger(store: UsageStore) -> None:
+        together.wait()
+        try:
+            Ledger(store)
+        except UsageError as err:
+            failed.append(str(err))
+
+    threads = [threading.Thread(target=open_ledger, args=(s,)) for s in stores]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert failed == []
+    for store in stores:
+        store.engine.dispose()

@@ -251,8 +251,8 @@ class Ledger:
         self.signer = signer
         self.has_receipt: set[tuple[str, int]] = set()  # (account, epoch) known to hold a receipt
         self.has_activity: set[tuple[str, int]] = set()  # (account, epoch) known to be API-active
-        try:
-            with store.engine.begin() as conn:
+        try:  # one process at a time: gateways started together on a new store race to create the tables
+            with store.locked("vvv-gateway-schema") as view, view._connect() as conn:
                 reservation_metadata.create_all(conn, checkfirst=True)
                 metadata.create_all(conn, checkfirst=True)
                 _upgrade(conn)
