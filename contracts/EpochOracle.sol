@@ -10,6 +10,7 @@ import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol
 import {IVVVStaking, IEpochOracle} from "./interfaces/IVVV.sol";
 import {MinDelayAdminRules} from "./access/MinDelayAdminRules.sol";
 import {MerkleSumTree} from "./utils/MerkleSumTree.sol";
+import {Allotment} from "./utils/Allotment.sol";
 import {DataRequests} from "./DataRequests.sol";
 
 /// @title EpochOracle
@@ -842,9 +843,11 @@ contract EpochOracle is MinDelayAdminRules, Pausable, EIP712, IEpochOracle {
     ///           else 0;
     ///         - `Fallback`: every staker counts, `stakeAt(account, snapshot) *
     ///           fallbackCapacity(epoch) / totalStakedAt(snapshot)` (snapshot: the last second
-    ///           of `epoch - 1`); the proof is ignored;
+    ///           of `epoch - 1`); the proof is ignored; reverts (`SafeCastOverflowedUintDowncast`)
+    ///           only for a stake of 2^128 or more;
     ///         - `NotYetKnown`: 0.
-    ///         So the allotments of a day add up to at most its capacity under either source.
+    ///         Both formulas are `Allotment.share` (rounded down). So the allotments of a day add
+    ///         up to at most its capacity under either source.
     /// @param epoch The epoch whose allotment is asked.
     /// @param account The staker.
     /// @param stake The stake in the account's leaf.
@@ -867,15 +870,22 @@ contract EpochOracle is MinDelayAdminRules, Pausable, EIP712, IEpochOracle {
                 MerkleSumTree.top(MerkleSumTree.leafHash(account, stake), stake, position, siblings);
             // every leaf that can be shown adds up to at most the top sum, so the allotments of
             // the epoch add up to at most the capacity
-            uint256 totalActive = r.totalActiveStake;
+            uint128 totalActive = r.totalActiveStake;
             if (!ok || topHash != r.activeRoot || topSum != totalActive) return 0;
-            return Math.mulDiv(stake, r.capacity, totalActive);
+            // `top` sums the path without overflow, so stake <= topSum = totalActive < 2^128
+            return Allotment.share(uint128(stake), r.capacity, totalActive);
         }
         if (source == Source.NotYetKnown) return 0;
         uint256 snapshot = snapshotTime(epoch - 1);
         uint256 total = staking.totalStakedAt(snapshot);
         if (total == 0) return 0;
-        return Math.mulDiv(staking.stakeAt(account, snapshot), fallbackCapacity(epoch), total);
+        // stakes are far below 2^128 (VVV's genesis supply is below 2^87); capacities are at most
+        // `maxCapacity` <= 2^128 - 1 (constructor)
+        return Allotment.share(
+            SafeCast.toUint128(staking.stakeAt(account, snapshot)),
+            SafeCast.toUint128(fallbackCapacity(epoch)),
+            SafeCast.toUint128(total)
+        );
     }
 
     // ---------------------------------------------------------------- internals
