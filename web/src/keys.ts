@@ -8,6 +8,7 @@ import { EIP712_DOMAIN, walletErrorText, type Eip1193 } from "./wallets";
 export interface KeysCtx {
   provider: Eip1193;
   account: `0x${string}`;
+  now(): number; // the chain's time (unix s): the gateway checks deadlines and expiries by it
 }
 
 interface KeyRecord {
@@ -83,7 +84,7 @@ async function signed(ctx: KeysCtx, primaryType: string, message: Record<string,
   return { message, signature };
 }
 
-const deadline = () => String(Math.floor(Date.now() / 1000) + REQUEST_LIFETIME);
+const deadline = (ctx: KeysCtx) => String(Math.floor(ctx.now()) + REQUEST_LIFETIME);
 
 function say(text: string, failed = false) {
   const el = $("keys-status");
@@ -133,7 +134,7 @@ async function list(ctx: () => KeysCtx | null) {
   if (!c) return say("Connect a wallet first.", true);
   say("asking the wallet to sign the request to list your keys");
   try {
-    const body = await signed(c, "ListKeys", { account: c.account, nonce: nonce(), deadline: deadline() });
+    const body = await signed(c, "ListKeys", { account: c.account, nonce: nonce(), deadline: deadline(c) });
     const data = await post("api/keys/list", body);
     show(ctx, data.keys as KeyRecord[]);
     say(`${data.keys.length} key(s) of ${c.account}`);
@@ -147,7 +148,7 @@ async function revoke(ctx: () => KeysCtx | null, key: KeyRecord) {
   if (!c) return say("Connect a wallet first.", true);
   say(`asking the wallet to sign the revocation of ${key.label}`);
   try {
-    const body = await signed(c, "RevokeKey", { account: c.account, keyHash: key.key_hash, nonce: nonce(), deadline: deadline() });
+    const body = await signed(c, "RevokeKey", { account: c.account, keyHash: key.key_hash, nonce: nonce(), deadline: deadline(c) });
     await post("api/keys/revoke", body);
     await list(ctx);
     say(`Revoked ${key.label}: it stops working within seconds`);
@@ -174,7 +175,7 @@ async function create(ctx: () => KeysCtx | null) {
   let inputs: [string, bigint, number];
   try {
     inputs = checkKeyInputs($<HTMLInputElement>("key-label").value, $<HTMLInputElement>("key-cap").value,
-      $<HTMLInputElement>("key-days").value, Date.now() / 1000);
+      $<HTMLInputElement>("key-days").value, c.now());
   } catch (err: any) {
     return say(err.message, true);
   }
@@ -182,7 +183,7 @@ async function create(ctx: () => KeysCtx | null) {
   const secret = newSecret();
   say("asking the wallet to sign the new key");
   try {
-    const message = { account: c.account, label, dailyCap: String(cap), expiry: String(expiry), nonce: nonce(), keyHash: await keyHash(secret), deadline: deadline() };
+    const message = { account: c.account, label, dailyCap: String(cap), expiry: String(expiry), nonce: nonce(), keyHash: await keyHash(secret), deadline: deadline(c) };
     const created = (await post("api/keys/create", await signed(c, "CreateKey", message))).key as KeyRecord;
     $("key-secret").textContent = secret;
     // the gateway's record of the new key joins the table (listing again would ask for a signature)
