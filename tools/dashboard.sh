@@ -103,7 +103,7 @@ export APE_FOUNDRY_HOST=http://127.0.0.1:$CHAIN_PORT ETH_RPC_URL=http://127.0.0.
        VVV_DEPLOYMENTS_DIR=$DIR/deployments VVV_USAGE_DB=sqlite:///$DIR/demo/usage.db \\
        VVV_GATEWAY=http://$HOST:$GATEWAY_PORT OPENAI_BASE_URL=http://$HOST:$GATEWAY_PORT/v1
 export OPENAI_API_KEY=vvv_...   # a key: the page's "API keys" panel, or ape run staker keys create
-python $DIR/ask.py              # the official openai client through the gateway:
+python $DIR/ask.py   # the official openai client through the gateway:
 INFO
 sed 's/^/    /' "$DIR/ask.py"
 echo

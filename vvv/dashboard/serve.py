@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import uvicorn
@@ -53,8 +54,22 @@ def open_dashboard(
     )
 
 
+ZERO_ADDRESS = "0x" + "00" * 20
+
+
+def warm_up(dashboard: Dashboard) -> None:
+    """Make the reads a page load makes once before the first visitor (ape's first calls of each
+    contract, the history's events): cold, they took seconds, one after another under the
+    server's lock. A failure here is the first request's to report, not the start's."""
+    for read in (dashboard.config, dashboard.history, lambda: dashboard.proof(ZERO_ADDRESS, None),
+                 lambda: dashboard.spend(ZERO_ADDRESS)):  # fmt: skip
+        with contextlib.suppress(Exception):
+            read()
+
+
 def serve(dashboard: Dashboard, web_dir: Path, host: str, port: int) -> None:
     app = metered_app(dashboard, web_dir)
+    warm_up(dashboard)
     print(f"dashboard on http://{host}:{port}/ (chain {dashboard.network}; metrics at /metrics; Ctrl-C stops it)",
           flush=True)  # fmt: skip
     uvicorn.run(app, host=host, port=port, log_level="warning")

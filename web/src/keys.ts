@@ -8,6 +8,7 @@ import { EIP712_DOMAIN, walletErrorText, type Eip1193 } from "./wallets";
 export interface KeysCtx {
   provider: Eip1193;
   account: `0x${string}`;
+  now(): number; // the chain's time (unix s): the gateway checks deadlines and expiries by it
 }
 
 interface KeyRecord {
@@ -94,7 +95,7 @@ async function signed(ctx: KeysCtx, primaryType: string, message: Record<string,
   return { message, signature };
 }
 
-const deadline = () => String(Math.floor(Date.now() / 1000) + REQUEST_LIFETIME);
+const deadline = (ctx: KeysCtx) => String(Math.floor(ctx.now()) + REQUEST_LIFETIME);
 
 function say(text: string, failed = false) {
   const el = $("keys-status");
@@ -155,7 +156,7 @@ async function list(ctx: () => KeysCtx | null) {
   if (!c) return say("Connect a wallet first.", true);
   say("asking the wallet to sign the request to list your keys");
   try {
-    const body = await signed(c, "ListKeys", { account: c.account, nonce: nonce(), deadline: deadline() });
+    const body = await signed(c, "ListKeys", { account: c.account, nonce: nonce(), deadline: deadline(c) });
     const data = await post("api/keys/list", body);
     show(ctx, data.keys as KeyRecord[]);
     say(`${data.keys.length} key(s) of ${c.account}`);
@@ -169,7 +170,7 @@ async function revoke(ctx: () => KeysCtx | null, key: KeyRecord) {
   if (!c) return say("Connect a wallet first.", true);
   say(`asking the wallet to sign the revocation of ${key.label}`);
   try {
-    const body = await signed(c, "RevokeKey", { account: c.account, keyHash: key.key_hash, nonce: nonce(), deadline: deadline() });
+    const body = await signed(c, "RevokeKey", { account: c.account, keyHash: key.key_hash, nonce: nonce(), deadline: deadline(c) });
     await post("api/keys/revoke", body);
     await list(ctx);
     say(`Revoked ${key.label}: it stops working within seconds`);
@@ -222,7 +223,7 @@ async function create(ctx: () => KeysCtx | null) {
   const value = (id: string) => $<HTMLInputElement>(id).value;
   let k: KeyInputs;
   try {
-    k = checkKeyInputs(value("key-label"), value("key-cap"), value("key-days"), Date.now() / 1000, value("key-month"),
+    k = checkKeyInputs(value("key-label"), value("key-cap"), value("key-days"), c.now(), value("key-month"),
       value("key-life"), value("key-rpm"), value("key-models"));
   } catch (err: any) {
     return say(err.message, true);
@@ -235,7 +236,7 @@ async function create(ctx: () => KeysCtx | null) {
     const message = {
       account: c.account, label: k.label, dailyCap: String(k.dailyCap), monthlyCap: String(k.monthlyCap),
       lifetimeCap: String(k.lifetimeCap), requestsPerMinute: String(k.requestsPerMinute), models: k.models,
-      expiry: String(k.expiry), nonce: nonce(), keyHash: await keyHash(secret), deadline: deadline(),
+      expiry: String(k.expiry), nonce: nonce(), keyHash: await keyHash(secret), deadline: deadline(c),
     };
     const answer = await post("api/keys/create", await signed(c, "CreateKey", message));
     const created = answer.key as KeyRecord;

@@ -518,7 +518,7 @@ async function main() {
   state.config = config;
   state.reader = new Reader(makeClient(config), config);
   initKeys(config.gateway === true, () =>
-    state.wallet && state.account ? { provider: state.wallet.provider, account: state.account } : null,
+    state.wallet && state.account ? { provider: state.wallet.provider, account: state.account, now: chainNow } : null,
   );
   let autoTried = false;
   discoverWallets(config, (wallets) => {
