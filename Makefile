@@ -80,7 +80,7 @@ fuzz: setup
 	$(BIN)/ape test tests/contracts/test_stateful.py -p no:cacheprovider
 
 # The whole-system stateful test (chain, gateway processes on SQLite and Postgres, oracle) alone,
-# on anvil, with the profile chosen by VVV_SYSTEM_FUZZ (short: 3 days per store; long: 30 days);
+# on anvil, with the profile chosen by VVV_SYSTEM_FUZZ (short: 2 days per store; long: 20 days);
 # VVV_SYSTEM_FUZZ_SEED replays a run.
 system-fuzz: setup compile
 	$(BIN)/ape test tests/gateway/test_whole_system.py -p no:cacheprovider -s --network $(ANVIL)

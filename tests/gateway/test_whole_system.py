@@ -31,8 +31,8 @@ stalled across midnight; the report of the day before posted early, late, early 
 rejected by the guardian, or not at all that day (posted late the day after). The upstream
 is the tests' stand-in; everything else is the real thing.
 
-Profiles (`VVV_SYSTEM_FUZZ`): `short` (the default, in the anvil pass of `make test`: 3 days
-per store, 2 gateway processes, about 45 s in all), `long` (`VVV_SYSTEM_FUZZ=long make
+Profiles (`VVV_SYSTEM_FUZZ`): `short` (the default, in the anvil pass of `make test`: 2 days
+per store, 2 gateway processes, about 50 s in all), `long` (`VVV_SYSTEM_FUZZ=long make
 system-fuzz`: 20 days per store, 3 gateway processes). `VVV_SYSTEM_FUZZ_SEED` replays a run
 (the seed is printed in every failure). The gateways read the chain over HTTP, so the test
 runs in the anvil pass only (`--network ethereum:local:foundry`)."""
@@ -42,11 +42,13 @@ from __future__ import annotations
 import json
 import os
 import random
+import signal
 import subprocess
 import sys
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -75,7 +77,8 @@ image,painter,,,3000,,512x512
 """
 IN, OUT, IMAGE = 30 * E18, 300 * E18, 3_000 * E18  # VCU wei per input token, output token, image
 DEADLINE = 3_600  # the report deadline (EpochOracle's default), seconds after the day's start
-STAKES = {"alice": 100 * E18, "bob": 300 * E18, "carol": 600 * E18, "erin": 200 * E18, "dave": 0}
+# fay stakes and never calls, so a report's shares are larger than the fallback's; dave has no stake
+STAKES = {"alice": 100 * E18, "bob": 300 * E18, "carol": 600 * E18, "erin": 200 * E18, "fay": 400 * E18, "dave": 0}
 TOTAL_STAKED = sum(STAKES.values())
 
 
@@ -86,7 +89,7 @@ class Profile:
     batch: int  # requests per batch, at most
 
 
-PROFILES = {"short": Profile(days=3, gateways=2, batch=8), "long": Profile(days=20, gateways=3, batch=16)}
+PROFILES = {"short": Profile(days=2, gateways=2, batch=8), "long": Profile(days=20, gateways=3, batch=16)}
 PROFILE_NAME = os.environ.get("VVV_SYSTEM_FUZZ", "short")
 SEED = int(os.environ.get("VVV_SYSTEM_FUZZ_SEED", "2121"))
 
@@ -162,9 +165,11 @@ class Model:
 
 class Driver:
     def __init__(self, rng: random.Random, system: Any, model: Model, store: UsageStore, url: str,
-                 gateways: list[str], reports: Path, oracle: Any, guardian: Any, secrets: dict[str, list[str]],
-                 batch: int) -> None:  # fmt: skip
-        self.rng, self.system, self.model, self.store, self.gateways = rng, system, model, store, gateways
+                 gateways: list[tuple[subprocess.Popen, str]], reports: Path, oracle: Any, guardian: Any,
+                 secrets: dict[str, list[str]], batch: int,
+                 spawn: Callable[[], tuple[subprocess.Popen, str]]) -> None:  # fmt: skip
+        self.rng, self.system, self.model, self.store = rng, system, model, store
+        self.processes, self.spawn = gateways, spawn  # (process, URL) of each gateway, a new one
         self.reports, self.oracle, self.guardian = reports, oracle, guardian
         self.secrets, self.batch_size = secrets, batch
         dialect = "postgresql" if url.startswith("postgresql") else "sqlite"
@@ -188,13 +193,17 @@ class Driver:
         time.sleep(0.2)  # every gateway's chain clock (read every 0.05 s) is there
         self.step(f"clock -> day {self.day - self.model.g} +{timestamp % DAY} s")
 
-    def request(self, stalls: bool) -> Call:
+    @property
+    def gateways(self) -> list[str]:
+        return [url for process, url in self.processes if process.poll() is None]
+
+    def request(self, stalls: bool, kind: str | None = None) -> Call:
         rng = self.rng
         names = ["alice", "bob", "carol", "carol", "bob", "dave"]
         name = rng.choice(names + (["erin"] if self.day - self.model.g >= self.model.erin_from else []))
         secret = rng.choice(self.secrets[name])
         kinds = ["chat", "chat", "stream", "image", "fail"] + (["stall", "stall-usage"] * 2 if stalls else [])
-        kind = rng.choice(kinds)
+        kind = kind or rng.choice(kinds)
         if kind == "image":
             n = rng.randint(1, 4)
             body: dict[str, Any] = {"model": "painter", "prompt": "a cat", "n": n, "size": "512x512"}
@@ -251,6 +260,10 @@ class Driver:
                 assert seen.wait(60), "a stalled stream got no answer"
         with ThreadPoolExecutor(max(1, len(plain))) as pool:
             list(pool.map(self.send, plain))
+        self.record(calls)
+        self.step(f"batch of {len(calls)}: " + ", ".join(f"{c.name} {c.kind} {c.status}" for c in calls))
+
+    def record(self, calls: list[Call]) -> None:
         for c in calls:
             self.model.calls.append(c)
             self.counts[f"{c.kind} {c.status}"] += 1
@@ -263,7 +276,30 @@ class Driver:
                 self.fail(f"402 apiActive {c.api_active} for {c.name}: {c.message}")
             if c.status not in (200, 402, 502):
                 self.fail(f"{c.kind} of {c.name} answered {c.status}: {c.message}")
-        self.step(f"batch of {len(calls)}: " + ", ".join(f"{c.name} {c.kind} {c.status}" for c in calls))
+
+    def kill_a_gateway(self, restart: bool) -> None:
+        """A gateway process is killed (SIGKILL) while it relays streams their clients stopped
+        reading: their reservations stay, and another gateway's sweeper charges each in full
+        once the chain passes its expiry (a killed process loses no charge). The first
+        gateway is never killed; a new one may take the victim's place."""
+        process, url = self.rng.choice([(p, u) for p, u in self.processes[1:] if p.poll() is None])
+        calls = [self.request(stalls=True, kind="stall") for _ in range(3)]
+        for c in calls:
+            c.url = url
+            seen = threading.Event()
+            thread = threading.Thread(target=self.send, args=(c, seen), daemon=True)
+            thread.start()
+            self.stalls.append(thread)
+            assert seen.wait(60), "a stalled stream got no answer"
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
+        self.record(calls)
+        self.counts["gateway killed"] += 1
+        if restart:
+            self.processes.append(self.spawn())
+            self.counts["gateway started"] += 1
+        self.step(f"gateway {url} killed with {[c.status for c in calls]} streams in flight"
+                  + (", another started" if restart else ""))  # fmt: skip
 
     def post(self) -> None:
         lines: list[str] = []
@@ -391,7 +427,8 @@ class Driver:
 
     # ------------------------------------------------------------ days
 
-    def run_day(self, plan: str) -> None:
+    def run_day(self, plan: str, kill: str = "") -> None:
+        """`kill`: "kill" or "restart" a gateway in the day's afternoon."""
         rng, start = self.rng, self.day * DAY
         self.counts[f"day {plan}"] += 1
         self.move(start + rng.randint(30, 250))
@@ -412,6 +449,8 @@ class Driver:
         self.batch()
         self.move(start + rng.randint(40_001, 80_000))
         self.batch(stalls=True)
+        if kill:
+            self.kill_a_gateway(restart=kill == "restart")
         self.move(start + DAY - rng.randint(60, 200))  # streams that stall across midnight
         self.batch(stalls=True)
         self.move(start + DAY + rng.randint(1, 20))
@@ -452,7 +491,14 @@ def test_the_whole_system_keeps_its_budgets(usage_url, tmp_path, accounts, deplo
     assert int(system.oracle.reportDeadlineOf(g + 1)) == DEADLINE
     signer = accounts[9]
     system.oracle.grantRole(system.oracle.ACTIVITY_SIGNER_ROLE(), signer, sender=deployer)
-    who = {"alice": accounts[1], "bob": accounts[2], "carol": accounts[3], "erin": accounts[5], "dave": accounts[8]}
+    who = {
+        "alice": accounts[1],
+        "bob": accounts[2],
+        "carol": accounts[3],
+        "erin": accounts[5],
+        "fay": treasury,
+        "dave": accounts[8],
+    }
     t = g * DAY - 1_000
     for name, amount in STAKES.items():
         if amount:
@@ -475,6 +521,8 @@ def test_the_whole_system_keeps_its_budgets(usage_url, tmp_path, accounts, deplo
     now = int(chain.blocks.head.timestamp)
     for i, (name, account) in enumerate(who.items()):
         secrets[name] = []
+        if name == "fay":
+            continue
         for j, cap in enumerate([0, rng.choice([15_000, 25_000, 40_000]) * E18]):
             secret = f"vvv_{name}-{j}-{SEED}"
             request = CreateKey(account.address.lower(), f"agent{j}", cap, 0, 10 * i + j + 1, key_hash(secret),
@@ -488,23 +536,34 @@ def test_the_whole_system_keeps_its_budgets(usage_url, tmp_path, accounts, deplo
     driver = None
     try:
         with Served(upstream.app) as upstream_url:
-            urls = []
-            for i in range(profile.gateways):
-                log = tmp_path / f"gateway-{i}.log"
+            logs = iter(tmp_path / f"gateway-{i}.log" for i in range(100))
+
+            def start() -> tuple[subprocess.Popen, str, Path]:
+                log = next(logs)
                 process, url = gateway_process(networks.provider.http_uri, usage_url, upstream_url, reports, prices,
                                                environ, log)  # fmt: skip
                 processes.append(process)
-                urls.append(url)
-            for i, (process, url) in enumerate(zip(processes, urls, strict=True)):
-                wait_served(process, url, tmp_path / f"gateway-{i}.log")
-            driver = Driver(rng, system, model, store, usage_url, urls, reports, oracle, guardian, secrets,
-                            profile.batch)  # fmt: skip
-            # the short profile covers every kind of day over its two runs; the long one draws them
-            plans = [["early", "reject"], ["late", "skip"]][store_index]
+                return process, url, log
+
+            def spawn() -> tuple[subprocess.Popen, str]:
+                process, url, log = start()
+                wait_served(process, url, log)
+                return process, url
+
+            started_ = [start() for _ in range(profile.gateways)]
+            for process, url, log in started_:
+                wait_served(process, url, log)
+            gateways = [(process, url) for process, url, _ in started_]
+            driver = Driver(rng, system, model, store, usage_url, gateways, reports, oracle, guardian, secrets,
+                            profile.batch, spawn)  # fmt: skip
+            # the short profile's second day: a report posted early and rejected (SQLite), posted late
+            # (Postgres); the long profile draws every day's
+            plans = [["reject"], ["late"]][store_index]
             for day in range(profile.days):
                 plan = "first" if day == 0 else plans[day - 1] if day - 1 < len(plans) else rng.choice(
                     ["early", "early", "late", "reject", "skip"])  # fmt: skip
-                driver.run_day(plan)
+                kill = "kill" if day == profile.days - 1 else "restart" if day == profile.days // 2 > 1 else ""
+                driver.run_day(plan, kill)
             driver.settle_everything(driver.day * DAY + 1_200)
             driver.post()
             driver.check(final=True)
