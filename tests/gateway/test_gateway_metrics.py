@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 from eth_account import Account
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import create_engine
 
 from tests.gateway.gateway_support import (
     E18,
@@ -165,3 +166,11 @@ def test_the_gateway_metrics_move_by_what_each_request_does(usage_url, tmp_path)
         assert requests(routes, "/v1/models", 200, "GET") == 1
         assert requests(routes, "unmatched", 404, "GET") == 1
         assert not any("0x1234" in str(labels) for _, labels in routes)
+
+        # the key store unreachable: a 503 and one store error of `authenticate`, nothing reserved
+        gateway.keys.engine = create_engine(f"sqlite:///{tmp_path / 'no-such-folder' / 'usage.db'}")
+        assert post(url).status_code == 503
+        unreachable = scrape(url)
+        assert value(unreachable, "vvv_gateway_store_errors_total", operation="authenticate") == 1
+        assert requests(unreachable, CHAT, 503) == 2
+        assert value(unreachable, "vvv_gateway_vcu_reserved_total") == 72 + 36
