@@ -22,6 +22,8 @@ contract EpochOracleProofs is SymTest {
     uint256 internal constant DAY = 1 days;
     uint256 internal constant EPOCH = 20_000;
     uint256 internal constant CAPACITY = 181_480e18;
+    /// @dev The report's capacity in `check_reportAllotment`: not the fallback's (CAPACITY).
+    uint256 internal constant REPORT_CAPACITY = 200_000e18;
     uint256 internal constant MAX_PATH = 2;
     uint256 internal constant MAX_STAKE = 2 ** 96;
     address internal constant ADMIN = address(0xAD);
@@ -77,12 +79,12 @@ contract EpochOracleProofs is SymTest {
     ///      in order, padded with empty leaves to 2^depth, inner node = keccak256(abi.encode(
     ///      leftHash, leftSum, rightHash, rightSum)), sum = leftSum + rightSum). Returns the count.
     function _postHonestReport() internal returns (uint256 count) {
-        return _postHonestReport(_honestSet()).count;
+        return _postHonestReport(_honestSet(), CAPACITY).count;
     }
 
-    function _postHonestReport(HonestSet memory set) internal returns (HonestSet memory) {
+    function _postHonestReport(HonestSet memory set, uint256 capacity) internal returns (HonestSet memory) {
         vm.prank(ORACLE);
-        oracle.postReport(EPOCH, 0, CAPACITY, set.root, set.total, set.count);
+        oracle.postReport(EPOCH, 0, capacity, set.root, set.total, set.count);
         return set;
     }
 
@@ -242,29 +244,33 @@ contract EpochOracleProofs is SymTest {
 
     /// @notice Report source, on one concrete timeline (the honest report of EPOCH, two stakers
     ///         with symbolic stakes, posted 10 minutes into EPOCH + 1, before the 1-hour
-    ///         deadline): `vcuAllocation` routes each leaf with its path to SPEC's `stake *
-    ///         capacity / totalActiveStake`. (Any other proof input gets 0: a path fixes its
+    ///         deadline, with a capacity other than the fallback's): `vcuAllocation` routes each
+    ///         leaf with its path to SPEC's `stake * capacity / totalActiveStake` (`Allotment.share`,
+    ///         `AllotmentProofs`) with the report's capacity. (Any other proof input gets 0: a path fixes its
     ///         leaf, `MerkleSumTreeProofs`.)
     function check_reportAllotment() public {
         HonestSet memory set = _twoStakers();
         vm.warp((EPOCH + 1) * DAY + 10 minutes);
-        _postHonestReport(set);
+        oracle = _deployOracle(staking); // deployed now: its capacity history starts before the report
+        _postHonestReport(set, REPORT_CAPACITY);
         assert(oracle.allotmentSource(EPOCH + 1) == EpochOracle.Source.Report);
         for (uint256 i = 0; i < 2; ++i) {
             uint256 vcu = oracle.vcuAllocation(EPOCH + 1, set.accounts[i], set.stakes[i], i, set.paths[i]);
             // stakes below 2^96: the casts drop nothing
-            assert(vcu == Allotment.share(uint128(set.stakes[i]), uint128(CAPACITY), uint128(set.total)));
+            assert(vcu == Allotment.share(uint128(set.stakes[i]), uint128(REPORT_CAPACITY), uint128(set.total)));
         }
     }
 
     /// @notice Fallback source, on one concrete timeline (two stakers with symbolic stakes, no
-    ///         report of EPOCH posted by the deadline; asked 2 hours into EPOCH + 1): any account,
-    ///         whatever proof it passes, gets SPEC's `stakeAt(account, snapshot) * capacity /
-    ///         totalStakedAt(snapshot)` with the day's fallback capacity (the initial one here:
-    ///         no report was ever posted).
+    ///         report of EPOCH posted by the 1-hour deadline; the honest report, with another
+    ///         capacity, posted late, 2 hours into EPOCH + 1): any account, whatever proof it
+    ///         passes, gets SPEC's `stakeAt(account, snapshot) * capacity /
+    ///         totalStakedAt(snapshot)` (`Allotment.share`) with the day's fallback capacity,
+    ///         fixed at the day's start (the initial one here), not the late report's.
     function check_fallbackAllotment() public {
         HonestSet memory set = _twoStakers();
         vm.warp((EPOCH + 1) * DAY + 2 hours);
+        _postHonestReport(set, REPORT_CAPACITY);
         assert(oracle.allotmentSource(EPOCH + 1) == EpochOracle.Source.Fallback);
         assert(oracle.fallbackCapacity(EPOCH + 1) == CAPACITY);
         EpochOracle.LeafProof memory leaf = _leaf("leaf", 1);
