@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {EpochOracle} from "../contracts/EpochOracle.sol";
 import {IVVVStaking} from "../contracts/interfaces/IVVV.sol";
 import {MerkleSumTree} from "../contracts/utils/MerkleSumTree.sol";
+import {Allotment} from "../contracts/utils/Allotment.sol";
 import {StakingMock} from "./StakingMock.sol";
 import {SymTest} from "./Sym.sol";
 
@@ -21,6 +22,8 @@ contract EpochOracleProofs is SymTest {
     uint256 internal constant DAY = 1 days;
     uint256 internal constant EPOCH = 20_000;
     uint256 internal constant CAPACITY = 181_480e18;
+    /// @dev The report's capacity in `check_reportAllotment`: not the fallback's (CAPACITY).
+    uint256 internal constant REPORT_CAPACITY = 200_000e18;
     uint256 internal constant MAX_PATH = 2;
     uint256 internal constant MAX_STAKE = 2 ** 96;
     address internal constant ADMIN = address(0xAD);
@@ -76,17 +79,30 @@ contract EpochOracleProofs is SymTest {
     ///      in order, padded with empty leaves to 2^depth, inner node = keccak256(abi.encode(
     ///      leftHash, leftSum, rightHash, rightSum)), sum = leftSum + rightSum). Returns the count.
     function _postHonestReport() internal returns (uint256 count) {
+        return _postHonestReport(_honestSet(), CAPACITY).count;
+    }
+
+    function _postHonestReport(HonestSet memory set, uint256 capacity) internal returns (HonestSet memory) {
+        vm.prank(ORACLE);
+        oracle.postReport(EPOCH, 0, capacity, set.root, set.total, set.count);
+        return set;
+    }
+
+    /// @dev The honest stakers, their tree's root and sum, and each leaf's path (`_twoStakers`
+    ///      only).
+    struct HonestSet {
+        uint256 count;
+        address[] accounts;
+        uint256[] stakes;
         bytes32 root;
         uint256 total;
-        (count, root, total) = _honestSet();
-        vm.prank(ORACLE);
-        oracle.postReport(EPOCH, 0, CAPACITY, root, total, count);
+        MerkleSumTree.Node[][] paths;
     }
 
     /// @dev 1..4 symbolic stakers (ascending, stakes in (0, 2^96)) set in the staking mock, and
     ///      the root and sum of their honest tree.
-    function _honestSet() internal returns (uint256 count, bytes32 root, uint256 total) {
-        count = _choose("count", 1, 4);
+    function _honestSet() internal returns (HonestSet memory set) {
+        uint256 count = _choose("count", 1, 4);
         address[] memory accounts = new address[](count);
         uint256[] memory stakes = new uint256[](count);
         for (uint256 i = 0; i < count; ++i) {
@@ -108,7 +124,7 @@ contract EpochOracleProofs is SymTest {
                 sums[i] = sums[2 * i] + sums[2 * i + 1];
             }
         }
-        return (count, hashes[0], sums[0]);
+        set = HonestSet(count, accounts, stakes, hashes[0], sums[0], new MerkleSumTree.Node[][](0));
     }
 
     function _siblings(string memory tag, uint256 length) internal returns (MerkleSumTree.Node[] memory siblings) {
@@ -199,5 +215,69 @@ contract EpochOracleProofs is SymTest {
         assert(oracle.allotmentSource(EPOCH + 1) == EpochOracle.Source.NotYetKnown);
         EpochOracle.LeafProof memory leaf = _leaf("leaf", _choose("len", 0, MAX_PATH));
         assert(oracle.vcuAllocation(EPOCH + 1, leaf.account, leaf.stake, leaf.position, leaf.siblings) == 0);
+    }
+
+    /// @dev Two stakers with concrete accounts and symbolic stakes in (0, 2^96), set in the
+    ///      staking mock; their honest tree (depth 1) and each leaf's path.
+    function _twoStakers() internal returns (HonestSet memory set) {
+        set.count = 2;
+        set.accounts = new address[](2);
+        set.stakes = new uint256[](2);
+        (set.accounts[0], set.accounts[1]) = (address(0xA11CE), address(0xB0B0B)); // ascending
+        for (uint256 i = 0; i < 2; ++i) {
+            set.stakes[i] = svm.createUint256("stake");
+            vm.assume(0 < set.stakes[i] && set.stakes[i] < MAX_STAKE);
+        }
+        staking.set(set.accounts, set.stakes);
+        bytes32[2] memory leaves = [
+            MerkleSumTree.leafHash(set.accounts[0], set.stakes[0]),
+            MerkleSumTree.leafHash(set.accounts[1], set.stakes[1])
+        ];
+        set.total = set.stakes[0] + set.stakes[1];
+        set.root = keccak256(abi.encode(leaves[0], set.stakes[0], leaves[1], set.stakes[1]));
+        set.paths = new MerkleSumTree.Node[][](2);
+        for (uint256 i = 0; i < 2; ++i) {
+            set.paths[i] = new MerkleSumTree.Node[](1);
+            set.paths[i][0] = MerkleSumTree.Node(leaves[1 - i], set.stakes[1 - i]);
+        }
+    }
+
+    /// @notice Report source, on one concrete timeline (the honest report of EPOCH, two stakers
+    ///         with symbolic stakes, posted 10 minutes into EPOCH + 1, before the 1-hour
+    ///         deadline, with a capacity other than the fallback's): `vcuAllocation` routes each
+    ///         leaf with its path to SPEC's `stake * capacity / totalActiveStake` (`Allotment.share`,
+    ///         `AllotmentProofs`) with the report's capacity. (Any other proof input gets 0: a path fixes its
+    ///         leaf, `MerkleSumTreeProofs`.)
+    function check_reportAllotment() public {
+        HonestSet memory set = _twoStakers();
+        vm.warp((EPOCH + 1) * DAY + 10 minutes);
+        oracle = _deployOracle(staking); // deployed now: its capacity history starts before the report
+        _postHonestReport(set, REPORT_CAPACITY);
+        assert(oracle.allotmentSource(EPOCH + 1) == EpochOracle.Source.Report);
+        for (uint256 i = 0; i < 2; ++i) {
+            uint256 vcu = oracle.vcuAllocation(EPOCH + 1, set.accounts[i], set.stakes[i], i, set.paths[i]);
+            // stakes below 2^96: the casts drop nothing
+            assert(vcu == Allotment.share(uint128(set.stakes[i]), uint128(REPORT_CAPACITY), uint128(set.total)));
+        }
+    }
+
+    /// @notice Fallback source, on one concrete timeline (two stakers with symbolic stakes, no
+    ///         report of EPOCH posted by the 1-hour deadline; the honest report, with another
+    ///         capacity, posted late, 2 hours into EPOCH + 1): any account, whatever proof it
+    ///         passes, gets SPEC's `stakeAt(account, snapshot) * capacity /
+    ///         totalStakedAt(snapshot)` (`Allotment.share`) with the day's fallback capacity,
+    ///         fixed at the day's start (the initial one here), not the late report's.
+    function check_fallbackAllotment() public {
+        HonestSet memory set = _twoStakers();
+        vm.warp((EPOCH + 1) * DAY + 2 hours);
+        _postHonestReport(set, REPORT_CAPACITY);
+        assert(oracle.allotmentSource(EPOCH + 1) == EpochOracle.Source.Fallback);
+        assert(oracle.fallbackCapacity(EPOCH + 1) == CAPACITY);
+        EpochOracle.LeafProof memory leaf = _leaf("leaf", 1);
+        uint256 got = oracle.vcuAllocation(EPOCH + 1, leaf.account, leaf.stake, leaf.position, leaf.siblings);
+        uint256 snapshot = oracle.snapshotTime(EPOCH);
+        uint256 stake = staking.stakeAt(leaf.account, snapshot);
+        assert(stake == 0 || stake == set.stakes[0] || stake == set.stakes[1]);
+        assert(got == Allotment.share(uint128(stake), uint128(CAPACITY), uint128(set.total)));
     }
 }
