@@ -37,6 +37,12 @@ import {IVVVStaking} from "./interfaces/IVVV.sol";
 ///      - the pause flag lives in the stream's slot (OpenZeppelin's `Pausable` with `paused`,
 ///        `_pause` and `_unpause` overridden), which every stake reads anyway: one cold storage
 ///        read less per stake.
+///      - locked stake (compute rights, SPEC.md "ComputeRights") is out of the reward weight:
+///        the account and total words hold the *free* stake, and the locked stake lives in
+///        traces of its own (`lockedAt`, `totalLockedAt`) that only `lock` and `unlock` write.
+///        A lock moves stake from the free word to the lock trace the way an unstake request
+///        moves it to the queue, so stakes, unstakes and rewards read and write what they did
+///        before (no extra gas), and `stakeAt`/`totalStakedAt` are the two traces' sum.
 ///      The accumulator and re-basing `o` floor; the dust is bounded in docs/security.md.
 contract VVVStaking is MinDelayAdminRules, Pausable, ReentrancyGuardTransient, IVVVStaking {
     using SafeERC20 for IERC20;
@@ -46,7 +52,11 @@ contract VVVStaking is MinDelayAdminRules, Pausable, ReentrancyGuardTransient, I
     bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
     /// @notice Starts reward streams: the EmissionsController, granted once at construction.
     bytes32 public constant NOTIFIER_ROLE = keccak256("NOTIFIER_ROLE");
-    /// @dev Admin role of NOTIFIER_ROLE that nobody holds: the notifier can never be changed.
+    /// @notice Locks and unlocks stake: the ComputeRights contract, granted once at construction
+    ///         (or nobody, for ever, when deployed without one).
+    bytes32 public constant LOCKER_ROLE = keccak256("LOCKER_ROLE");
+    /// @dev Admin role of NOTIFIER_ROLE and LOCKER_ROLE that nobody holds: neither can ever be
+    ///      changed.
     bytes32 private constant LOCKED_ROLE = keccak256("LOCKED_ROLE");
 
     /// @inheritdoc IVVVStaking
@@ -89,13 +99,19 @@ contract VVVStaking is MinDelayAdminRules, Pausable, ReentrancyGuardTransient, I
     mapping(address account => Checkpoints.Trace208) private _stakes;
     mapping(uint256 requestId => UnstakeRequest) private _requests;
     Queue private _queue;
+    /// @dev value: the locked stake of the account; written only by `lock` and `unlock`.
+    mapping(address account => Checkpoints.Trace208) private _locks;
+    /// @dev value: the total locked stake; written only by `lock` and `unlock`.
+    Checkpoints.Trace208 private _totalLocks;
 
     /// @param token_ The VVV token.
     /// @param admin The default admin (two-step transfer after `adminDelay`).
     /// @param adminDelay Delay of the default admin transfer, in seconds.
     /// @param guardian Holder of GUARDIAN_ROLE.
     /// @param notifier Holder of NOTIFIER_ROLE (the EmissionsController), fixed for ever.
-    constructor(IERC20 token_, address admin, uint48 adminDelay, address guardian, address notifier)
+    /// @param locker Holder of LOCKER_ROLE (the ComputeRights contract), fixed for ever; the zero
+    ///        address for none: then no stake can ever be locked.
+    constructor(IERC20 token_, address admin, uint48 adminDelay, address guardian, address notifier, address locker)
         MinDelayAdminRules(adminDelay, admin)
     {
         if (address(token_) == address(0) || guardian == address(0) || notifier == address(0)) {
@@ -107,6 +123,9 @@ contract VVVStaking is MinDelayAdminRules, Pausable, ReentrancyGuardTransient, I
         // NOTIFIER_ROLE is administered by LOCKED_ROLE, which administers itself and is held by
         // nobody: the notifier can never be granted, revoked or changed, not even by the admin.
         _setRoleAdmin(NOTIFIER_ROLE, LOCKED_ROLE);
+        // LOCKER_ROLE likewise: granted here or never.
+        if (locker != address(0)) _grantRole(LOCKER_ROLE, locker);
+        _setRoleAdmin(LOCKER_ROLE, LOCKED_ROLE);
         _setRoleAdmin(LOCKED_ROLE, LOCKED_ROLE);
         // Non-zero from the start, so the first stream and the first request pay no fresh-slot
         // cost (no stream is running: the rate is 0).
@@ -226,6 +245,33 @@ contract VVVStaking is MinDelayAdminRules, Pausable, ReentrancyGuardTransient, I
         emit RewardsNotified(amount, rate, end, carry);
     }
 
+    // ---------------------------------------------------------------- locks
+
+    /// @inheritdoc IVVVStaking
+    function lock(address account, uint256 amount) external onlyRole(LOCKER_ROLE) whenNotPaused {
+        if (amount == 0) revert ZeroAmount();
+        (uint256 rpt, uint256 total, uint48 totalKey) = _moveAccumulator();
+        (uint256 free, uint256 earnedSoFar, uint48 accountKey) = _account(account, rpt);
+        if (amount > free) revert InsufficientFreeStake(account, amount, free);
+        _write(account, accountKey, free - amount, earnedSoFar, rpt, totalKey, total - amount);
+        uint256 lockedAfter = _locks[account].latest() + amount;
+        _recordLocks(account, lockedAfter, _totalLocks.latest() + amount);
+        emit StakeLocked(account, amount, lockedAfter);
+    }
+
+    /// @inheritdoc IVVVStaking
+    function unlock(address account, uint256 amount) external onlyRole(LOCKER_ROLE) {
+        if (amount == 0) revert ZeroAmount();
+        uint256 locked = _locks[account].latest();
+        if (amount > locked) revert InsufficientLockedStake(account, amount, locked);
+        (uint256 rpt, uint256 total, uint48 totalKey) = _moveAccumulator();
+        (uint256 free, uint256 earnedSoFar, uint48 accountKey) = _account(account, rpt);
+        _write(account, accountKey, free + amount, earnedSoFar, rpt, totalKey, total + amount);
+        uint256 lockedAfter = locked - amount;
+        _recordLocks(account, lockedAfter, _totalLocks.latest() - amount);
+        emit StakeUnlocked(account, amount, lockedAfter);
+    }
+
     // ---------------------------------------------------------------- guardian
 
     /// @notice Stops new stakes, unstake requests and restakes. Never stops withdraw of
@@ -272,12 +318,32 @@ contract VVVStaking is MinDelayAdminRules, Pausable, ReentrancyGuardTransient, I
 
     /// @inheritdoc IVVVStaking
     function stakeOf(address account) external view returns (uint256) {
-        return AccountWord.wrap(_stakes[account].latest()).stake();
+        return AccountWord.wrap(_stakes[account].latest()).stake() + _locks[account].latest();
     }
 
     /// @inheritdoc IVVVStaking
     function totalStaked() external view returns (uint256) {
+        return TotalWord.wrap(_totals.latest()).totalStaked() + _totalLocks.latest();
+    }
+
+    /// @inheritdoc IVVVStaking
+    function freeStakeOf(address account) external view returns (uint256) {
+        return AccountWord.wrap(_stakes[account].latest()).stake();
+    }
+
+    /// @inheritdoc IVVVStaking
+    function totalFreeStaked() external view returns (uint256) {
         return TotalWord.wrap(_totals.latest()).totalStaked();
+    }
+
+    /// @inheritdoc IVVVStaking
+    function lockedOf(address account) external view returns (uint256) {
+        return _locks[account].latest();
+    }
+
+    /// @inheritdoc IVVVStaking
+    function totalLocked() external view returns (uint256) {
+        return _totalLocks.latest();
     }
 
     /// @inheritdoc IVVVStaking
@@ -287,12 +353,32 @@ contract VVVStaking is MinDelayAdminRules, Pausable, ReentrancyGuardTransient, I
 
     /// @inheritdoc IVVVStaking
     function stakeAt(address account, uint256 timestamp) external view returns (uint256) {
-        return AccountWord.wrap(_stakes[account].upperLookupRecent(_key(timestamp))).stake();
+        return freeStakeAt(account, timestamp) + lockedAt(account, timestamp);
     }
 
     /// @inheritdoc IVVVStaking
     function totalStakedAt(uint256 timestamp) external view returns (uint256) {
+        return totalFreeStakedAt(timestamp) + totalLockedAt(timestamp);
+    }
+
+    /// @inheritdoc IVVVStaking
+    function freeStakeAt(address account, uint256 timestamp) public view returns (uint256) {
+        return AccountWord.wrap(_stakes[account].upperLookupRecent(_key(timestamp))).stake();
+    }
+
+    /// @inheritdoc IVVVStaking
+    function totalFreeStakedAt(uint256 timestamp) public view returns (uint256) {
         return TotalWord.wrap(_totals.upperLookupRecent(_key(timestamp))).totalStaked();
+    }
+
+    /// @inheritdoc IVVVStaking
+    function lockedAt(address account, uint256 timestamp) public view returns (uint256) {
+        return _locks[account].upperLookupRecent(_key(timestamp));
+    }
+
+    /// @inheritdoc IVVVStaking
+    function totalLockedAt(uint256 timestamp) public view returns (uint256) {
+        return _totalLocks.upperLookupRecent(_key(timestamp));
     }
 
     /// @inheritdoc IVVVStaking
@@ -391,6 +477,13 @@ contract VVVStaking is MinDelayAdminRules, Pausable, ReentrancyGuardTransient, I
         uint48 now_ = SafeCast.toUint48(block.timestamp);
         if (lastKey == now_) points[points.length - 1]._value = value;
         else points.push(Checkpoints.Checkpoint208({_key: now_, _value: value}));
+    }
+
+    /// @dev Writes the lock traces at now: the locked stake of `account` and the total.
+    function _recordLocks(address account, uint256 lockedAfter, uint256 totalAfter) private {
+        uint48 now_ = SafeCast.toUint48(block.timestamp);
+        _locks[account].push(now_, SafeCast.toUint208(lockedAfter));
+        _totalLocks.push(now_, SafeCast.toUint208(totalAfter));
     }
 
     /// @dev The accumulator brought to now, for an operation that then writes the total trace

@@ -14,6 +14,7 @@ from eth_utils import keccak
 
 from tests.helpers import DAY, at
 from tests.postgres import postgres_server, postgres_url, usage_url  # noqa: F401 (fixtures)
+from vvv.chain.deployment import NO_LOCKER
 
 
 def _revert_data(error: Exception) -> bytes:
@@ -109,7 +110,7 @@ def token(project, deployer, notifier):
 
 @pytest.fixture(scope="module")
 def staking(project, token, deployer, guardian, notifier):
-    return project.VVVStaking.deploy(token, deployer, 3 * DAY, guardian, notifier, sender=deployer)
+    return project.VVVStaking.deploy(token, deployer, 3 * DAY, guardian, notifier, NO_LOCKER, sender=deployer)
 
 
 @pytest.fixture(scope="module")

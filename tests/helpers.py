@@ -29,6 +29,13 @@ def fund(token, holder, account, amount: int, spender=None) -> None:
         token.approve(spender, amount, sender=account)
 
 
+def stake_at(token, staking, holder, account, amount: int, timestamp: int):
+    """Fund `account` with `amount` VVV from `holder` and stake it in a block at `timestamp`."""
+    fund(token, holder, account, amount, spender=staking)
+    at(timestamp)
+    return staking.stake(amount, sender=account)
+
+
 def notify(token, staking, notifier, amount: int, timestamp: int | None = None):
     """Mint `amount` to the staking contract and start a stream, as the controller does
     (mint at `timestamp - 1`, notify at `timestamp` when a time is given)."""
@@ -38,6 +45,18 @@ def notify(token, staking, notifier, amount: int, timestamp: int | None = None):
     if timestamp is not None:
         at(timestamp)
     return staking.notifyRewards(amount, sender=notifier)
+
+
+def check_next_stream_pays_the_carry(
+    token, staking, notifier, account, start: int, amount: int, *, rate: int, earned: int
+) -> None:
+    """Start a stream of `amount` at `start`: it takes the whole carry (the carry reads 0 after
+    it) at `rate` wei/s, and when it ends `account` has earned `earned` in all."""
+    notify(token, staking, notifier, amount, start)
+    assert staking.carriedRewardsScaled() == 0
+    assert staking.rewardRate() == rate
+    mine_at(start + DAY)
+    assert staking.earned(account) == earned
 
 
 CAPACITY = 181_480 * E18

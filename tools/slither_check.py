@@ -17,7 +17,7 @@ from slither.detectors import all_detectors
 from slither.detectors.abstract_detector import AbstractDetector
 
 ROOT = Path(__file__).resolve().parent.parent
-CONTRACTS = ["VVVToken.sol", "VVVStaking.sol", "EmissionsController.sol", "EpochOracle.sol"]
+CONTRACTS = ["VVVToken.sol", "VVVStaking.sol", "EmissionsController.sol", "EpochOracle.sol", "ComputeRights.sol"]
 SECURITY_DOC = ROOT / "docs" / "security.md"
 FAILING_IMPACTS = {"High", "Medium"}
 

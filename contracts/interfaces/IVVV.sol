@@ -167,6 +167,12 @@ interface IVVVStaking {
     /// @notice Rewards that streamed while nothing was staked (`amountScaled`, wei x PRECISION)
     ///         were set aside for the next stream.
     event UnstakedRewardsCarried(uint256 amountScaled);
+    /// @notice `amount` of the free stake of `account` was locked by the locker (the
+    ///         ComputeRights contract): it leaves the reward weight and can no longer be
+    ///         unstaked. `lockedAfter` is the account's locked stake after it.
+    event StakeLocked(address indexed account, uint256 amount, uint256 lockedAfter);
+    /// @notice `amount` of the locked stake of `account` became free again (earning, unstakeable).
+    event StakeUnlocked(address indexed account, uint256 amount, uint256 lockedAfter);
 
     /// @notice An amount is zero.
     error ZeroAmount();
@@ -186,6 +192,10 @@ interface IVVVStaking {
     error RequestNotMatured(uint256 requestId, uint256 unlockTime);
     /// @notice Nothing was earned.
     error NoRewards();
+    /// @notice Locking more than the free stake of `account`.
+    error InsufficientFreeStake(address account, uint256 requested, uint256 free);
+    /// @notice Unlocking more than the locked stake of `account`.
+    error InsufficientLockedStake(address account, uint256 requested, uint256 locked);
 
     // ---------------------------------------------------------------- staking
 
@@ -229,15 +239,17 @@ interface IVVVStaking {
     /// @param s Permit signature.
     function stakeWithPermit(uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s) external;
 
-    /// @notice Takes `amount` out of the caller's stake at once (it stops earning and stops
-    ///         counting for VCU); it can be withdrawn `UNBONDING_PERIOD` later. A partial
-    ///         unstake must be at least `MIN_STAKE` and leave at least `MIN_STAKE` staked.
+    /// @notice Takes `amount` out of the caller's free stake at once (it stops earning and
+    ///         stops counting for VCU); it can be withdrawn `UNBONDING_PERIOD` later. A partial
+    ///         unstake must be at least `MIN_STAKE` and leave at least `MIN_STAKE` free. Locked
+    ///         stake cannot be unstaked: it is freed by repaying its compute rights.
     ///
     /// Requirements:
     /// - staking is not paused (`EnforcedPause`);
-    /// - `amount` is not zero (`ZeroAmount`) and at most the caller's stake (`InsufficientStake`);
-    /// - `amount` is the whole stake, or both it and the stake left are at least `MIN_STAKE`
-    ///   (`BelowMinimumStake`).
+    /// - `amount` is not zero (`ZeroAmount`) and at most the caller's free stake
+    ///   (`InsufficientStake`, with the free stake);
+    /// - `amount` is the whole free stake, or both it and the free stake left are at least
+    ///   `MIN_STAKE` (`BelowMinimumStake`).
     ///
     /// Emits an {UnstakeRequested} event, and an {UnstakedRewardsCarried} event when rewards
     /// streamed while nothing was staked.
@@ -304,22 +316,89 @@ interface IVVVStaking {
     /// @param amount New rewards in wei.
     function notifyRewards(uint256 amount) external;
 
+    // ---------------------------------------------------------------- locks
+
+    /// @notice Locks `amount` of the free stake of `account` (for compute rights minted by the
+    ///         locker). From this block the locked stake earns nothing (what the account earned
+    ///         until now stays its own; the locked share of the stream goes to the other
+    ///         stakers) and cannot be unstaked; it still counts in `stakeOf` and `stakeAt`.
+    ///         Writes the lock checkpoints and the account's and total free stake, like an
+    ///         unstake request, and moves no token.
+    ///
+    /// Requirements:
+    /// - the caller holds `LOCKER_ROLE`, the ComputeRights contract (`AccessControlUnauthorizedAccount`);
+    /// - staking is not paused (`EnforcedPause`);
+    /// - `amount` is not zero (`ZeroAmount`) and at most the free stake of `account`
+    ///   (`InsufficientFreeStake`);
+    /// - the free stake left is 0 or at least `MIN_STAKE` (`BelowMinimumStake`).
+    ///
+    /// Emits a {StakeLocked} event, and an {UnstakedRewardsCarried} event when rewards streamed
+    /// while nothing was staked.
+    /// @param account The staker whose stake is locked.
+    /// @param amount Amount in wei.
+    function lock(address account, uint256 amount) external;
+
+    /// @notice Frees `amount` of the locked stake of `account`: it earns again from this
+    ///         block and can be unstaked. Works while paused.
+    ///
+    /// Requirements:
+    /// - the caller holds `LOCKER_ROLE`, the ComputeRights contract (`AccessControlUnauthorizedAccount`);
+    /// - `amount` is not zero (`ZeroAmount`) and at most the locked stake of `account`
+    ///   (`InsufficientLockedStake`);
+    /// - the free stake after it is at least `MIN_STAKE` (`BelowMinimumStake`: a free stake
+    ///   below it would unbound the reward accumulator; stake more, or free more at once).
+    ///
+    /// Emits a {StakeUnlocked} event, and an {UnstakedRewardsCarried} event when rewards streamed
+    /// while nothing was staked.
+    /// @param account The staker whose stake is freed.
+    /// @param amount Amount in wei.
+    function unlock(address account, uint256 amount) external;
+
     // ---------------------------------------------------------------- views
 
-    /// @notice Current stake of `account`.
+    /// @notice Current stake of `account`, free and locked.
     function stakeOf(address account) external view returns (uint256);
 
-    /// @notice Current total stake.
+    /// @notice Current total stake, free and locked.
     function totalStaked() external view returns (uint256);
+
+    /// @notice Current free stake of `account`: what earns rewards and can be unstaked.
+    function freeStakeOf(address account) external view returns (uint256);
+
+    /// @notice Current total free stake (the reward weight).
+    function totalFreeStaked() external view returns (uint256);
+
+    /// @notice Current locked stake of `account`.
+    function lockedOf(address account) external view returns (uint256);
+
+    /// @notice Current total locked stake.
+    function totalLocked() external view returns (uint256);
+
+    /// @notice Free stake of `account` after the last change in a block whose timestamp is
+    ///         <= `timestamp` (`stakeAt - lockedAt`, read from one trace).
+    function freeStakeAt(address account, uint256 timestamp) external view returns (uint256);
+
+    /// @notice Total free stake after the last change in a block whose timestamp is <= `timestamp`.
+    function totalFreeStakedAt(uint256 timestamp) external view returns (uint256);
+
+    /// @notice Locked stake of `account` after the last lock or unlock in a block whose
+    ///         timestamp is <= `timestamp`.
+    function lockedAt(address account, uint256 timestamp) external view returns (uint256);
+
+    /// @notice Total locked stake after the last lock or unlock in a block whose timestamp is
+    ///         <= `timestamp`.
+    function totalLockedAt(uint256 timestamp) external view returns (uint256);
 
     /// @notice Total of pending (not withdrawn, not cancelled) unstake requests.
     function totalUnbonding() external view returns (uint256);
 
-    /// @notice Stake of `account` after the last change in a block whose timestamp is
-    ///         <= `timestamp` (for a future timestamp: the current stake, which may still change).
+    /// @notice Stake of `account`, free and locked, after the last change in a block whose
+    ///         timestamp is <= `timestamp` (for a future timestamp: the current stake, which may
+    ///         still change).
     function stakeAt(address account, uint256 timestamp) external view returns (uint256);
 
-    /// @notice Total stake after the last change in a block whose timestamp is <= `timestamp`.
+    /// @notice Total stake, free and locked, after the last change in a block whose timestamp
+    ///         is <= `timestamp`.
     function totalStakedAt(uint256 timestamp) external view returns (uint256);
 
     /// @notice Rewards earned by `account` and not yet claimed or restaked, in wei.

@@ -2,6 +2,7 @@
 
 import json
 
+import ape
 import pytest
 import rlp
 from eth_utils import keccak, to_checksum_address
@@ -36,6 +37,20 @@ def test_record_written(deployer, treasury, oracle, guardian, chain, tmp_path, f
     assert data["genesis_epoch"] == system.emissions.genesisEpoch()
     loaded = deployment.load_system(tmp_path)
     assert loaded.staking.address == system.staking.address
+
+
+def test_no_stake_can_be_locked_yet(deployer, treasury, oracle, guardian, alice, accounts, fresh_time):
+    # ComputeRights is not wired into the oracle's allotments yet (issue 23): the staking
+    # contract is deployed with no locker, and its locker can never be added later.
+    staking = deployment.deploy_system(
+        deployer, treasury=treasury, oracle=oracle, guardian=guardian, record=False
+    ).staking
+    role = staking.LOCKER_ROLE()
+    assert not any(staking.hasRole(role, who) for who in (*accounts, deployment.NO_LOCKER))
+    with ape.reverts(staking.AccessControlUnauthorizedAccount, account=deployer, neededRole=role):
+        staking.lock(alice, 10**18, sender=deployer)
+    with ape.reverts(staking.AccessControlUnauthorizedAccount, account=deployer, neededRole=staking.getRoleAdmin(role)):
+        staking.grantRole(role, deployer, sender=deployer)
 
 
 def test_live_network_record_is_not_overwritten(

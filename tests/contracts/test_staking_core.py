@@ -5,6 +5,7 @@ import pytest
 from eth_account import Account
 
 from tests.helpers import DAY, E18, WEEK, at, fund, mine_at, next_day_start, notify
+from vvv.chain.deployment import NO_LOCKER
 
 
 @pytest.fixture
@@ -366,7 +367,7 @@ def test_notifier_role_is_locked_even_for_admin(staking, deployer, notifier, att
 
 def test_constructor_bounds(project, token, deployer, guardian, notifier):
     with ape.reverts(project.VVVStaking.AdminDelayTooShort, adminDelay=DAY - 1, minimum=DAY):
-        project.VVVStaking.deploy(token, deployer, DAY - 1, guardian, notifier, sender=deployer)
+        project.VVVStaking.deploy(token, deployer, DAY - 1, guardian, notifier, NO_LOCKER, sender=deployer)
 
 
 def test_stake_for_the_staking_contract_itself_is_refused(token, staking, deployer, alice):

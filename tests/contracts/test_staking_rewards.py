@@ -7,18 +7,22 @@ from fractions import Fraction
 
 import pytest
 
-from tests.helpers import DAY, E18, at, fund, mine_at, next_day_start, notify
+from tests.helpers import (
+    DAY,
+    E18,
+    at,
+    check_next_stream_pays_the_carry,
+    fund,
+    mine_at,
+    next_day_start,
+    notify,
+    stake_at,
+)
 
 
 @pytest.fixture
 def t0(chain):
     return next_day_start(2)
-
-
-def stake(token, staking, deployer, account, amount, timestamp):
-    fund(token, deployer, account, amount, spender=staking)
-    at(timestamp)
-    return staking.stake(amount, sender=account)
 
 
 def test_two_stakers_share_by_stake_times_time(token, staking, deployer, notifier, alice, bob, t0):
@@ -28,12 +32,12 @@ def test_two_stakers_share_by_stake_times_time(token, staking, deployer, notifie
     # Second half: 43,200 VVV split 100:300 -> alice 10,800, bob 32,400.
     # alice = 54,000 VVV, bob = 32,400 VVV, sum = 86,400 VVV = the whole stream, to the wei
     # (rate 1e18 wei/s x 1e18 scale; 43,200e36 / 100e18 and 43,200e36 / 400e18 are exact).
-    stake(token, staking, deployer, alice, 100 * E18, t0)
+    stake_at(token, staking, deployer, alice, 100 * E18, t0)
     start = t0 + 100
     notify(token, staking, notifier, 86_400 * E18, start)
     assert staking.rewardRate() == E18
     assert staking.rewardsEnd() == start + DAY
-    stake(token, staking, deployer, bob, 300 * E18, start + 43_200)
+    stake_at(token, staking, deployer, bob, 300 * E18, start + 43_200)
     mine_at(start + DAY + 50)
     assert staking.earned(alice) == 54_000 * E18
     assert staking.earned(bob) == 32_400 * E18
@@ -51,9 +55,9 @@ def test_awkward_amounts_within_dust(token, staking, deployer, notifier, alice, 
     # Never more than the exact share, never more than R in total.
     R, D, s1 = 1_000 * E18 + 7, DAY, 12_345
     a, b = 3 * E18 + 1, 7 * E18 + 3
-    stake(token, staking, deployer, alice, a, t0)
+    stake_at(token, staking, deployer, alice, a, t0)
     notify(token, staking, notifier, R, t0 + 10)
-    stake(token, staking, deployer, bob, b, t0 + 10 + s1)
+    stake_at(token, staking, deployer, bob, b, t0 + 10 + s1)
     mine_at(t0 + 10 + D + 1)
     rate = Fraction(R, D)
     exact_alice = rate * s1 + rate * (D - s1) * Fraction(a, a + b)
@@ -71,16 +75,13 @@ def test_stream_while_nothing_staked_is_carried(token, staking, deployer, notifi
     # 21,600: it streams 32,400 VVV (0.375 VVV/s, exact), all to alice. Total for alice:
     # 64,800 + 32,400 = 97,200 VVV = both streams, nothing lost.
     notify(token, staking, notifier, 86_400 * E18, t0)
-    stake(token, staking, deployer, alice, 100 * E18, t0 + 21_600)
+    stake_at(token, staking, deployer, alice, 100 * E18, t0 + 21_600)
     assert staking.carriedRewardsScaled() == 21_600 * E18 * E18
     mine_at(t0 + DAY)
     assert staking.earned(alice) == 64_800 * E18
-    second = t0 + DAY + 100
-    notify(token, staking, notifier, 10_800 * E18, second)
-    assert staking.carriedRewardsScaled() == 0
-    assert staking.rewardRate() == 375_000_000_000_000_000
-    mine_at(second + DAY)
-    assert staking.earned(alice) == 97_200 * E18
+    check_next_stream_pays_the_carry(
+        token, staking, notifier, alice, t0 + DAY + 100, 10_800 * E18, rate=375 * 10**15, earned=97_200 * E18
+    )
 
 
 def test_stream_with_nobody_ever_staked_stays_in_unstreamed(token, staking, notifier, t0):
@@ -95,7 +96,7 @@ def test_second_notify_adds_unpaid_rest(token, staking, deployer, notifier, alic
     # Stream 1: 86,400 VVV from t0 (1 VVV/s). At t0+21,600, 21,600 VVV have streamed and 64,800
     # remain; stream 2 adds 43,200: the new stream is 108,000 VVV over 86,400 s = 1.25 VVV/s,
     # ending at t0+21,600+86,400. alice (only staker) ends with 21,600 + 108,000 = 129,600 VVV.
-    stake(token, staking, deployer, alice, 50 * E18, t0 - 10)
+    stake_at(token, staking, deployer, alice, 50 * E18, t0 - 10)
     notify(token, staking, notifier, 86_400 * E18, t0)
     notify(token, staking, notifier, 43_200 * E18, t0 + 21_600)
     assert staking.rewardRate() == 1_250_000_000_000_000_000
@@ -107,7 +108,7 @@ def test_second_notify_adds_unpaid_rest(token, staking, deployer, notifier, alic
 def test_rate_remainder_carried_to_next_stream(token, staking, deployer, notifier, alice, t0):
     # 1 wei streamed over 86,400 s: rate (scaled) = 1e18 // 86,400 = 11,574,074,074,074 and the
     # remainder 1e18 - 11,574,074,074,074 * 86,400 = 6,400 (scaled) is carried exactly.
-    stake(token, staking, deployer, alice, E18, t0 - 10)
+    stake_at(token, staking, deployer, alice, E18, t0 - 10)
     notify(token, staking, notifier, 1, t0)
     assert staking.rewardRateScaled() == 11_574_074_074_074
     assert staking.carriedRewardsScaled() == 6_400
@@ -117,7 +118,7 @@ def test_rate_remainder_carried_to_next_stream(token, staking, deployer, notifie
 def test_restake_moves_earnings_without_transfer(token, staking, deployer, notifier, alice, t0):
     # alice alone earns the whole 86,400 VVV stream; restaking adds exactly that to her stake
     # and moves no token: her wallet and the contract's balance stay as they were.
-    stake(token, staking, deployer, alice, 100 * E18, t0 - 10)
+    stake_at(token, staking, deployer, alice, 100 * E18, t0 - 10)
     notify(token, staking, notifier, 86_400 * E18, t0)
     mine_at(t0 + DAY)
     wallet, held = token.balanceOf(alice), token.balanceOf(staking)
@@ -134,7 +135,7 @@ def test_restake_moves_earnings_without_transfer(token, staking, deployer, notif
 
 def test_claim_pays_earned_once(token, staking, deployer, notifier, alice, t0):
     # alice alone: after half a 86,400 VVV stream she has 43,200 VVV; claiming pays exactly that.
-    stake(token, staking, deployer, alice, 100 * E18, t0 - 10)
+    stake_at(token, staking, deployer, alice, 100 * E18, t0 - 10)
     notify(token, staking, notifier, 86_400 * E18, t0)
     at(t0 + 43_200)
     tx = staking.claimRewards(sender=alice)
@@ -150,8 +151,8 @@ def test_unstake_request_stops_earning_and_cancel_restores(token, staking, deplo
     # Stream of 86,400 VVV from t0. alice cancels at t0+43,200: her 100 are back and earn again.
     # First half: bob alone 43,200. Second half split 1:1: 21,600 each.
     # bob = 64,800 VVV, alice = 21,600 VVV.
-    stake(token, staking, deployer, alice, 100 * E18, t0 - 20)
-    stake(token, staking, deployer, bob, 100 * E18, t0 - 10)
+    stake_at(token, staking, deployer, alice, 100 * E18, t0 - 20)
+    stake_at(token, staking, deployer, bob, 100 * E18, t0 - 10)
     at(t0 - 5)
     staking.requestUnstake(100 * E18, sender=alice)
     request_id = staking.lastRequestId()
@@ -177,7 +178,7 @@ def test_full_unstake_keeps_earned_and_carries_the_rest(token, staking, deployer
     # alice alone (100 VVV) for half of a 86,400 VVV stream earns 43,200 VVV, then unstakes
     # everything: she keeps the 43,200 (claimable with no stake), and the second half streams
     # to nobody and is carried (43,200 VVV, scaled by 1e18).
-    stake(token, staking, deployer, alice, 100 * E18, t0 - 10)
+    stake_at(token, staking, deployer, alice, 100 * E18, t0 - 10)
     notify(token, staking, notifier, 86_400 * E18, t0)
     at(t0 + 43_200)
     staking.requestUnstake(100 * E18, sender=alice)
@@ -197,8 +198,8 @@ def test_restake_into_a_stream_keeps_earning_to_the_wei(token, staking, deployer
     # -> alice 43,200 * 217/218, bob 43,200 / 218 (not whole wei: dust bound applies).
     # alice's rewards after the restake start from 0, so she has exactly her second-half share
     # less the accumulator floor (< 21,700e18 / 1e18 wei per update, 1 update) and her floor.
-    stake(token, staking, deployer, alice, 100 * E18, t0 - 20)
-    stake(token, staking, deployer, bob, 100 * E18, t0 - 10)
+    stake_at(token, staking, deployer, alice, 100 * E18, t0 - 20)
+    stake_at(token, staking, deployer, bob, 100 * E18, t0 - 10)
     notify(token, staking, notifier, 86_400 * E18, t0)
     at(t0 + 43_200)
     staking.restakeRewards(sender=alice)
@@ -219,9 +220,9 @@ def test_stake_change_with_pending_rewards_within_dust(token, staking, deployer,
     # the final floor < 1: in all < 2 + (3a + 2b)/1e18 < 14 wei.
     R = 500 * E18 + 11
     a, b = 3 * E18 + 1, E18 + 7
-    stake(token, staking, deployer, alice, a, t0 - 10)
+    stake_at(token, staking, deployer, alice, a, t0 - 10)
     notify(token, staking, notifier, R, t0)
-    stake(token, staking, deployer, alice, b, t0 + 30_001)
+    stake_at(token, staking, deployer, alice, b, t0 + 30_001)
     mine_at(t0 + DAY)
     got = staking.earned(alice)
     assert 0 <= R - got < 2 + Fraction(3 * a + 2 * b, E18)

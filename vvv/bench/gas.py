@@ -78,13 +78,15 @@ def _at(timestamp: int) -> None:
 
 
 def measure_staking(accounts: list) -> list[GasRow]:
-    """Deploy a token and staking contract (accounts[5] as notifier and minter), put two
-    stakers and a live stream in place, then measure a first and a later stake of one fresh
-    account per pattern of `STAKE_PATTERNS`, and each other operation of the first of them."""
-    deployer, other, other2, guardian, notifier = (accounts[i] for i in (0, 2, 3, 4, 5))
+    """Deploy a token and staking contract (accounts[5] as notifier and minter, accounts[9] as
+    the locker that ComputeRights will be), put two stakers and a live stream in place, then
+    measure a first and a later stake of one fresh account per pattern of `STAKE_PATTERNS`, each
+    other operation of the first of them, and a lock and unlock of its stake (no budget: they
+    are part of a mint and a repay)."""
+    deployer, other, other2, guardian, notifier, locker = (accounts[i] for i in (0, 2, 3, 4, 5, 9))
     users = dict(zip(STAKE_PATTERNS, (accounts[i] for i in (1, 6, 7, 8)), strict=True))
     token = project.VVVToken.deploy(deployer, notifier, sender=deployer)
-    staking = project.VVVStaking.deploy(token, deployer, 3 * DAY, guardian, notifier, sender=deployer)
+    staking = project.VVVStaking.deploy(token, deployer, 3 * DAY, guardian, notifier, locker, sender=deployer)
     t = (chain.pending_timestamp // DAY + 2) * DAY
     for acct in (*users.values(), other, other2):
         token.transfer(acct, 10_000 * E18, sender=deployer)
@@ -132,6 +134,9 @@ def measure_staking(accounts: list) -> list[GasRow]:
     step("restakeRewards", lambda: staking.restakeRewards(sender=user))
     t += 7 * DAY
     step("withdraw", lambda: staking.withdraw(first + 1, sender=user))
+    step("lock (first of an account)", lambda: staking.lock(user, 10 * E18, sender=locker))
+    step("lock (later)", lambda: staking.lock(user, 10 * E18, sender=locker))
+    step("unlock", lambda: staking.unlock(user, 5 * E18, sender=locker))
     return [GasRow(name, tx.gas_used, STAKING_BUDGETS.get(name)) for name, tx in rows]
 
 

@@ -32,6 +32,7 @@ DAY = 86_400
 LOCAL_NETWORKS = {"local"}
 GENESIS_SUPPLY = 100_000_000 * 10**18  # minted to the genesis holder by VVVToken's constructor
 EPHEMERAL_PROVIDERS = {"test", "foundry"}  # chains that ape starts for one command and stops after it
+NO_LOCKER = "0x" + "00" * 20  # VVVStaking's locker when no stake may ever be locked
 
 DEFAULTS: dict[str, Any] = {
     "admin_delay": 3 * 86_400,
@@ -173,8 +174,10 @@ def deploy_system(
     holder = genesis_holder or deployer
 
     token = project.VVVToken.deploy(holder, controller_address, sender=deployer)
+    # No locker yet: ComputeRights (issue 23) is not wired into the oracle's allotments, so no
+    # stake can be locked in this system (the locker is fixed at construction, like the notifier).
     staking = project.VVVStaking.deploy(
-        token, admin, params["admin_delay"], guardian, controller_address, sender=deployer
+        token, admin, params["admin_delay"], guardian, controller_address, NO_LOCKER, sender=deployer
     )
     epoch_oracle = project.EpochOracle.deploy(
         staking,
