@@ -27,7 +27,7 @@ from vvv.chain.apikeys import ApiKey, Domain
 from vvv.chain.http_metrics import LATENCY_BUCKETS, HttpMetrics, RequestTiming, current_timing
 from vvv.gateway.app import Gateway, make_app
 from vvv.gateway.keys import KeyStore, StoreUnavailable
-from vvv.gateway.ledger import EXPIRE_BATCH, Exhausted, Ledger, Reservation, Settled
+from vvv.gateway.ledger import EXPIRE_BATCH, Budget, Exhausted, Ledger, Reservation, Settled
 from vvv.oracle.receipts import ReceiptSigner
 from vvv.oracle.usage import ApiCall, UsageError, UsageStore, UsageView, reservations
 
@@ -120,11 +120,11 @@ class MeteredLedger(Ledger):
         self.pending = threading.local()  # the charges of this thread's transaction, counted once it commits
         super().__init__(store, signer)
 
-    def _charge(self, view: UsageView, conn: Connection, r: Reservation, call: ApiCall) -> bool:
-        charged = super()._charge(view, conn, r, call)
-        if charged:
+    def _charge(self, view: UsageView, conn: Connection, r: Reservation, call: ApiCall) -> Budget | None:
+        after = super()._charge(view, conn, r, call)
+        if after is not None:  # charged now (None: charged in full at its expiry already)
             self.pending.calls.append(call)
-        return charged
+        return after
 
     def _counted(self, operation: str, work: Callable[[], T]) -> T:
         self.pending.calls = []
