@@ -62,7 +62,7 @@ def world(project, deployer, alice, bob, carol, guardian, notifier, oracle, trea
         position = next(i for i, (a, _) in enumerate(leaves) if a == who.address)
         return (who.address, leaves[position][1], position, ref_proof(levels, position))
 
-    return {"token": token, "staking": staking, "oracle": o, "rights": rights, "leaf": leaf,
+    return {"token": token, "staking": staking, "oracle": o, "rights": rights, "leaf": leaf, "root": ref_root(leaves),
             "epoch": first_epoch + 1, "final_at": (first_epoch + 1) * DAY + 600 + WINDOW}  # fmt: skip
 
 
@@ -163,6 +163,42 @@ def test_cap_follows_half_the_minimum_capacity(w, deployer, alice):
     with ape.reverts(rights.CapExceeded, rights=4 * E18 + 2, outstanding=6 * E18, limit=10 * E18 + 1):
         rights.mint(4 * E18 + 2, 2**256 - 1, w["leaf"](alice), sender=alice)
     rights.mint(4 * E18 + 1, 2**256 - 1, w["leaf"](alice), sender=alice)
+
+
+def test_cap_is_reached_after_twenty_full_days(w, alice, bob, oracle):
+    # Each day alice and bob mint their whole allowance (75 + 25 = the 100 VCU quota) against
+    # that day's report: after 20 days the 2,000 VCU cap is out, and nothing more can be minted
+    # on day 21 even with a fresh allowance.
+    rights, o, e = w["rights"], w["oracle"], w["epoch"]
+    for day in range(21):
+        if day:
+            at((e + day) * DAY + 600)
+            o.postReport(e + day - 1, 5_000, CAPACITY, w["root"], 400 * E18, 2, sender=oracle)
+            at((e + day) * DAY + 600 + WINDOW)
+        if day == 20:
+            break
+        rights.mint(75 * E18, 2**256 - 1, w["leaf"](alice), sender=alice)
+        rights.mint(25 * E18, 2**256 - 1, w["leaf"](bob), sender=bob)
+    assert rights.totalSupply() == RCAP
+    with ape.reverts(rights.CapExceeded, rights=1, outstanding=RCAP, limit=RCAP):
+        rights.mint(1, 2**256 - 1, w["leaf"](alice), sender=alice)
+
+
+def test_repays_never_unlock_more_than_the_mint_locked(w, alice):
+    # A mint of 7 VCU, repaid in uneven parts (1 wei, 2 VCU + 1 wei, 1 VCU, the rest): each part
+    # unlocks its share rounded down, the last what is left, and the sum is exactly the lock.
+    rights, staking = w["rights"], w["staking"]
+    rights.mint(7 * E18, 2**256 - 1, w["leaf"](alice), sender=alice)
+    _, locked = rights.positionOf(alice)
+    unlocked = 0
+    for part in (1, 2 * E18 + 1, E18, 4 * E18 - 2):
+        minted, still = rights.positionOf(alice)
+        tx = rights.repay(part, sender=alice)
+        (event,) = [ev for ev in tx.events if ev.event_name == "RightsRepaid"]
+        assert event.unlocked == still * part // minted
+        unlocked += event.unlocked
+        assert unlocked <= locked
+    assert unlocked == locked and staking.lockedOf(alice) == 0
 
 
 def test_price_above_max_lock_is_refused(w, alice):
