@@ -178,10 +178,6 @@ class Budget:
         return min([self.account_left, *(left for _, _, left in self.caps_left())])
 
     @property
-    def left(self) -> int:
-        return self.key_left
-
-    @property
     def requests_left(self) -> int:
         return max(0, self.limits.per_minute - self.requests)
 
