@@ -104,6 +104,20 @@ def test_a_streams_charge_is_in_its_last_usage_chunk(capped):
     assert httpx.get(capped.url + "/v1/api_keys/rate_limits", headers=capped.headers()).json()["spend"]["today"] == "25"
 
 
+def test_a_stream_without_usage_ends_with_the_charged_usage(capped):
+    """The upstream streams no usage: the gateway charges the input's bound (22 tokens) and the
+    bytes relayed as output tokens (12, "hello there!", at most max_tokens 7): 22 + 2 x 7 = 36
+    VCU, and its last chunk before [DONE] says so."""
+    body = BODY | {"stream": True, "user": "no-usage"}
+    response = httpx.post(capped.url + "/v1/chat/completions", json=body, headers=capped.headers(), timeout=30)
+    events = [e.removeprefix("data: ") for e in response.text.split("\n\n") if e.strip()]
+    assert events[-1] == "[DONE]" and len(events) == 5
+    last = json.loads(events[-2])
+    assert (last["id"], last["model"], last["choices"]) == ("chatcmpl-1", "small-chat", [])
+    assert last["usage"] == {"prompt_tokens": 22, "completion_tokens": 7, "total_tokens": 29, "vcu_cost": "36",
+                             "vcu_cost_wei": str(36 * E18)}  # fmt: skip
+
+
 def test_the_openai_client_reads_the_charge(capped):
     """The official client keeps the usage's extra fields (its models allow them)."""
     client = OpenAI(base_url=capped.url + "/v1", api_key=SECRET)

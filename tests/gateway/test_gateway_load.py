@@ -57,7 +57,9 @@ async def hammer(urls: list[str]) -> list[tuple[int, str | None]]:
             async with gate:
                 response = await client.post(urls[i % len(urls)] + "/v1/chat/completions", json=BODY,
                                              headers={"authorization": f"Bearer {SECRET}"})  # fmt: skip
-                return response.status_code, response.headers.get("x-request-id")
+                # every response has a request id; a 503 whose charge failed after forwarding says so
+                held = response.status_code == 503 and "charged when it expires" in response.text
+                return response.status_code, response.headers["x-request-id"] if held else None
 
         return await asyncio.gather(*(one(i) for i in range(REQUESTS)))
 

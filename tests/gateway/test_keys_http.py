@@ -154,7 +154,8 @@ def test_a_malformed_body_is_a_one_line_400(tmp_path):
 def test_a_body_too_large_is_a_413(gateway):
     body = _with({"label": "x" * 20_000})
     assert error(gateway.post("/v1/keys", json=body), 413, "invalid_request_error") == (
-        "the body has more than 16,384 bytes, the most this route accepts")
+        "the body has more than 16,384 bytes, the most this route accepts"
+    )
 
 
 def test_the_database_decides_concurrent_creates(gateway):

@@ -9,7 +9,7 @@ it is a stand-in): it answers with known usage counts and records every request 
   content chunks, then 64 MB of SSE comments (a client that stops reading holds the gateway
   back), then usage and [DONE]; "stall-usage" the same with the usage chunk first; "hang" (a
   stream) sends "hello" and then nothing, or (not a stream) never answers; "huge-usage" reports
-  2**63 prompt tokens."""
+  2**63 prompt tokens; "no-usage" streams no usage chunk."""
 
 from __future__ import annotations
 
@@ -94,7 +94,7 @@ class Upstream:
                 comment = b": " + b"." * 65_533 + b"\n"
                 for _ in range(PADDING // len(comment)):
                     yield comment
-            if user != "stall-usage":
+            if user not in ("stall-usage", "no-usage"):
                 yield usage_event
             yield "data: [DONE]\n\n"
 

@@ -218,7 +218,8 @@ def test_limits_and_the_no_stake_warning(staker_cli, system, chain, alice, bob, 
         result = staker_cli("keys", "create", *BOB, *gw, "--label", "unstaked")
         assert result.exit_code == 0, result.stderr
         b = bob.address.lower()
-        assert result.stdout.splitlines()[-1] == (
+        assert result.stdout.splitlines()[-2] == (
             f"warning: {b} has no stake: this key's calls will be refused (402) until the account stakes VVV; its "
             "allotment starts the day after its first call with a stake")  # fmt: skip
+        assert result.stdout.splitlines()[-1].startswith("secret (shown this once; the gateway keeps only its hash): ")
         assert staker_cli.json("keys", "create", *BOB, *gw, "--label", "again")["warning"].startswith(f"{b} has no")

@@ -162,6 +162,7 @@ class StreamMeter:
         self.usage_event: dict[str, Any] | None = None  # the usage chunk, held back
         self.done = False  # the upstream's `data: [DONE]` was held back
         self.base: dict[str, Any] = {}  # id, created and model of the upstream's chunks
+        self.held_line = False  # the last line was held back: the blank line that ends its event goes too
 
     def feed(self, chunk: bytes) -> bytes:
         self.pending += chunk
@@ -176,8 +177,13 @@ class StreamMeter:
         return bytes(relay)
 
     def _line(self, line: bytes) -> bytes:
-        """The bytes of a line to relay now (nothing for a line held back)."""
+        """The bytes of a line to relay now (nothing for a line held back, or for the blank
+        line after it)."""
+        held, self.held_line = self.held_line, False
+        if held and not line.rstrip(b"\r"):
+            return b""
         if line.rstrip(b"\r") == b"data: [DONE]":
+            self.held_line = True
             self.done = True
             return b""
         if not line.startswith(b"data: {"):
@@ -197,7 +203,7 @@ class StreamMeter:
             if isinstance(choice, dict):
                 self.output_bytes += _text_bytes(choice.get("delta"))
         if isinstance(usage, dict) and not choices:  # the usage chunk: held back (an earlier one goes on)
-            before, self.usage_event = self.usage_event, event
+            before, self.usage_event, self.held_line = self.usage_event, event, True
             return _event(before) if before is not None else b""
         return line + b"\n"
 

@@ -35,13 +35,33 @@ decimal strings (SQLite has no exact wide integer type)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from functools import cache, partial
 
-from sqlalchemy import BigInteger, Column, Connection, MetaData, String, Table, delete, inspect, select, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ColumnElement,
+    Connection,
+    MetaData,
+    Numeric,
+    Select,
+    String,
+    Table,
+    Update,
+    and_,
+    bindparam,
+    cast,
+    delete,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.schema import CreateIndex
+from sqlalchemy.sql.dml import ReturningUpdate
 
 from vvv.chain.epochs import EPOCH_LENGTH, epoch_start, snapshot_time
 from vvv.chain.units import format_amount
@@ -64,6 +84,8 @@ metadata = MetaData()
 NEW_COLUMNS = ("model", "started", "key_cap_wei", "key_periods")  # added to an older store's table
 LIFE = "life"  # the period of a key's lifetime totals (a month's is "YYYY-MM")
 MINUTE = 60  # seconds of a key's requests-per-minute window (a minute of the chain's clock)
+WEI = Numeric(78, 0)  # exact on PostgreSQL: the totals' sums are done in the UPDATE there
+Totals = tuple[int, int] | Callable[[], tuple[int, int]]  # (spent, reserved), or how to read them
 
 
 def _totals_table(name: str, owner: Column) -> Table:
@@ -156,10 +178,6 @@ class Budget:
         return min([self.account_left, *(left for _, _, left in self.caps_left())])
 
     @property
-    def left(self) -> int:
-        return self.key_left
-
-    @property
     def requests_left(self) -> int:
         return max(0, self.limits.per_minute - self.requests)
 
@@ -231,6 +249,35 @@ def month_bounds(month: str) -> tuple[int, int]:
     return int(start.timestamp()) // EPOCH_LENGTH, int(end.timestamp()) // EPOCH_LENGTH
 
 
+def _row_of(table: Table) -> ColumnElement[bool]:
+    """A totals row, by its primary key bound as `k_<column>`."""
+    return and_(*(column == bindparam(f"k_{column.name}") for column in table.primary_key.columns))
+
+
+@cache
+def _read(table: Table) -> Select:
+    """The SELECT of a totals row's (spent, reserved), built once."""
+    return select(table.c.spent_wei, table.c.reserved_wei).where(_row_of(table))
+
+
+@cache
+def _updates(table: Table) -> tuple[Update, ReturningUpdate]:
+    """The UPDATEs of a totals table's row (bound by `k_<primary key column>`): one setting
+    `d_spent` and `d_reserved`, one adding them (PostgreSQL: NUMERIC) and returning the row."""
+    c, where = table.c, _row_of(table)
+    plain = table.update().where(where).values(spent_wei=bindparam("d_spent"), reserved_wei=bindparam("d_reserved"))
+    summed = (
+        table.update()
+        .where(where)
+        .values(
+            spent_wei=cast(cast(c.spent_wei, WEI) + bindparam("d_spent", type_=WEI), String),
+            reserved_wei=cast(cast(c.reserved_wei, WEI) + bindparam("d_reserved", type_=WEI), String),
+        )
+        .returning(c.spent_wei, c.reserved_wei)
+    )
+    return plain, summed
+
+
 def _lock_key(account: str, epoch: int) -> str:
     return f"gateway:{account}:{epoch}"
 
@@ -264,8 +311,7 @@ class Ledger:
 
     def _totals(self, view: UsageView, conn: Connection, account: str, epoch: int) -> tuple[int, int]:
         """(spent, reserved) of the account in the epoch; the row is made at its first use."""
-        t = totals.c
-        row = conn.execute(select(t.spent_wei, t.reserved_wei).where(t.account == account, t.epoch == epoch)).first()
+        row = conn.execute(_read(totals), {"k_account": account, "k_epoch": epoch}).first()
         if row is not None:
             return int(row[0]), int(row[1])
         spent = view.consumed(epoch_start(epoch), snapshot_time(epoch), account)
@@ -278,8 +324,7 @@ class Ledger:
 
     def _key_totals(self, conn: Connection, key: str, epoch: int) -> tuple[int, int]:
         """(spent, reserved) of a key in the epoch; the row is made at its first use."""
-        t = key_totals.c
-        row = conn.execute(select(t.spent_wei, t.reserved_wei).where(t.key_hash == key, t.epoch == epoch)).first()
+        row = conn.execute(_read(key_totals), {"k_key_hash": key, "k_epoch": epoch}).first()
         if row is not None:
             return int(row[0]), int(row[1])
         spent = 0
@@ -307,8 +352,7 @@ class Ledger:
     def _period_totals(self, conn: Connection, key: str, period: str) -> tuple[int, int]:
         """(spent, reserved) of a key with a cap on a month ("YYYY-MM") or on its life; the row
         is made at its first use (from the key's day totals), under `_lock_periods`."""
-        t = key_periods.c
-        row = conn.execute(select(t.spent_wei, t.reserved_wei).where(t.key_hash == key, t.period == period)).first()
+        row = conn.execute(_read(key_periods), {"k_key_hash": key, "k_period": period}).first()
         if row is not None:
             return int(row[0]), int(row[1])
         spent, reserved = self._days(conn, key, period)
@@ -330,34 +374,45 @@ class Ledger:
         if conn.execute(counted).rowcount == 0:
             conn.execute(key_minutes.insert().values(key_hash=key, minute=minute, requests=requests))
 
+    @staticmethod
+    def _add(conn: Connection, table: Table, row: dict[str, object], old: Totals, spent: int,
+             reserved: int) -> tuple[int, int]:  # fmt: skip
+        """Add `spent` and `reserved` to the totals row of `table` whose primary key is `row`;
+        its values after. `old` is the row as read in this transaction, or how to read it
+        (making it at its first use): then on PostgreSQL the row is not read first, the UPDATE
+        adds exactly (NUMERIC) and returns it. The statements are built once (`_updates`)."""
+        plain, summed = _updates(table)
+        keys = {f"k_{name}": value for name, value in row.items()}
+        if callable(old) and conn.dialect.name == "postgresql":
+            found = conn.execute(summed, keys | {"d_spent": spent, "d_reserved": reserved}).first()
+            if found is not None:
+                return int(found[0]), int(found[1])
+        before = old() if callable(old) else old
+        after = before[0] + spent, before[1] + reserved
+        conn.execute(plain, keys | {"d_spent": str(after[0]), "d_reserved": str(after[1])})
+        return after
+
     def _move(self, view: UsageView, conn: Connection, r: Reservation, spent: int, reserved: int,
               budget: Budget | None = None) -> Budget:  # fmt: skip
         """Add `spent` and `reserved` (either may be negative) to the totals of r's account and
         key (its day, and its capped month and life), as `budget` read them in this transaction
-        (else read now); the totals after."""
-        old_spent, old_reserved = (budget.spent, budget.reserved) if budget else self._totals(
-            view, conn, r.account, r.epoch)  # fmt: skip
-        t = totals.c
-        conn.execute(totals.update().where(t.account == r.account, t.epoch == r.epoch).values(
-            spent_wei=str(old_spent + spent), reserved_wei=str(old_reserved + reserved)))  # fmt: skip
-        day = budget.day if budget else self._key_totals(conn, r.key_hash, r.epoch)
-        k = key_totals.c
-        conn.execute(key_totals.update().where(k.key_hash == r.key_hash, k.epoch == r.epoch).values(
-            spent_wei=str(day[0] + spent), reserved_wei=str(day[1] + reserved)))  # fmt: skip
+        (else as they stand); the totals after."""
+        account = self._add(conn, totals, {"account": r.account, "epoch": r.epoch},
+                            (budget.spent, budget.reserved) if budget else
+                            lambda: self._totals(view, conn, r.account, r.epoch), spent, reserved)  # fmt: skip
+        day = self._add(conn, key_totals, {"key_hash": r.key_hash, "epoch": r.epoch},
+                        budget.day if budget else lambda: self._key_totals(conn, r.key_hash, r.epoch), spent,
+                        reserved)  # fmt: skip
         after: dict[str, tuple[int, int]] = {}
         if r.periods and budget is None:
             _lock_periods(conn, r.key_hash)
         for flag, name, period in (("m", "month", month_of(r.epoch)), ("l", "life", LIFE)):
-            if flag not in r.periods:
-                continue
-            old = getattr(budget, name) if budget else self._period_totals(conn, r.key_hash, period)
-            p = key_periods.c
-            conn.execute(key_periods.update().where(p.key_hash == r.key_hash, p.period == period).values(
-                spent_wei=str(old[0] + spent), reserved_wei=str(old[1] + reserved)))  # fmt: skip
-            after[name] = (old[0] + spent, old[1] + reserved)
+            if flag in r.periods:
+                old = getattr(budget, name) if budget else partial(self._period_totals, conn, r.key_hash, period)
+                after[name] = self._add(conn, key_periods, {"key_hash": r.key_hash, "period": period}, old,
+                                        spent, reserved)  # fmt: skip
         was = budget or r.budget or Budget(0, 0, 0, KeyLimits(r.key_hash, r.key_cap), epoch=r.epoch)
-        return replace(was, spent=old_spent + spent, reserved=old_reserved + reserved,
-                       day=(day[0] + spent, day[1] + reserved), month=after.get("month", was.month),
+        return replace(was, spent=account[0], reserved=account[1], day=day, month=after.get("month", was.month),
                        life=after.get("life", was.life))  # fmt: skip
 
     def totals(self, account: str, epoch: int) -> tuple[int, int]:

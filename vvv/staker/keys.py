@@ -344,9 +344,9 @@ def show_created(created: CreatedKey, fmt: Amounts, console: Console) -> None:
     if _limits(key, fmt):
         _print(console, f"  limits:    {_limits(key, fmt)}")
     _print(console, f"  expires:   {_expiry(key)}")
-    _print(console, f"secret (shown this once; the gateway keeps only its hash): {created.secret}")
     if created.warning:
         _print(console, f"warning: {created.warning}")
+    _print(console, f"secret (shown this once; the gateway keeps only its hash): {created.secret}")  # the last line
 
 
 def show_keys(account: str, keys: list[ApiKey], fmt: Amounts, now: int, console: Console) -> None:
