@@ -33,12 +33,29 @@ no exact wide integer type)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import BigInteger, Column, Connection, MetaData, String, Table, delete, inspect, select, text
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ColumnElement,
+    Connection,
+    Insert,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    cast,
+    delete,
+    inspect,
+    literal,
+    select,
+    text,
+)
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.schema import CreateIndex
+from sqlalchemy.sql.base import ReadOnlyColumnCollection
 
 from vvv.chain.epochs import EPOCH_LENGTH, epoch_start, snapshot_time
 from vvv.chain.units import format_amount
@@ -200,20 +217,16 @@ class Ledger:
         return spent, reserved
 
     def _move(self, view: UsageView, conn: Connection, r: Reservation, spent: int, reserved: int,
-              budget: Budget | None = None) -> None:  # fmt: skip
+              budget: Budget | None = None, insert: Insert | None = None) -> None:  # fmt: skip
         """Add `spent` and `reserved` (either may be negative) to the totals of r's account and,
-        if capped, of its key (as `budget` read them in this transaction, else read now)."""
-        old_spent, old_reserved = (budget.spent, budget.reserved) if budget else self._totals(
-            view, conn, r.account, r.epoch)  # fmt: skip
-        t = totals.c
-        conn.execute(totals.update().where(t.account == r.account, t.epoch == r.epoch).values(
-            spent_wei=str(old_spent + spent), reserved_wei=str(old_reserved + reserved)))  # fmt: skip
+        if capped, of its key (from the values `budget` read in this transaction, if given).
+        `insert`, a statement of the same transaction, is run with the account's update."""
+        _add(conn, totals, totals.c.account == r.account, r.epoch, (budget.spent, budget.reserved) if budget else None,
+             spent, reserved, lambda: self._totals(view, conn, r.account, r.epoch), insert)  # fmt: skip
         if r.key_cap:
-            key_spent, key_reserved = (budget.key_spent, budget.key_reserved) if budget else self._key_totals(
-                conn, r.key_hash, r.epoch)  # fmt: skip
-            k = key_totals.c
-            conn.execute(key_totals.update().where(k.key_hash == r.key_hash, k.epoch == r.epoch).values(
-                spent_wei=str(key_spent + spent), reserved_wei=str(key_reserved + reserved)))  # fmt: skip
+            _add(conn, key_totals, key_totals.c.key_hash == r.key_hash, r.epoch,
+                 (budget.key_spent, budget.key_reserved) if budget else None, spent, reserved,
+                 lambda: self._key_totals(conn, r.key_hash, r.epoch))  # fmt: skip
 
     def totals(self, account: str, epoch: int) -> tuple[int, int]:
         """(spent, reserved) VCU wei of an account in an epoch, as the checks read them."""
@@ -272,12 +285,12 @@ class Ledger:
                 )  # fmt: skip
             else:
                 r = Reservation(request_id, account, key, epoch, amount, now + ttl, cap, model, now, receipt)
-                conn.execute(reservations.insert().values(
+                insert = reservations.insert().values(
                     request_id=r.request_id, account=r.account, key_hash=r.key_hash, epoch=r.epoch,
                     amount_wei=str(r.amount), expires_at=r.expires_at, model=model, started=now,
                     key_cap_wei=str(cap),
-                ))  # fmt: skip
-                self._move(view, conn, r, 0, amount, budget)
+                )  # fmt: skip
+                self._move(view, conn, r, 0, amount, budget, insert)
         if staked:
             self.has_activity.add((account, epoch))  # committed: the account is active in the epoch
         if refusal is not None:
@@ -366,6 +379,44 @@ def _reservations(rows: list) -> Iterator[Reservation]:
         started = int(row.started) if row.started is not None else int(row.expires_at) - RESERVATION_TTL
         yield Reservation(row.request_id, row.account, row.key_hash, int(row.epoch), int(row.amount_wei),
                           int(row.expires_at), int(row.key_cap_wei or 0), row.model or "", started)  # fmt: skip
+
+
+def _add(conn: Connection, table: Table, owner: ColumnElement, epoch: int, read: tuple[int, int] | None, spent: int,
+         reserved: int, made: Callable[[], tuple[int, int]], insert: Insert | None = None) -> None:  # fmt: skip
+    """Add to one totals row: to the values `read` in this transaction, else by PostgreSQL's
+    arithmetic (no read), else to the row read now. `insert` runs first; on PostgreSQL, when
+    the row was read (it exists), in the same statement: each saves a round trip per request.
+    A row not made yet is made by `made()` from what the store holds, the caller's change
+    included (it is made after the change, so nothing is added to it)."""
+    postgres = conn.dialect.name == "postgresql"
+    this = (owner, table.c.epoch == epoch)
+    if insert is not None and postgres and read is not None:
+        conn.execute(insert.add_cte(table.update().where(*this).values(_moved(table.c, read, spent, reserved))
+                                    .cte("moved")))  # fmt: skip
+        return
+    if insert is not None:
+        conn.execute(insert)
+    if read is None and not postgres:
+        row = conn.execute(select(table.c.spent_wei, table.c.reserved_wei).where(*this)).first()
+        if row is None:
+            made()
+            return
+        read = int(row[0]), int(row[1])
+    if conn.execute(table.update().where(*this).values(_moved(table.c, read, spent, reserved))).rowcount == 0:
+        made()
+
+
+def _moved(columns: ReadOnlyColumnCollection, read: tuple[int, int] | None, spent: int,
+           reserved: int) -> dict[str, object]:  # fmt: skip
+    """A totals row's new values: `read` plus the changes, or (None) the stored values plus the
+    changes, added by PostgreSQL as exact NUMERIC (the amounts are decimal strings)."""
+    if read is not None:
+        return {"spent_wei": str(read[0] + spent), "reserved_wei": str(read[1] + reserved)}
+
+    def plus(column: Column, change: int) -> ColumnElement:
+        return cast(cast(column, Numeric) + cast(literal(str(change)), Numeric), String)
+
+    return {"spent_wei": plus(columns.spent_wei, spent), "reserved_wei": plus(columns.reserved_wei, reserved)}
 
 
 def _in_full(r: Reservation) -> ApiCall:
