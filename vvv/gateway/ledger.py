@@ -48,6 +48,8 @@ from sqlalchemy import (
     Table,
     cast,
     delete,
+    exists,
+    func,
     inspect,
     literal,
     select,
@@ -332,10 +334,29 @@ class Ledger:
     def _charge(self, view: UsageView, conn: Connection, r: Reservation, call: ApiCall) -> bool:
         """Turn the reservation into the charge `call` (at most the reservation); False when
         the reservation is gone (charged in full at its expiry already)."""
-        if conn.execute(delete(reservations).where(reservations.c.request_id == r.request_id)).rowcount != 1:
+        drop = delete(reservations).where(reservations.c.request_id == r.request_id)
+        if conn.dialect.name != "postgresql":
+            if conn.execute(drop).rowcount != 1:
+                return False
+            view.add_fresh(call)  # the request id is the gateway's own, made for this request
+            self._move(view, conn, r, call.vcu_cost, -r.amount)
+            return True
+        # PostgreSQL: the reservation's delete and the account's totals in one statement
+        gone = drop.returning(reservations.c.request_id).cte("gone")
+        t = totals.c
+        moved = (totals.update().where(t.account == r.account, t.epoch == r.epoch, exists(select(gone.c.request_id)))
+                 .values(_moved(t, None, call.vcu_cost, -r.amount)).returning(t.account).cte("moved"))  # fmt: skip
+        counts = [select(func.count()).select_from(cte).scalar_subquery() for cte in (gone, moved)]
+        deleted, updated = conn.execute(select(*counts)).one()
+        if deleted != 1:
             return False
-        view.add_fresh(call)  # the request id is the gateway's own, made for this request
-        self._move(view, conn, r, call.vcu_cost, -r.amount)
+        view.add_fresh(call)
+        if updated != 1:
+            self._totals(view, conn, r.account, r.epoch)  # no row yet: made now, this charge included
+        if r.key_cap:
+            k = key_totals.c
+            _add(conn, key_totals, k.key_hash == r.key_hash, r.epoch, None, call.vcu_cost, -r.amount,
+                 lambda: self._key_totals(conn, r.key_hash, r.epoch))  # fmt: skip
         return True
 
     def settle(self, r: Reservation, call: ApiCall) -> Settled:
