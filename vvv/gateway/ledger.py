@@ -41,15 +41,12 @@ from sqlalchemy import (
     Column,
     ColumnElement,
     Connection,
-    Insert,
     MetaData,
     Numeric,
     String,
     Table,
     cast,
     delete,
-    exists,
-    func,
     inspect,
     literal,
     select,
@@ -76,6 +73,26 @@ RESERVATION_TTL = 600  # seconds a request may last (SPEC): its reservation is c
 EXPIRE_BATCH = 200  # expired reservations charged per `expire` call
 
 metadata = MetaData()
+
+# A request's two writes on PostgreSQL, each one statement (one round trip), built once: the
+# reservation's insert with the account's totals (the values read under the lock); the
+# reservation's delete with the charge added to the totals by exact NUMERIC arithmetic, only if
+# the reservation was still there (the counts: deleted, and totals rows updated).
+RESERVE_ON_POSTGRES = text(
+    "WITH moved AS (UPDATE gateway_totals SET spent_wei = :spent, reserved_wei = :reserved "
+    "WHERE account = :account AND epoch = :epoch) "
+    "INSERT INTO gateway_reservations (request_id, account, key_hash, epoch, amount_wei, expires_at, model, started, "
+    "key_cap_wei) VALUES (:request_id, :account, :key_hash, :epoch, :amount_wei, :expires_at, :model, :started, "
+    ":key_cap_wei)"
+)
+SETTLE_ON_POSTGRES = text(
+    "WITH gone AS (DELETE FROM gateway_reservations WHERE request_id = :request_id RETURNING request_id), "
+    "moved AS (UPDATE gateway_totals SET "
+    "spent_wei = CAST(CAST(spent_wei AS NUMERIC) + CAST(:spent AS NUMERIC) AS VARCHAR), "
+    "reserved_wei = CAST(CAST(reserved_wei AS NUMERIC) + CAST(:reserved AS NUMERIC) AS VARCHAR) "
+    "WHERE account = :account AND epoch = :epoch AND EXISTS (SELECT 1 FROM gone) RETURNING 1) "
+    "SELECT (SELECT count(*) FROM gone), (SELECT count(*) FROM moved)"
+)
 
 NEW_COLUMNS = ("model", "started", "key_cap_wei")  # added to an older store's table
 
@@ -219,12 +236,14 @@ class Ledger:
         return spent, reserved
 
     def _move(self, view: UsageView, conn: Connection, r: Reservation, spent: int, reserved: int,
-              budget: Budget | None = None, insert: Insert | None = None) -> None:  # fmt: skip
-        """Add `spent` and `reserved` (either may be negative) to the totals of r's account and,
-        if capped, of its key (from the values `budget` read in this transaction, if given).
-        `insert`, a statement of the same transaction, is run with the account's update."""
-        _add(conn, totals, totals.c.account == r.account, r.epoch, (budget.spent, budget.reserved) if budget else None,
-             spent, reserved, lambda: self._totals(view, conn, r.account, r.epoch), insert)  # fmt: skip
+              budget: Budget | None = None, account: bool = True) -> None:  # fmt: skip
+        """Add `spent` and `reserved` (either may be negative) to the totals of r's account
+        (unless `account` is False: done already) and, if capped, of its key (from the values
+        `budget` read in this transaction, if given)."""
+        if account:
+            _add(conn, totals, totals.c.account == r.account, r.epoch,
+                 (budget.spent, budget.reserved) if budget else None, spent, reserved,
+                 lambda: self._totals(view, conn, r.account, r.epoch))  # fmt: skip
         if r.key_cap:
             _add(conn, key_totals, key_totals.c.key_hash == r.key_hash, r.epoch,
                  (budget.key_spent, budget.key_reserved) if budget else None, spent, reserved,
@@ -287,12 +306,16 @@ class Ledger:
                 )  # fmt: skip
             else:
                 r = Reservation(request_id, account, key, epoch, amount, now + ttl, cap, model, now, receipt)
-                insert = reservations.insert().values(
-                    request_id=r.request_id, account=r.account, key_hash=r.key_hash, epoch=r.epoch,
-                    amount_wei=str(r.amount), expires_at=r.expires_at, model=model, started=now,
-                    key_cap_wei=str(cap),
-                )  # fmt: skip
-                self._move(view, conn, r, 0, amount, budget, insert)
+                row = {"request_id": r.request_id, "account": r.account, "key_hash": r.key_hash, "epoch": r.epoch,
+                       "amount_wei": str(r.amount), "expires_at": r.expires_at, "model": model, "started": now,
+                       "key_cap_wei": str(cap)}  # fmt: skip
+                if conn.dialect.name == "postgresql":  # the insert and the account's totals in one statement
+                    conn.execute(RESERVE_ON_POSTGRES, row | {"spent": str(budget.spent),
+                                                             "reserved": str(budget.reserved + amount)})  # fmt: skip
+                    self._move(view, conn, r, 0, amount, budget, account=False)
+                else:
+                    conn.execute(reservations.insert().values(row))
+                    self._move(view, conn, r, 0, amount, budget)
         if staked:
             self.has_activity.add((account, epoch))  # committed: the account is active in the epoch
         if refusal is not None:
@@ -334,29 +357,22 @@ class Ledger:
     def _charge(self, view: UsageView, conn: Connection, r: Reservation, call: ApiCall) -> bool:
         """Turn the reservation into the charge `call` (at most the reservation); False when
         the reservation is gone (charged in full at its expiry already)."""
-        drop = delete(reservations).where(reservations.c.request_id == r.request_id)
         if conn.dialect.name != "postgresql":
-            if conn.execute(drop).rowcount != 1:
+            if conn.execute(delete(reservations).where(reservations.c.request_id == r.request_id)).rowcount != 1:
                 return False
             view.add_fresh(call)  # the request id is the gateway's own, made for this request
             self._move(view, conn, r, call.vcu_cost, -r.amount)
             return True
         # PostgreSQL: the reservation's delete and the account's totals in one statement
-        gone = drop.returning(reservations.c.request_id).cte("gone")
-        t = totals.c
-        moved = (totals.update().where(t.account == r.account, t.epoch == r.epoch, exists(select(gone.c.request_id)))
-                 .values(_moved(t, None, call.vcu_cost, -r.amount)).returning(t.account).cte("moved"))  # fmt: skip
-        counts = [select(func.count()).select_from(cte).scalar_subquery() for cte in (gone, moved)]
-        deleted, updated = conn.execute(select(*counts)).one()
+        params = {"request_id": r.request_id, "account": r.account, "epoch": r.epoch, "spent": str(call.vcu_cost),
+                  "reserved": str(-r.amount)}  # fmt: skip
+        deleted, updated = conn.execute(SETTLE_ON_POSTGRES, params).one()
         if deleted != 1:
             return False
         view.add_fresh(call)
         if updated != 1:
             self._totals(view, conn, r.account, r.epoch)  # no row yet: made now, this charge included
-        if r.key_cap:
-            k = key_totals.c
-            _add(conn, key_totals, k.key_hash == r.key_hash, r.epoch, None, call.vcu_cost, -r.amount,
-                 lambda: self._key_totals(conn, r.key_hash, r.epoch))  # fmt: skip
+        self._move(view, conn, r, call.vcu_cost, -r.amount, account=False)
         return True
 
     def settle(self, r: Reservation, call: ApiCall) -> Settled:
@@ -403,21 +419,13 @@ def _reservations(rows: list) -> Iterator[Reservation]:
 
 
 def _add(conn: Connection, table: Table, owner: ColumnElement, epoch: int, read: tuple[int, int] | None, spent: int,
-         reserved: int, made: Callable[[], tuple[int, int]], insert: Insert | None = None) -> None:  # fmt: skip
+         reserved: int, made: Callable[[], tuple[int, int]]) -> None:  # fmt: skip
     """Add to one totals row: to the values `read` in this transaction, else by PostgreSQL's
-    arithmetic (no read), else to the row read now. `insert` runs first; on PostgreSQL, when
-    the row was read (it exists), in the same statement: each saves a round trip per request.
-    A row not made yet is made by `made()` from what the store holds, the caller's change
-    included (it is made after the change, so nothing is added to it)."""
-    postgres = conn.dialect.name == "postgresql"
+    arithmetic (no read), else to the row read now. A row not made yet is made by `made()`
+    from what the store holds, the caller's change included (it is made after the change, so
+    nothing is added to it)."""
     this = (owner, table.c.epoch == epoch)
-    if insert is not None and postgres and read is not None:
-        conn.execute(insert.add_cte(table.update().where(*this).values(_moved(table.c, read, spent, reserved))
-                                    .cte("moved")))  # fmt: skip
-        return
-    if insert is not None:
-        conn.execute(insert)
-    if read is None and not postgres:
+    if read is None and conn.dialect.name != "postgresql":
         row = conn.execute(select(table.c.spent_wei, table.c.reserved_wei).where(*this)).first()
         if row is None:
             made()
