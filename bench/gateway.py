@@ -312,16 +312,28 @@ class Bench:
             table.add_column("order")
             for lane in lanes:
                 table.add_column(f"{lane.label} req/s", justify="right")
+            for kind in lanes[::2]:
+                table.add_column(f"{kind.label.split()[1]} current / baseline", justify="right")
+            paired: list[list[float]] = [[] for _ in lanes[::2]]  # each round's current over baseline, per store
             for i in range(a.ab_rounds):
                 rates = {}
                 for lane in turn(lanes, i):
                     rates[lane.label] = measure(lane, self.postgres, requests, a.concurrency)[0]
+                for j, ratios in enumerate(paired):
+                    ratios.append(rates[lanes[2 * j].label] / rates[lanes[2 * j + 1].label])
                 table.add_row(
                     str(i + 1),
                     ", ".join(p.label.split()[0] for p in turn(lanes, i)),
                     *(f"{rates[p.label]:,.0f}" for p in lanes),
+                    *(f"{ratios[-1]:.3f}" for ratios in paired),
                 )
         self.console.print(table)
+        for kind, ratios in zip(lanes[::2], paired, strict=True):
+            self.console.print(
+                f"(a) {kind.label.split()[1]}: median of the rounds' current / baseline "
+                f"{statistics.median(ratios):.3f}x "
+                "(information: less sensitive than the total to a round that other jobs slowed)"
+            )
         summary = Table(title="(a) all rounds: req/s = requests / wall time; CPU per request")
         for column in ("gateway", "requests", "req/s", "vs baseline", "gateway CPU ms", "database CPU ms"):
             summary.add_column(column, justify="right")
