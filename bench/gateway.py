@@ -5,7 +5,7 @@ its cost per request round after round on one store.
         [--concurrency 50] [--accounts 50] [--sqlite]
         [--ab-rounds 6] [--ab-requests 1000]                          # (a)
         [--latency-rounds 2] [--latency-requests 600] [--upstream-ms 1000]  # (b)
-        [--rounds 10] [--round-requests 2000] [--rounds-baseline]     # (c)
+        [--rounds 10] [--round-requests 1500] [--rounds-baseline]     # (c)
 
 The baseline is `--baseline` (default 96e32c8: main's last commit before issue 21's work was
 merged; the issue's branch forked earlier, at 94f2b04, but main's gateway gained unrelated work
@@ -32,8 +32,11 @@ Rounds alternate between the lanes measured, the order turning each round, so ma
 (c) Constant cost per request (issue 21 item 7): `--rounds` rounds of `--round-requests` on one
     store through the current gateway, upstream instant: each round's CPU of the gateway process
     and of the database server (postmaster and its backends, live and exited) per 1,000
-    requests. Target: the last round's total within 1.1x of the first's. `--rounds-baseline`
-    runs the baseline the same way, its rounds interleaved, for comparison.
+    requests. Target: the last round's total within 1.1x of the first's. A control runs in
+    turn with it: the same gateway code on a store emptied (TRUNCATE) before each of its
+    rounds, so each round's total over its control's divides the machine's noise out; the
+    same target is checked on that ratio too. `--rounds-baseline` runs the baseline on a
+    growing store the same way, for comparison.
 
 `--scale` multiplies every request count (0.2 for a quick look); the defaults take about 8 to
 10 minutes on 2 shared cores. `--sqlite` adds a SQLite store per gateway to (a) and (b). A
@@ -52,6 +55,7 @@ import sys
 import tarfile
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -59,6 +63,7 @@ import aiohttp
 import httpx
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import create_engine, text
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -71,6 +76,7 @@ THROUGHPUT_TARGET = 0.95  # current req/s over the baseline's, instant upstream
 P50_TARGET, P99_TARGET = 5.0, 20.0  # ms added on Postgres, 1 s upstream
 ROUNDS_TARGET = 1.1  # the last round's CPU per request over the first's
 ALLOTMENT = str(10**30)  # wei of VCU per account and day: never runs out
+USAGE_TABLES = ("api_calls", "activity_receipts", "gateway_reservations", "gateway_totals", "gateway_key_totals")
 WARM_UP = 200  # requests through each gateway before anything is counted
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -121,6 +127,7 @@ class Side:
             url,
             made.stdout.split(),
             process.pid,
+            store=store,
         )
 
 
@@ -138,6 +145,8 @@ class Lane:
     gateway_cpu: float = 0.0
     database_cpu: float = 0.0
     errors: list[str] = field(default_factory=list)  # answers other than 200
+    store: str = ""  # the gateway's store
+    reset: Callable[[], None] | None = None  # run before each of its rounds
 
     def failures(self) -> str:
         """A note of the failed requests, or ""."""
@@ -303,16 +312,28 @@ class Bench:
             table.add_column("order")
             for lane in lanes:
                 table.add_column(f"{lane.label} req/s", justify="right")
+            for kind in lanes[::2]:
+                table.add_column(f"{kind.label.split()[1]} current / baseline", justify="right")
+            paired: list[list[float]] = [[] for _ in lanes[::2]]  # each round's current over baseline, per store
             for i in range(a.ab_rounds):
                 rates = {}
                 for lane in turn(lanes, i):
                     rates[lane.label] = measure(lane, self.postgres, requests, a.concurrency)[0]
+                for j, ratios in enumerate(paired):
+                    ratios.append(rates[lanes[2 * j].label] / rates[lanes[2 * j + 1].label])
                 table.add_row(
                     str(i + 1),
                     ", ".join(p.label.split()[0] for p in turn(lanes, i)),
                     *(f"{rates[p.label]:,.0f}" for p in lanes),
+                    *(f"{ratios[-1]:.3f}" for ratios in paired),
                 )
         self.console.print(table)
+        for kind, ratios in zip(lanes[::2], paired, strict=True):
+            self.console.print(
+                f"(a) {kind.label.split()[1]}: median of the rounds' current / baseline "
+                f"{statistics.median(ratios):.3f}x "
+                "(information: less sensitive than the total to a round that other jobs slowed)"
+            )
         summary = Table(title="(a) all rounds: req/s = requests / wall time; CPU per request")
         for column in ("gateway", "requests", "req/s", "vs baseline", "gateway CPU ms", "database CPU ms"):
             summary.add_column(column, justify="right")
@@ -383,22 +404,34 @@ class Bench:
         requests = self.count(a.round_requests)
         sides = self.sides if a.rounds_baseline else self.sides[:1]
         with contextlib.ExitStack() as stack:
-            upstream, upstream_url = start("tests.gateway.upstream_stub", [], [])
-            stack.callback(stop, upstream)
-            lanes = [
-                side.gateway(stack, self.store("Postgres", ""), upstream_url, self.folder, a.accounts) for side in sides
-            ]
-            warm(lanes, a.concurrency)
-            rows: dict[str, list[tuple[float, float, float]]] = {p.label: [] for p in lanes}
+            lanes = self.started(stack, "cpu", [*sides, self.sides[0]])
+            control = lanes.pop()
+            control.label = "control"
+            control.reset = emptied(control.store)
+            rows: dict[str, list[tuple[float, float, float]]] = {lane.label: [] for lane in [*lanes, control]}
             for i in range(a.rounds):
-                for lane in turn(lanes, i):
+                for lane in turn([*lanes, control], i):
+                    if lane.reset:
+                        lane.reset()
                     rows[lane.label].append(measure(lane, self.postgres, requests, a.concurrency))
+        control_totals = [(gateway + database) * 1_000 / requests for _, gateway, database in rows["control"]]
         for lane in lanes:
             table = Table(
                 title=f"(c) {lane.label}: CPU per 1,000 requests, {a.rounds} rounds of {requests:,} on one "
-                f"store, {a.concurrency} concurrent, upstream answers at once"
+                f"store, {a.concurrency} concurrent, upstream answers at once; the control: the same gateway on a "
+                f"store emptied before each of its rounds, its rounds in turn with these"
             )
-            for column in ("round", "rows before", "req/s", "gateway CPU s", "database CPU s", "total CPU s"):
+            columns = (
+                "round",
+                "rows before",
+                "req/s",
+                "gateway CPU s",
+                "database CPU s",
+                "total CPU s",
+                "control CPU s",
+                "total / control",
+            )
+            for column in columns:
                 table.add_column(column, justify="right")
             per = 1_000 / requests
             totals = []
@@ -411,17 +444,41 @@ class Bench:
                     f"{gateway * per:.2f}",
                     f"{database * per:.2f}",
                     f"{totals[-1]:.2f}",
+                    f"{control_totals[i]:.2f}",
+                    f"{totals[-1] / control_totals[i]:.2f}",
                 )
             self.console.print(table)
             ratio = totals[-1] / totals[0]
-            line = (
-                f"(c) {lane.label}: last round / first round {ratio:.2f}x (target <= {ROUNDS_TARGET:g}x; rounds "
-                f"from {min(totals):.2f} to {max(totals):.2f} s)"
-            )
-            if lane.label.startswith("current"):
-                self.say(ratio <= ROUNDS_TARGET, line, [lane])
-            else:
-                self.console.print("\n".join(filter(None, [line, lane.failures()])))
+            corrected = (totals[-1] / control_totals[-1]) / (totals[0] / control_totals[0])
+            lines = [
+                (
+                    ratio,
+                    f"(c) {lane.label}: last round / first round {ratio:.2f}x (target <= {ROUNDS_TARGET:g}x; "
+                    f"rounds from {min(totals):.2f} to {max(totals):.2f} s)",
+                ),
+                (
+                    corrected,
+                    f"(c) {lane.label}, each round over its control's: last / first {corrected:.2f}x "
+                    f"(target <= {ROUNDS_TARGET:g}x; the machine's noise divided out)",
+                ),
+            ]
+            for value, line in lines:
+                if lane.label.startswith("current"):
+                    self.say(value <= ROUNDS_TARGET, line, [lane, control])
+                else:
+                    self.console.print("\n".join(filter(None, [line, lane.failures()])))
+
+
+def emptied(url: str) -> Callable[[], None]:
+    """What empties a current store of its usage (rows, receipts, reservations, totals), its keys kept."""
+
+    def empty() -> None:
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {', '.join(USAGE_TABLES)}"))
+        engine.dispose()
+
+    return empty
 
 
 def main() -> None:
@@ -443,7 +500,7 @@ def main() -> None:
     parser.add_argument("--latency-requests", type=int, default=600, help="per lane and round")
     parser.add_argument("--upstream-ms", type=float, default=1_000.0, help="the upstream's mean time per answer in (b)")
     parser.add_argument("--rounds", type=int, default=10)
-    parser.add_argument("--round-requests", type=int, default=2_000)
+    parser.add_argument("--round-requests", type=int, default=1_500)
     parser.add_argument("--rounds-baseline", action="store_true", help="(c) for the baseline too, interleaved")
     args = parser.parse_args()
     if min(args.ab_rounds, args.latency_rounds, args.rounds) < 1 or args.scale <= 0:

@@ -311,3 +311,30 @@ def test_a_store_of_an_older_gateway_keeps_its_counts(usage_url):
     assert ledger.totals(A, EPOCH) == (43 * E18, 0)
     row = store.view.stored(["req:gw-old"])["req:gw-old"]
     assert (row["timestamp"], row["model"], row["vcu_cost_wei"]) == (NOW, "unknown", str(40 * E18))
+
+
+def test_an_older_gateways_reservation_charged_before_any_check_is_counted_once(usage_url):
+    """Two reservations of 40 VCU of an older gateway; the first charged in full at its expiry
+    before anything read the account's totals. The totals row is made from the store after
+    that charge, so it holds 40 spent and 40 reserved (before the fix, 80 and 0: the charge
+    added twice); the second's expiry then makes it 80 and 0."""
+    from sqlalchemy import text
+
+    from vvv.oracle.usage import UsageStore
+
+    in_process_pass_only()
+    store = UsageStore(usage_url, create=True)
+    columns = (
+        "request_id VARCHAR(128) PRIMARY KEY, account VARCHAR(42) NOT NULL, key_hash VARCHAR(66) NOT NULL, "
+        "epoch BIGINT NOT NULL, amount_wei VARCHAR(80) NOT NULL, expires_at BIGINT NOT NULL"
+    )
+    with store.engine.begin() as conn:
+        conn.execute(text(f"CREATE TABLE gateway_reservations ({columns})"))
+        for request, expiry in (("gw-old", NOW + 600), ("gw-later", NOW + 900)):
+            values = {"r": request, "a": A, "k": "0x" + "cc" * 32, "e": EPOCH, "amount": str(40 * E18), "x": expiry}
+            conn.execute(text("INSERT INTO gateway_reservations VALUES (:r, :a, :k, :e, :amount, :x)"), values)
+    ledger = Ledger(store)
+    assert ledger.expire(NOW + 600) == 1
+    assert ledger.totals(A, EPOCH) == (40 * E18, 40 * E18)
+    assert ledger.expire(NOW + 900) == 1
+    assert ledger.totals(A, EPOCH) == (80 * E18, 0)
