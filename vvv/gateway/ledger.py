@@ -375,20 +375,36 @@ class Ledger:
             conn.execute(key_minutes.insert().values(key_hash=key, minute=minute, requests=requests))
 
     @staticmethod
-    def _add(conn: Connection, table: Table, row: dict[str, object], old: Totals, spent: int,
-             reserved: int) -> tuple[int, int]:  # fmt: skip
+    def _add(conn: Connection, table: Table, row: dict[str, object], old: Totals, spent: int, reserved: int,
+             made_holds: tuple[bool, bool] = (True, True)) -> tuple[int, int]:  # fmt: skip
         """Add `spent` and `reserved` to the totals row of `table` whose primary key is `row`;
         its values after. `old` is the row as read in this transaction, or how to read it
         (making it at its first use): then on PostgreSQL the row is not read first, the UPDATE
-        adds exactly (NUMERIC) and returns it. The statements are built once (`_updates`)."""
+        adds exactly (NUMERIC) and returns it. The statements are built once (`_updates`).
+
+        A row made now is made from what the store holds after the caller's change (the usage
+        row added, the reservation deleted): `made_holds` says which of the two changes
+        (spent, reserved) it already holds, and only the others are added to it, so a change
+        is never counted twice."""
         plain, summed = _updates(table)
         keys = {f"k_{name}": value for name, value in row.items()}
-        if callable(old) and conn.dialect.name == "postgresql":
-            found = conn.execute(summed, keys | {"d_spent": spent, "d_reserved": reserved}).first()
-            if found is not None:
-                return int(found[0]), int(found[1])
-        before = old() if callable(old) else old
-        after = before[0] + spent, before[1] + reserved
+        if callable(old):
+            if conn.dialect.name == "postgresql":
+                added = conn.execute(summed, keys | {"d_spent": spent, "d_reserved": reserved}).first()
+                if added is not None:
+                    return int(added[0]), int(added[1])
+            else:
+                stored = conn.execute(_read(table), keys).first()
+                if stored is not None:
+                    after = int(stored[0]) + spent, int(stored[1]) + reserved
+                    conn.execute(plain, keys | {"d_spent": str(after[0]), "d_reserved": str(after[1])})
+                    return after
+            made = old()
+            spent, reserved = (0 if made_holds[0] else spent), (0 if made_holds[1] else reserved)
+            if spent == 0 and reserved == 0:
+                return made
+            old = made
+        after = old[0] + spent, old[1] + reserved
         conn.execute(plain, keys | {"d_spent": str(after[0]), "d_reserved": str(after[1])})
         return after
 
@@ -402,7 +418,7 @@ class Ledger:
                             lambda: self._totals(view, conn, r.account, r.epoch), spent, reserved)  # fmt: skip
         day = self._add(conn, key_totals, {"key_hash": r.key_hash, "epoch": r.epoch},
                         budget.day if budget else lambda: self._key_totals(conn, r.key_hash, r.epoch), spent,
-                        reserved)  # fmt: skip
+                        reserved, made_holds=(False, True))  # fmt: skip (a key's spend is in no usage row)
         after: dict[str, tuple[int, int]] = {}
         if r.periods and budget is None:
             _lock_periods(conn, r.key_hash)
