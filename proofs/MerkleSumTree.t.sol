@@ -22,10 +22,20 @@ contract MerkleSumTreeHarness {
 /// @notice Proofs about `MerkleSumTree` (halmos). halmos models keccak256 as an injective
 ///         function whose inputs of different lengths never collide, whose output is never 0
 ///         (and below 2^256 - 2^64): that is the assumption behind every "equal hash, so equal
-///         contents" below. Paths have at most `MAX_PATH` siblings (the loop in `top` is
+///         contents" below. Paths have at most `_maxPath()` siblings (the loop in `top` is
 ///         unrolled that far; halmos runs with --loop above it, so no path is cut).
 contract MerkleSumTreeProofs is SymTest {
-    uint256 internal constant MAX_PATH = 3;
+    /// @dev Longest path explored: 3 in the default run (`make prove`); 4 in
+    ///      `MerkleSumTreeDepth4Proofs` (`PROVE_DEEP=1 make prove`).
+    function _maxPath() internal pure virtual returns (uint256) {
+        return 3;
+    }
+
+    /// @dev Whether a case whose longest path has `longest` siblings is explored here (every case
+    ///      in this contract; the depth-4 contract leaves the shorter ones to this one).
+    function _explored(uint256 longest) internal pure virtual returns (bool) {
+        return longest <= _maxPath();
+    }
     MerkleSumTreeHarness internal tree;
 
     function setUp() public {
@@ -80,23 +90,25 @@ contract MerkleSumTreeProofs is SymTest {
         (p.ok, p.topHash, p.topSum) = tree.top(p.hash, p.sum, p.position, p.siblings);
     }
 
-    /// @dev A symbolic path length in [0, MAX_PATH], as one concrete length per branch.
+    /// @dev A symbolic path length in [0, _maxPath()], as one concrete length per branch.
     function _length(string memory name) internal returns (uint256) {
         uint256 length = svm.createUint256(name);
-        vm.assume(length <= MAX_PATH);
+        uint256 maxPath = _maxPath();
+        vm.assume(length <= maxPath);
         // branch on each value, so that each path allocates a concrete array
-        for (uint256 l = 0; l < MAX_PATH; ++l) {
+        for (uint256 l = 0; l < maxPath; ++l) {
             if (length == l) return l;
         }
-        return MAX_PATH;
+        return maxPath;
     }
 
-    /// @notice A position fixes the node: two paths of the same length 1..MAX_PATH, from any
+    /// @notice A position fixes the node: two paths of the same length 1.._maxPath(), from any
     ///         nodes at the same position, that reach the same top hash start from the same node
     ///         (hash and sum), pass the same siblings and give the same top sum. (Different
     ///         positions can of course reach the same top: they are different leaves of one tree.)
     function check_positionFixesNode() public {
         uint256 length = _length("length");
+        vm.assume(_explored(length));
         vm.assume(length >= 1); // a top hash commits its children's sums, not its own
         Path memory a = _nodePath(length, "a");
         Path memory b = _nodePath(length, "b");
@@ -104,28 +116,27 @@ contract MerkleSumTreeProofs is SymTest {
         _climb(a);
         _climb(b);
         vm.assume(a.ok && b.ok && a.topHash == b.topHash);
-        assert(a.hash == b.hash);
-        assert(a.sum == b.sum);
+        // every difference in one word, one assert: one solver query per path (`&&` would branch)
+        uint256 diff = uint256(a.hash ^ b.hash) | (a.sum ^ b.sum) | (a.topSum ^ b.topSum);
         for (uint256 i = 0; i < length; ++i) {
-            assert(a.siblings[i].hash == b.siblings[i].hash);
-            assert(a.siblings[i].sum == b.siblings[i].sum);
+            diff |= uint256(a.siblings[i].hash ^ b.siblings[i].hash) | (a.siblings[i].sum ^ b.siblings[i].sum);
         }
-        assert(a.topSum == b.topSum);
+        assert(diff == 0);
     }
 
     /// @notice The same for leaves `(account, stake)`: the same position and path length give
     ///         the same account, stake and top sum.
     function check_positionFixesLeaf() public {
         uint256 length = _length("length");
+        vm.assume(_explored(length));
         Path memory a = _leafPath(length, "a");
         Path memory b = _leafPath(length, "b");
         b.position = a.position;
         _climb(a);
         _climb(b);
         vm.assume(a.ok && b.ok && a.topHash == b.topHash);
-        assert(a.account == b.account);
-        assert(a.sum == b.sum);
-        assert(a.topSum == b.topSum);
+        // one assert, no branch (see check_positionFixesNode)
+        assert(((uint160(a.account) ^ uint160(b.account)) | (a.sum ^ b.sum) | (a.topSum ^ b.topSum)) == 0);
     }
 
     /// @notice A leaf is never an inner node: no leaf `B` with a path of length `Lb` sits where
@@ -135,7 +146,7 @@ contract MerkleSumTreeProofs is SymTest {
     function check_leafIsNeverAnInnerNode() public {
         Path memory a = _leafPath(_length("lengthA"), "a");
         Path memory b = _leafPath(_length("lengthB"), "b");
-        vm.assume(b.length < a.length);
+        vm.assume(b.length < a.length && _explored(a.length));
         b.position = a.position >> (a.length - b.length);
         _climb(a);
         _climb(b);
@@ -148,6 +159,7 @@ contract MerkleSumTreeProofs is SymTest {
     ///         path (`position < 2^length`).
     function check_topSum_isSumOfPath() public {
         uint256 length = _length("length");
+        vm.assume(_explored(length));
         (bytes32 hash, uint256 sum, uint256 position) =
             (svm.createBytes32("hash"), svm.createUint256("sum"), svm.createUint256("position"));
         MerkleSumTree.Node[] memory siblings = _path(length, "s");
@@ -165,6 +177,7 @@ contract MerkleSumTreeProofs is SymTest {
     ///         fit: a path with no overflow and a fitting position is ok.
     function check_top_okUnlessOverflowOrBadPosition() public {
         uint256 length = _length("length");
+        vm.assume(_explored(length));
         (bytes32 hash, uint256 sum, uint256 position) =
             (svm.createBytes32("hash"), svm.createUint256("sum"), svm.createUint256("position"));
         MerkleSumTree.Node[] memory siblings = _path(length, "s");
@@ -176,5 +189,18 @@ contract MerkleSumTreeProofs is SymTest {
         }
         (bool ok,,) = tree.top(hash, sum, position, siblings);
         assert(ok);
+    }
+}
+
+/// @notice The same proofs with paths of 4 siblings (a tree of up to 16 leaves): each case whose
+///         longest path has exactly 4 siblings (the shorter ones are `MerkleSumTreeProofs`').
+///         Out of the default run for its cost: `PROVE_DEEP=1 make prove` runs it too.
+contract MerkleSumTreeDepth4Proofs is MerkleSumTreeProofs {
+    function _maxPath() internal pure override returns (uint256) {
+        return 4;
+    }
+
+    function _explored(uint256 longest) internal pure override returns (bool) {
+        return longest == 4;
     }
 }
