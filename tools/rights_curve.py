@@ -240,6 +240,9 @@ def main() -> None:
     parser.add_argument("--png", help="also draw the plot into this PNG (needs matplotlib)")
     args = parser.parse_args()
     lines: list[str] = []
+    # the contract's tested value (tests/contracts/test_rights_pricing.py, test_worked_example)
+    tested = quote(Market(90_000 * E18, CAPACITY, 30_000_000 * E18, 0), E18)
+    lines.append(f"the contract test's worked example: {tested} wei ({tested == 165_310_227_022_261_406_216})")
     venice(lines)
     demo(lines)
     who_bears(lines)
