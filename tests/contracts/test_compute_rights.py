@@ -30,11 +30,13 @@ def price(n: int, r: int, m: int, total_active: int, total_free: int, capacity: 
     return ceil(t_eff * (2 * RCAP * n + 3 * n * (2 * r + 2 * m + n)) / (2 * RCAP * (capacity - r)))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def world(project, deployer, alice, bob, carol, guardian, notifier, oracle, treasury, attacker, chain):
     """Token, staking (locker: the rights contract), oracle and rights, deployed in that order;
     the three stakes in the first epoch; the report of that epoch posted 10 minutes into the
-    next one (its allotment source: the report), final 2 hours later at `final_at`."""
+    next one (its allotment source: the report), final 2 hours later at `final_at`. Made for
+    each test: made once per module, its clock moves broke the in-process chain of the modules
+    after it (their time travel refused as "before the parent block")."""
     start = (chain.pending_timestamp // DAY + 1) * DAY + 3_600
     at(start)
     first_epoch = start // DAY + 1
