@@ -65,12 +65,9 @@ test: setup compile lint prove
 # --loop bounds the unrolling of loops: above every loop's length in the proofs, so no path is
 # cut (halmos would list a cut path under "bounds").
 HALMOS_LOOP := 6
-# The Merkle-sum tree's paths of 4 siblings (MerkleSumTreeDepth4Proofs) cost more than the whole
-# default run (docs/security.md): PROVE_DEEP=1 make prove runs them too.
-HALMOS_CONTRACTS := $(if $(PROVE_DEEP),,--match-contract '^(?!MerkleSumTreeDepth4Proofs$$)')
 prove: setup
 	PATH="$(CURDIR)/node_modules/.bin:$$PATH" $(HALMOS_VENV)/bin/halmos --root . --function check_ \
-		--loop $(HALMOS_LOOP) $(HALMOS_CONTRACTS)
+		--loop $(HALMOS_LOOP)
 
 test-local: setup
 	$(BIN)/ape test tests -p no:cacheprovider --durations=8

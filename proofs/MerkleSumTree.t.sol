@@ -25,8 +25,8 @@ contract MerkleSumTreeHarness {
 ///         contents" below. Paths have at most `_maxPath()` siblings (the loop in `top` is
 ///         unrolled that far; halmos runs with --loop above it, so no path is cut).
 contract MerkleSumTreeProofs is SymTest {
-    /// @dev Longest path explored: 3 in the default run (`make prove`); 4 in
-    ///      `MerkleSumTreeDepth4Proofs` (`PROVE_DEEP=1 make prove`).
+    /// @dev Longest path explored: 3 here, 4 in `MerkleSumTreeDepth4Proofs` (both run by
+    ///      `make prove`).
     function _maxPath() internal pure virtual returns (uint256) {
         return 3;
     }
@@ -193,8 +193,8 @@ contract MerkleSumTreeProofs is SymTest {
 }
 
 /// @notice The same proofs with paths of 4 siblings (a tree of up to 16 leaves): each case whose
-///         longest path has exactly 4 siblings (the shorter ones are `MerkleSumTreeProofs`').
-///         Out of the default run for its cost: `PROVE_DEEP=1 make prove` runs it too.
+///         longest path has exactly 4 siblings (the shorter ones are `MerkleSumTreeProofs`'), so
+///         that together they prove every length 0..4 once.
 contract MerkleSumTreeDepth4Proofs is MerkleSumTreeProofs {
     function _maxPath() internal pure override returns (uint256) {
         return 4;
