@@ -57,8 +57,13 @@ lint: setup
 # The whole suite on ape's in-process chain and on anvil, side by side (tools/run_suites.sh).
 # pytest exits non-zero when a test fails and also when no test was collected, so neither run
 # can pass empty. test-local and test-anvil run one of them.
-test: setup compile lint prove
-	tools/run_suites.sh
+# The proofs run beside the two suites (which leave part of the 2 cores idle while they wait
+# on nodes, servers and browsers): their log is printed after, and either failing fails `make test`.
+test: setup compile lint
+	@log=$$(mktemp); $(MAKE) --no-print-directory prove > "$$log" 2>&1 & prove_pid=$$!; \
+	tools/run_suites.sh; suites_rc=$$?; wait $$prove_pid; prove_rc=$$?; \
+	echo "================ make prove (exit $$prove_rc) ================"; cat "$$log"; rm -f "$$log"; \
+	[ $$suites_rc -eq 0 ] && [ $$prove_rc -eq 0 ]
 
 # The symbolic proofs of proofs/ (docs/security.md says what they prove): halmos builds them
 # with forge (foundry.toml: offline, the project's solc) and runs every check_* function.
