@@ -70,6 +70,8 @@ contract VVVStaking is MinDelayAdminRules, Pausable, ReentrancyGuardTransient, I
 
     /// @inheritdoc IVVVStaking
     IERC20 public immutable token;
+    /// @inheritdoc IVVVStaking
+    address public immutable locker;
 
     /// @dev One slot: rewardsEnd (48 bits) | rateScaled (200) | paused (8).
     struct Stream {
@@ -109,22 +111,23 @@ contract VVVStaking is MinDelayAdminRules, Pausable, ReentrancyGuardTransient, I
     /// @param adminDelay Delay of the default admin transfer, in seconds.
     /// @param guardian Holder of GUARDIAN_ROLE.
     /// @param notifier Holder of NOTIFIER_ROLE (the EmissionsController), fixed for ever.
-    /// @param locker Holder of LOCKER_ROLE (the ComputeRights contract), fixed for ever; the zero
+    /// @param locker_ Holder of LOCKER_ROLE (the ComputeRights contract), fixed for ever; the zero
     ///        address for none: then no stake can ever be locked.
-    constructor(IERC20 token_, address admin, uint48 adminDelay, address guardian, address notifier, address locker)
+    constructor(IERC20 token_, address admin, uint48 adminDelay, address guardian, address notifier, address locker_)
         MinDelayAdminRules(adminDelay, admin)
     {
         if (address(token_) == address(0) || guardian == address(0) || notifier == address(0)) {
             revert ZeroAddress();
         }
         token = token_;
+        locker = locker_;
         _grantRole(GUARDIAN_ROLE, guardian);
         _grantRole(NOTIFIER_ROLE, notifier);
         // NOTIFIER_ROLE is administered by LOCKED_ROLE, which administers itself and is held by
         // nobody: the notifier can never be granted, revoked or changed, not even by the admin.
         _setRoleAdmin(NOTIFIER_ROLE, LOCKED_ROLE);
         // LOCKER_ROLE likewise: granted here or never.
-        if (locker != address(0)) _grantRole(LOCKER_ROLE, locker);
+        if (locker_ != address(0)) _grantRole(LOCKER_ROLE, locker_);
         _setRoleAdmin(LOCKER_ROLE, LOCKED_ROLE);
         _setRoleAdmin(LOCKED_ROLE, LOCKED_ROLE);
         // Non-zero from the start, so the first stream and the first request pay no fresh-slot

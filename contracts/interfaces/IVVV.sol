@@ -437,6 +437,10 @@ interface IVVVStaking {
     /// @notice The staked and rewarded token (VVV).
     function token() external view returns (IERC20);
 
+    /// @notice The holder of LOCKER_ROLE (the ComputeRights contract), fixed at construction;
+    ///         the zero address when this staking contract has none (no stake can be locked).
+    function locker() external view returns (address);
+
     /// @notice Time between an unstake request and its withdrawal.
     // solhint-disable-next-line func-name-mixedcase
     function UNBONDING_PERIOD() external view returns (uint256);

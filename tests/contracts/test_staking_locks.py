@@ -52,7 +52,15 @@ def test_locker_role_is_locked_even_for_admin(staking, deployer, locker, alice, 
         with ape.reverts(staking.AccessControlUnauthorizedAccount, account=deployer, neededRole=locked):
             call()
     assert staking.hasRole(role, locker)
+    assert staking.locker() == locker.address  # the one holder, readable (the oracle reads it)
     assert not any(staking.hasRole(role, who) for who in (deployer, alice, bob, attacker))
+
+
+def test_a_staking_contract_without_a_locker_names_none(project, token, deployer, guardian, notifier):
+    none = "0x" + "00" * 20
+    staking = project.VVVStaking.deploy(token, deployer, 3 * DAY, guardian, notifier, none, sender=deployer)
+    assert staking.locker() == none
+    assert not staking.hasRole(staking.LOCKER_ROLE(), none)
 
 
 # ------------------------------------------------------------------ rewards
