@@ -16,7 +16,7 @@ import httpx
 import pytest
 from sqlalchemy import BigInteger, Column, MetaData, String, Table, create_engine
 
-from tests.gateway.gateway_support import DAY, E18, NOW, RESETS, add_key, in_process_pass_only, served_world
+from tests.gateway.gateway_support import DAY, E18, NOW, RESETS, SECRET, add_key, in_process_pass_only, served_world
 from tests.gateway.keys_support import ALICE, DOMAIN
 from vvv.chain.apikeys import ApiKey, CreateKey, key_hash, sign
 from vvv.gateway.keys import KeyStore
@@ -108,6 +108,18 @@ def test_a_refusal_by_the_keys_limits_is_not_activity(world):
     painted = httpx.post(world.url + "/v1/images/generations", headers=world.headers("vvv_painter"),
                          json={"model": "painter", "prompt": "a cat"})  # fmt: skip
     assert painted.status_code == 200 and painted.headers["x-vvv-charged-vcu"] == "5"
+
+
+def test_the_model_list_shows_a_scoped_key_only_its_models(world):
+    """GET /v1/models lists what the key may call: the price table has small-chat and painter."""
+    limited_key(world, "vvv_painter", 2, models="painter")
+    def listed(secret):
+        answer = httpx.get(world.url + "/v1/models", headers=world.headers(secret))
+        assert answer.status_code == 200
+        return [m["id"] for m in answer.json()["data"]]
+    assert listed("vvv_painter") == ["painter"]
+    assert listed(SECRET) == ["painter", "small-chat"]  # a key with no allow-list sees all
+    assert world.upstream.requests == [] and world.store.count() == 0  # a listing is not activity
 
 
 def test_requests_per_minute(world):

@@ -2,7 +2,7 @@
 proxies to an upstream OpenAI-compatible server (one pooled `aiohttp.ClientSession`: under many
 concurrent requests its pool costs a fraction of httpx's, measured by bench/gateway.py).
 
-    GET  /v1/models                 the price table's models
+    GET  /v1/models                 the price table's models (those the key may call)
     POST /v1/chat/completions       streaming (SSE) and not
     POST /v1/images/generations
     GET  /v1/api_keys/rate_limits   the key's limits, spend and resets (Venice's path)
@@ -498,13 +498,14 @@ class Gateway:
     # ------------------------------------------------------------ endpoints
 
     async def models(self, request: Request) -> Response:
-        await self._key(request)
+        key = await self._key(request)  # a key limited to some models sees only those
         data = [
             {"id": p.model, "object": "model", "owned_by": "venice", "created": 0, "kind": p.kind,
              "vcu_per_1m_input": format_amount(p.per_1m_input), "vcu_per_1m_output": format_amount(p.per_1m_output),
              "vcu_per_image": format_amount(p.per_image), "vcu_per_image_input": format_amount(p.per_image_input),
              "image_sizes": list(p.sizes)}
             for p in sorted(self.prices.models.values(), key=lambda p: p.model)
+            if key.allows(p.model)
         ]  # fmt: skip
         return JSONResponse({"object": "list", "data": data})
 
