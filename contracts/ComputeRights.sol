@@ -18,11 +18,9 @@ import {RightsPricing} from "./utils/RightsPricing.sol";
 ///         immutable curve (`quoteMint`); one VCR activated to an account for an epoch is meant
 ///         to add 1 VCU to that account's allotment of the day.
 ///
-///         NOT YET WIRED: the EpochOracle's allotments do not read `activatedAt` /
-///         `totalActivatedAt` yet, and its reports still commit to whole stakes, not free ones
-///         (the next step of issue 23, after the oracle's allotment arithmetic is refactored).
-///         Until then activated rights add no VCU, and `deploy_system` deploys no ComputeRights
-///         (its staking contract has no locker, so no stake can be locked).
+///         The EpochOracle adds `activatedAt` to each allotment and shares the pool
+///         `capacity - totalActivatedAt` by free stake. `deploy_system` deploys no ComputeRights
+///         yet (its staking contract has no locker, so no stake can be locked).
 ///
 ///         - Mint: only while the current epoch's allotment source is the report of the epoch
 ///           before and that report is final; the caller proves its leaf in that report. The
@@ -423,8 +421,8 @@ contract ComputeRights is ERC20, ERC20Permit, MinDelayAdminRules, Pausable {
         }
     }
 
-    /// @dev The pricing inputs of a mint in `epoch`: the free stake is read at the report's
-    ///      snapshot (the last second of `epoch - 1`), as `postReport` will store it.
+    /// @dev The pricing inputs of a mint in `epoch`: the free stake at the report's snapshot (the
+    ///      last second of `epoch - 1`), as `postReport` read and stored it.
     function _market(Day memory day, uint256 capacity, uint256 totalActive, uint256 epoch)
         private
         view
@@ -436,7 +434,7 @@ contract ComputeRights is ERC20, ERC20Permit, MinDelayAdminRules, Pausable {
             rightsCap: RCAP,
             capacity: capacity,
             totalActiveStake: totalActive,
-            totalFreeStaked: staking.totalFreeStakedAt(epoch * EPOCH_LENGTH - 1)
+            totalFreeStaked: oracle.reportedFreeStake(epoch - 1)
         });
     }
 

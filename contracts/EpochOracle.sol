@@ -7,7 +7,7 @@ import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
-import {IVVVStaking, IEpochOracle} from "./interfaces/IVVV.sol";
+import {IVVVStaking, IEpochOracle, IRightsActivations} from "./interfaces/IVVV.sol";
 import {MinDelayAdminRules} from "./access/MinDelayAdminRules.sol";
 import {MerkleSumTree} from "./utils/MerkleSumTree.sol";
 import {Allotment} from "./utils/Allotment.sol";
@@ -46,6 +46,13 @@ import {DataRequests} from "./DataRequests.sol";
 ///      report from final (`Head.lowestOpen`) until it is answered (`answerLeaf`, checked here
 ///      by `answers`; at least `MIN_WINDOW_AFTER_ANSWER` is left for challenges) or resolved
 ///      after its response window (`resolveRequest`: unanswered, the report is rejected).
+///
+///      Compute rights (`rights`, the staking contract's locker, read at construction; zero for
+///      none): every stake the reports and their checks read is the FREE stake (`stakeAt -
+///      lockedAt`, totals alike), and a day's allotment is the rights activated to the account
+///      (`activatedAt`, under every source) plus its share of the pool `capacity - A`
+///      (`A = totalActivatedAt(epoch)`, 0 when A reaches the capacity). `minCapacity` stays at
+///      least twice the rights outstanding, so the pool is at least half of the capacity.
 contract EpochOracle is MinDelayAdminRules, Pausable, EIP712, IEpochOracle {
     using Checkpoints for Checkpoints.Trace208;
 
@@ -76,23 +83,26 @@ contract EpochOracle is MinDelayAdminRules, Pausable, EIP712, IEpochOracle {
     uint256 public constant MIN_WINDOW_AFTER_ANSWER = 15 minutes;
 
     /// @dev A report in three slots. It is rejected when its epoch is at or after the head's
-    ///      `nextEpoch` (see the contract's notes), so it needs no flag of its own. The third
-    ///      slot: utilizationBps (16) | activeCount (64) | postedAt (48) | finalAt (48) |
-    ///      disputeWindow (32, of this version: data requests are taken before postedAt + it) |
-    ///      openRequests (32, unanswered and unresolved data requests on this version) |
-    ///      version (16: 1 for the first report of the epoch, +1 for each re-post after a
-    ///      rejection).
+    ///      `nextEpoch` (see the contract's notes), so it needs no flag of its own.
+    ///      Second slot: capacity (104) | totalActiveStake (104) | openRequests (32, unanswered
+    ///      and unresolved data requests on this version) | version (16: 1 for the first report
+    ///      of the epoch, +1 for each re-post after a rejection).
+    ///      Third slot: totalFreeStaked (104, `totalFreeStakedAt(snapshot)` as `postReport` read
+    ///      it) | utilizationBps (16) | activeCount (32) | postedAt (40) | finalAt (40) |
+    ///      disputeWindow (24, of this version: data requests are taken before postedAt + it).
+    ///      104 bits hold 2 * 10^13 tokens of 18 decimals: VCU and VVV amounts stay far below.
     struct Report {
         bytes32 activeRoot;
-        uint128 capacity;
-        uint128 totalActiveStake;
-        uint16 utilizationBps;
-        uint64 activeCount;
-        uint48 postedAt;
-        uint48 finalAt;
-        uint32 disputeWindow;
+        uint104 capacity;
+        uint104 totalActiveStake;
         uint32 openRequests;
         uint16 version;
+        uint104 totalFreeStaked;
+        uint16 utilizationBps;
+        uint32 activeCount;
+        uint40 postedAt;
+        uint40 finalAt;
+        uint24 disputeWindow;
     }
 
     /// @notice Where the VCU allotments of a day come from (see `allotmentSource`).
@@ -152,6 +162,10 @@ contract EpochOracle is MinDelayAdminRules, Pausable, EIP712, IEpochOracle {
 
     /// @notice The staking contract whose checkpoints the reports commit to.
     IVVVStaking public immutable staking;
+    /// @notice The compute rights whose activations add to the allotments: the staking
+    ///         contract's `locker()` at construction; the zero address when it has none (then no
+    ///         right is activated and the pool is the whole capacity).
+    IRightsActivations public immutable rights;
     /// @notice First epoch that can be reported.
     uint256 public immutable firstEpoch;
 
@@ -213,8 +227,8 @@ contract EpochOracle is MinDelayAdminRules, Pausable, EIP712, IEpochOracle {
     error InvalidUtilization(uint256 utilizationBps);
     /// @notice Root, total active stake and count must be all zero or all non-zero.
     error InconsistentActiveSet(bytes32 activeRoot, uint256 totalActiveStake, uint256 activeCount);
-    /// @notice The active stake exceeds the total stake at the snapshot.
-    error ActiveStakeTooHigh(uint256 totalActiveStake, uint256 totalStaked);
+    /// @notice The active stake exceeds the total free stake at the snapshot.
+    error ActiveStakeTooHigh(uint256 totalActiveStake, uint256 totalFreeStaked);
     /// @notice The capacity is outside the admin's bounds.
     error CapacityOutOfBounds(uint256 capacity, uint256 minCapacity, uint256 maxCapacity);
     /// @notice The capacity moved more than the allowed change from the last report.
@@ -261,10 +275,13 @@ contract EpochOracle is MinDelayAdminRules, Pausable, EIP712, IEpochOracle {
     error InvalidFirstEpoch(uint256 firstEpoch);
     /// @notice The dispute window is outside [MIN_DISPUTE_WINDOW, MAX_DISPUTE_WINDOW].
     error InvalidDisputeWindow(uint256 disputeWindow, uint256 minimum, uint256 maximum);
-    /// @notice Capacity bounds need 0 < min <= max < 2^128 and 0 < maxChangeBps <= 10,000.
+    /// @notice Capacity bounds need 0 < min <= max < 2^104 and 0 < maxChangeBps <= 10,000.
     error InvalidCapacityBounds(uint256 minCapacity, uint256 maxCapacity, uint256 maxChangeBps);
     /// @notice New capacity bounds must keep the last capacity reachable.
     error LastCapacityOutOfBounds(uint256 lastCapacity, uint256 minCapacity, uint256 maxCapacity);
+    /// @notice The minimum capacity must stay at least twice the rights outstanding (`floor`),
+    ///         so that the pool is always at least half of the capacity.
+    error MinCapacityBelowRights(uint256 minCapacity, uint256 floor);
 
     /// @param staking_ The staking contract.
     /// @param admin The default admin.
@@ -297,6 +314,7 @@ contract EpochOracle is MinDelayAdminRules, Pausable, EIP712, IEpochOracle {
         ) revert ZeroAddress();
         if (firstEpoch_ == 0) revert InvalidFirstEpoch(firstEpoch_);
         staking = staking_;
+        rights = IRightsActivations(staking_.locker());
         firstEpoch = firstEpoch_;
         dataRequests = new DataRequests(admin, adminDelay, treasury);
         _grantRole(ORACLE_ROLE, oracle);
@@ -334,14 +352,15 @@ contract EpochOracle is MinDelayAdminRules, Pausable, EIP712, IEpochOracle {
     /// - root, total and count all zero or all non-zero (`InconsistentActiveSet`);
     /// - `capacity` within the admin's bounds (`CapacityOutOfBounds`) and within
     ///   `maxCapacityChangeBps` of `lastCapacity()` (`CapacityChangeTooLarge`);
-    /// - `totalActiveStake <= totalStakedAt(snapshotTime(epoch))` (`ActiveStakeTooHigh`).
+    /// - `totalActiveStake <= totalFreeStakedAt(snapshotTime(epoch))` (`ActiveStakeTooHigh`),
+    ///   the free total that the report stores (`reportedFreeStake`).
     ///
     /// Emits a {ReportPosted} event.
     /// @param epoch The reported epoch.
     /// @param utilizationBps Epoch `epoch`'s VCU consumed / capacity, in bps (<= 10,000).
     /// @param capacity VCU capacity (18 decimals) of epoch `epoch + 1`.
     /// @param activeRoot StandardMerkleTree root of (account, stake) of the API-active stakers.
-    /// @param totalActiveStake Sum of the leaves' stakes.
+    /// @param totalActiveStake Sum of the leaves' (free) stakes.
     /// @param activeCount Number of leaves.
     function postReport(
         uint256 epoch,
@@ -364,23 +383,24 @@ contract EpochOracle is MinDelayAdminRules, Pausable, EIP712, IEpochOracle {
             revert InconsistentActiveSet(activeRoot, totalActiveStake, activeCount);
         }
         _checkCapacity(capacity, head.lastCapacity);
-        uint256 staked = staking.totalStakedAt(snapshotTime(epoch));
-        if (totalActiveStake > staked) revert ActiveStakeTooHigh(totalActiveStake, staked);
+        uint256 free = staking.totalFreeStakedAt(snapshotTime(epoch));
+        if (totalActiveStake > free) revert ActiveStakeTooHigh(totalActiveStake, free);
 
         // 1 for the epoch's first report, the rejected version's + 1 for a corrected one
         uint256 version = uint256(_reports[epoch].version) + 1;
         uint256 finalAt = Math.max(block.timestamp + _disputeWindow, head.lastFinalAt);
         _reports[epoch] = Report({
             activeRoot: activeRoot,
-            capacity: SafeCast.toUint128(capacity),
-            totalActiveStake: SafeCast.toUint128(totalActiveStake),
-            utilizationBps: uint16(utilizationBps),
-            activeCount: SafeCast.toUint64(activeCount),
-            postedAt: SafeCast.toUint48(block.timestamp),
-            finalAt: SafeCast.toUint48(finalAt),
-            disputeWindow: uint32(_disputeWindow),
+            capacity: uint104(capacity), // <= maxCapacity < 2^104
+            totalActiveStake: uint104(totalActiveStake), // <= free
             openRequests: 0,
-            version: SafeCast.toUint16(version)
+            version: SafeCast.toUint16(version),
+            totalFreeStaked: SafeCast.toUint104(free),
+            utilizationBps: uint16(utilizationBps),
+            activeCount: SafeCast.toUint32(activeCount),
+            postedAt: SafeCast.toUint40(block.timestamp),
+            finalAt: SafeCast.toUint40(finalAt),
+            disputeWindow: uint24(_disputeWindow) // <= MAX_DISPUTE_WINDOW
         });
         _head = Head({
             nextEpoch: SafeCast.toUint40(next + 1),
@@ -411,7 +431,8 @@ contract EpochOracle is MinDelayAdminRules, Pausable, EIP712, IEpochOracle {
     }
 
     /// @notice Wrong stake: rejects a pending report by showing a leaf whose stake differs from
-    ///         `stakeAt(account, snapshot)`, or is 0. Anyone may call it during the window.
+    ///         the free stake `freeStakeAt(account, snapshot)`, or is 0. Anyone may call it
+    ///         during the window.
     ///
     /// Requirements:
     /// - the report is pending (`NoReport`, `ReportAlreadyRejected`, `DisputeWindowClosed`);
@@ -422,7 +443,7 @@ contract EpochOracle is MinDelayAdminRules, Pausable, EIP712, IEpochOracle {
     function challengeStake(uint256 epoch, LeafProof calldata leaf) external {
         Report storage r = _requirePending(epoch);
         _verifyLeaf(epoch, r, leaf);
-        uint256 actual = staking.stakeAt(leaf.account, snapshotTime(epoch));
+        uint256 actual = staking.freeStakeAt(leaf.account, snapshotTime(epoch));
         if (leaf.stake == actual && actual != 0) revert LeafMatchesStake(epoch, leaf.account, leaf.stake);
         _challenged(epoch, Lie.Stake, leaf.account, leaf.position);
     }
@@ -508,7 +529,7 @@ contract EpochOracle is MinDelayAdminRules, Pausable, EIP712, IEpochOracle {
     /// - `signature` is an EIP-712 `Activity(account, activityEpoch)` signed by a holder of
     ///   `ACTIVITY_SIGNER_ROLE` (`InvalidReceipt`), `e - 6 <= activityEpoch <= e`
     ///   (`ReceiptOutsideWindow`);
-    /// - `stakeAt(account, snapshot) > 0` (`NoStakeAtSnapshot`);
+    /// - `freeStakeAt(account, snapshot) > 0` (`NoStakeAtSnapshot`);
     /// - the bracket's paths reach the root with the implied depth (`InvalidProof`) and show the
     ///   account missing (`NotOmitted`).
     ///
@@ -526,7 +547,7 @@ contract EpochOracle is MinDelayAdminRules, Pausable, EIP712, IEpochOracle {
         }
         address signer = ECDSA.recover(activityDigest(account, activityEpoch), signature);
         if (!hasRole(ACTIVITY_SIGNER_ROLE, signer)) revert InvalidReceipt(signer);
-        if (staking.stakeAt(account, snapshotTime(epoch)) == 0) revert NoStakeAtSnapshot(epoch, account);
+        if (staking.freeStakeAt(account, snapshotTime(epoch)) == 0) revert NoStakeAtSnapshot(epoch, account);
         if (!_showsAbsent(epoch, r, account, bracket)) revert NotOmitted(epoch, account);
         _challenged(epoch, Lie.Omission, account, bracket.length == 0 ? 0 : bracket[0].position);
     }
@@ -649,10 +670,17 @@ contract EpochOracle is MinDelayAdminRules, Pausable, EIP712, IEpochOracle {
         _setDisputeWindow(disputeWindow_);
     }
 
-    /// @notice Sets the capacity bounds of reports.
+    /// @notice Sets the capacity bounds of reports. `minCapacity` can move only within
+    ///         `[2 * R, lastCapacity()]` (`R`: the compute rights outstanding), so the pool of a
+    ///         day stays at least half of its capacity and no report is ever shut out.
     ///
-    /// Requirements: the caller holds `DEFAULT_ADMIN_ROLE`; valid bounds
-    /// (`InvalidCapacityBounds`) that keep `lastCapacity()` reachable (`LastCapacityOutOfBounds`).
+    /// Requirements:
+    /// - the caller holds `DEFAULT_ADMIN_ROLE`;
+    /// - `0 < minCapacity <= maxCapacity < 2^104`, `0 < maxCapacityChangeBps <= 10,000`
+    ///   (`InvalidCapacityBounds`);
+    /// - `minCapacity >= 2 * rights.totalSupply()` (`MinCapacityBelowRights`; no floor without
+    ///   rights);
+    /// - `minCapacity <= lastCapacity() <= maxCapacity` (`LastCapacityOutOfBounds`).
     ///
     /// Emits a {CapacityBoundsUpdated} event.
     /// @param minCapacity Lowest capacity (> 0).
@@ -663,6 +691,10 @@ contract EpochOracle is MinDelayAdminRules, Pausable, EIP712, IEpochOracle {
         onlyRole(DEFAULT_ADMIN_ROLE)
     {
         _setCapacityBounds(minCapacity, maxCapacity, maxCapacityChangeBps);
+        if (address(rights) != address(0)) {
+            uint256 floor = 2 * rights.totalSupply();
+            if (minCapacity < floor) revert MinCapacityBelowRights(minCapacity, floor);
+        }
         // the last capacity must stay reachable, or no report could ever be posted again
         uint256 last = _head.lastCapacity;
         if (last < minCapacity || last > maxCapacity) revert LastCapacityOutOfBounds(last, minCapacity, maxCapacity);
@@ -755,6 +787,13 @@ contract EpochOracle is MinDelayAdminRules, Pausable, EIP712, IEpochOracle {
         return _head.lastCapacity;
     }
 
+    /// @notice The total free stake (`totalFreeStakedAt(snapshotTime(epoch))`) that the live
+    ///         report of `epoch` read when it was posted (the base of the rights' price floor);
+    ///         0 when no report of `epoch` was posted.
+    function reportedFreeStake(uint256 epoch) external view returns (uint256) {
+        return _reports[epoch].totalFreeStaked;
+    }
+
     /// @notice Dispute window of new reports, in seconds.
     function disputeWindow() external view returns (uint256) {
         return _disputeWindow;
@@ -835,22 +874,26 @@ contract EpochOracle is MinDelayAdminRules, Pausable, EIP712, IEpochOracle {
         return _hashTypedDataV4(keccak256(abi.encode(ACTIVITY_TYPEHASH, account, epoch)));
     }
 
-    /// @notice VCU of `account` for epoch `epoch`, from the day's one source
+    /// @notice VCU of `account` for epoch `epoch`: the rights activated to it for the epoch
+    ///         (`rights.activatedAt`, under every source, also while the source is not yet
+    ///         known) plus its share of the day's pool `pool = capacity > A ? capacity - A : 0`
+    ///         (`A = rights.totalActivatedAt(epoch)`), from the day's one source
     ///         (`allotmentSource`):
-    ///         - `Report`: `stake * capacity / totalActiveStake` of the report of `epoch - 1`
-    ///           when the proof shows the leaf `(account, stake)` at `position < activeCount` in
-    ///           its tree, with the implied depth and a top sum equal to `totalActiveStake`,
-    ///           else 0;
-    ///         - `Fallback`: every staker counts, `stakeAt(account, snapshot) *
-    ///           fallbackCapacity(epoch) / totalStakedAt(snapshot)` (snapshot: the last second
-    ///           of `epoch - 1`); the proof is ignored; reverts (`SafeCastOverflowedUintDowncast`)
-    ///           only for a stake of 2^128 or more;
-    ///         - `NotYetKnown`: 0.
-    ///         Both formulas are `Allotment.share` (rounded down). So the allotments of a day add
-    ///         up to at most its capacity under either source.
+    ///         - `Report`: `stake * pool / totalActiveStake` with the capacity of the report of
+    ///           `epoch - 1`, when the proof shows the leaf `(account, stake)` at `position <
+    ///           activeCount` in its tree, with the implied depth and a top sum equal to
+    ///           `totalActiveStake`, else 0 (the leaves are free stakes);
+    ///         - `Fallback`: every staker counts, `freeStakeAt(account, snapshot) * pool /
+    ///           totalFreeStakedAt(snapshot)` with the capacity `fallbackCapacity(epoch)`
+    ///           (snapshot: the last second of `epoch - 1`); the proof is ignored; reverts
+    ///           (`SafeCastOverflowedUintDowncast`) only for a stake of 2^128 or more;
+    ///         - `NotYetKnown`: no pool share.
+    ///         A day that has not started gets 0. The pool shares are `Allotment.share`
+    ///         (rounded down), so the allotments of a day, rights plus pool, add up to at most
+    ///         its capacity under either source (`A <= minCapacity / 2 <= capacity / 2`).
     /// @param epoch The epoch whose allotment is asked.
-    /// @param account The staker.
-    /// @param stake The stake in the account's leaf.
+    /// @param account The staker (or any account rights are activated to).
+    /// @param stake The (free) stake in the account's leaf.
     /// @param position The leaf's position in the tree (0-based, sorted by account).
     /// @param siblings The sibling nodes (hash, sum) from the leaf up to the root.
     function vcuAllocation(
@@ -860,32 +903,22 @@ contract EpochOracle is MinDelayAdminRules, Pausable, EIP712, IEpochOracle {
         uint256 position,
         MerkleSumTree.Node[] calldata siblings
     ) external view returns (uint256) {
-        if (epoch == 0) return 0;
+        if (epoch == 0 || epoch * EPOCH_LENGTH > block.timestamp) return 0;
         Report storage r = _reports[epoch - 1];
         Source source = _source(epoch, r, _head.nextEpoch);
-        if (source == Source.Report) {
-            uint256 count = r.activeCount;
-            if (stake == 0 || position >= count || siblings.length != MerkleSumTree.depth(count)) return 0;
-            (bool ok, bytes32 topHash, uint256 topSum) =
-                MerkleSumTree.top(MerkleSumTree.leafHash(account, stake), stake, position, siblings);
-            // every leaf that can be shown adds up to at most the top sum, so the allotments of
-            // the epoch add up to at most the capacity
-            uint128 totalActive = r.totalActiveStake;
-            if (!ok || topHash != r.activeRoot || topSum != totalActive) return 0;
-            // `top` sums the path without overflow, so stake <= topSum = totalActive < 2^128
-            return Allotment.share(uint128(stake), r.capacity, totalActive);
+        IRightsActivations rights_ = rights;
+        if (address(rights_) == address(0)) {
+            if (source == Source.NotYetKnown) return 0;
+            if (source == Source.Report) return _reportShare(r, account, stake, position, siblings, 0);
+            return _fallbackShare(epoch, account, 0);
         }
-        if (source == Source.NotYetKnown) return 0;
-        uint256 snapshot = snapshotTime(epoch - 1);
-        uint256 total = staking.totalStakedAt(snapshot);
-        if (total == 0) return 0;
-        // stakes are far below 2^128 (VVV's genesis supply is below 2^87); capacities are at most
-        // `maxCapacity` <= 2^128 - 1 (constructor)
-        return Allotment.share(
-            SafeCast.toUint128(staking.stakeAt(account, snapshot)),
-            SafeCast.toUint128(fallbackCapacity(epoch)),
-            SafeCast.toUint128(total)
-        );
+        uint256 activated = rights_.activatedAt(account, epoch);
+        if (source == Source.NotYetKnown) return activated;
+        uint256 totalActivated = rights_.totalActivatedAt(epoch);
+        if (source == Source.Report) {
+            return activated + _reportShare(r, account, stake, position, siblings, totalActivated);
+        }
+        return activated + _fallbackShare(epoch, account, totalActivated);
     }
 
     // ---------------------------------------------------------------- internals
@@ -904,6 +937,44 @@ contract EpochOracle is MinDelayAdminRules, Pausable, EIP712, IEpochOracle {
                 || (role == ORACLE_ROLE && hasRole(GUARDIAN_ROLE, account))
         ) revert OracleAndGuardianMustDiffer(account);
         return super._grantRole(role, account);
+    }
+
+    /// @dev Report source: `stake * pool / totalActiveStake` of the report `r` when the leaf
+    ///      `(account, stake)` at `position < activeCount` reaches its root through `siblings` with
+    ///      the implied depth and a top sum equal to `totalActiveStake`, else 0.
+    function _reportShare(
+        Report storage r,
+        address account,
+        uint256 stake,
+        uint256 position,
+        MerkleSumTree.Node[] calldata siblings,
+        uint256 totalActivated
+    ) private view returns (uint256) {
+        uint256 count = r.activeCount;
+        if (stake == 0 || position >= count || siblings.length != MerkleSumTree.depth(count)) return 0;
+        (bool ok, bytes32 topHash, uint256 topSum) =
+            MerkleSumTree.top(MerkleSumTree.leafHash(account, stake), stake, position, siblings);
+        // every leaf that can be shown adds up to at most the top sum, so the pool shares of the
+        // epoch add up to at most the pool
+        uint104 totalActive = r.totalActiveStake;
+        if (!ok || topHash != r.activeRoot || topSum != totalActive) return 0;
+        // `top` sums the path without overflow, so stake <= topSum = totalActive < 2^104
+        return Allotment.share(uint128(stake), Allotment.pool(r.capacity, totalActivated), totalActive);
+    }
+
+    /// @dev Fallback source: `freeStakeAt(account, snapshot) * pool / totalFreeStakedAt(snapshot)`
+    ///      with the day's fallback capacity (snapshot: the last second of `epoch - 1`).
+    function _fallbackShare(uint256 epoch, address account, uint256 totalActivated) private view returns (uint256) {
+        uint256 snapshot = snapshotTime(epoch - 1);
+        uint256 total = staking.totalFreeStakedAt(snapshot);
+        if (total == 0) return 0;
+        // stakes are far below 2^128 (VVV's genesis supply is below 2^87); capacities are at most
+        // `maxCapacity` < 2^104 (`_setCapacityBounds`)
+        return Allotment.share(
+            SafeCast.toUint128(staking.freeStakeAt(account, snapshot)),
+            Allotment.pool(uint128(fallbackCapacity(epoch)), totalActivated),
+            SafeCast.toUint128(total)
+        );
     }
 
     /// @dev The day's source (see `allotmentSource`) from the report slot of `epoch - 1` and the
@@ -972,7 +1043,7 @@ contract EpochOracle is MinDelayAdminRules, Pausable, EIP712, IEpochOracle {
         for (; e < next; ++e) {
             Report storage later = _reports[e];
             if (later.finalAt >= hold) return later.finalAt;
-            later.finalAt = uint48(hold);
+            later.finalAt = uint40(hold);
         }
         _head.lastFinalAt = uint40(hold);
     }
@@ -1068,7 +1139,7 @@ contract EpochOracle is MinDelayAdminRules, Pausable, EIP712, IEpochOracle {
 
     function _setCapacityBounds(uint256 minCapacity, uint256 maxCapacity, uint256 maxChangeBps) private {
         if (
-            minCapacity == 0 || maxCapacity < minCapacity || maxCapacity > type(uint128).max || maxChangeBps == 0
+            minCapacity == 0 || maxCapacity < minCapacity || maxCapacity > type(uint104).max || maxChangeBps == 0
                 || maxChangeBps > MAX_CAPACITY_CHANGE_LIMIT_BPS
         ) revert InvalidCapacityBounds(minCapacity, maxCapacity, maxChangeBps);
         _minCapacity = minCapacity;

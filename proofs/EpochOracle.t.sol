@@ -5,13 +5,15 @@ import {EpochOracle} from "../contracts/EpochOracle.sol";
 import {IVVVStaking} from "../contracts/interfaces/IVVV.sol";
 import {MerkleSumTree} from "../contracts/utils/MerkleSumTree.sol";
 import {Allotment} from "../contracts/utils/Allotment.sol";
-import {StakingMock} from "./StakingMock.sol";
+import {StakingMock, RightsMock} from "./StakingMock.sol";
 import {SymTest} from "./Sym.sol";
 
 /// @notice No challenge succeeds against an honest report (halmos). The real `EpochOracle`, over
-///         a staking mock whose stakers are 1..4 symbolic accounts with symbolic stakes; the
-///         oracle posts the honest sorted Merkle-sum tree of exactly these accounts (depth 0..2);
-///         then each challenge, called with symbolic proof inputs, reverts.
+///         a staking mock whose stakers are 1..4 symbolic accounts with symbolic free stakes and
+///         symbolic locked stakes beside them; the oracle posts the honest sorted Merkle-sum
+///         tree of exactly these accounts and their FREE stakes (depth 0..2); then each
+///         challenge, called with symbolic proof inputs, reverts. The staking mock's locker is a
+///         rights mock with symbolic activations, which the allotment checks read.
 ///
 ///         Assumptions: keccak256 is injective, inputs of different lengths never collide and no
 ///         output is 0 (halmos' model of keccak); stakes are in (0, 2^96); proof paths have at
@@ -36,11 +38,17 @@ contract EpochOracleProofs is SymTest {
     address internal constant SIGNER = address(0x5163E);
 
     EpochOracle internal oracle;
+    /// @dev Activations below 2^104 (ComputeRights' cap is below it).
+    uint256 internal constant MAX_RIGHTS = 2 ** 104;
+
     StakingMock internal staking;
+    RightsMock internal rights;
 
     function setUp() public {
         vm.warp((EPOCH + 1) * DAY + 1 hours); // EPOCH closed, its report's window open
         staking = new StakingMock();
+        rights = new RightsMock();
+        staking.setLocker(address(rights));
         oracle = _deployOracle(staking);
         bytes32 signerRole = oracle.ACTIVITY_SIGNER_ROLE();
         vm.prank(ADMIN);
@@ -59,7 +67,7 @@ contract EpochOracleProofs is SymTest {
             TREASURY,
             EPOCH,
             CAPACITY,
-            [uint256(1), type(uint128).max, 10_000],
+            [uint256(1), type(uint104).max, 10_000],
             2 hours
         );
     }
@@ -97,10 +105,13 @@ contract EpochOracleProofs is SymTest {
         bytes32 root;
         uint256 total;
         MerkleSumTree.Node[][] paths;
+        uint256[] activated;
+        uint256 totalActivated;
     }
 
-    /// @dev 1..4 symbolic stakers (ascending, stakes in (0, 2^96)) set in the staking mock, and
-    ///      the root and sum of their honest tree.
+    /// @dev 1..4 symbolic stakers (ascending, free stakes in (0, 2^96), each with a locked stake
+    ///      in [0, 2^96) beside it) set in the staking mock, and the root and sum of their honest
+    ///      tree of free stakes.
     function _honestSet() internal returns (HonestSet memory set) {
         uint256 count = _choose("count", 1, 4);
         address[] memory accounts = new address[](count);
@@ -112,6 +123,12 @@ contract EpochOracleProofs is SymTest {
             if (i > 0) vm.assume(accounts[i - 1] < accounts[i]);
         }
         staking.set(accounts, stakes);
+        uint256[] memory locked = new uint256[](count);
+        for (uint256 i = 0; i < count; ++i) {
+            locked[i] = svm.createUint256("locked");
+            vm.assume(locked[i] < MAX_STAKE);
+        }
+        staking.setLocked(locked);
         uint256 width = count == 1 ? 1 : count == 2 ? 2 : 4;
         bytes32[] memory hashes = new bytes32[](width);
         uint256[] memory sums = new uint256[](width);
@@ -124,7 +141,9 @@ contract EpochOracleProofs is SymTest {
                 sums[i] = sums[2 * i] + sums[2 * i + 1];
             }
         }
-        set = HonestSet(count, accounts, stakes, hashes[0], sums[0], new MerkleSumTree.Node[][](0));
+        set = HonestSet(
+            count, accounts, stakes, hashes[0], sums[0], new MerkleSumTree.Node[][](0), new uint256[](0), 0
+        );
     }
 
     function _siblings(string memory tag, uint256 length) internal returns (MerkleSumTree.Node[] memory siblings) {
@@ -208,17 +227,24 @@ contract EpochOracleProofs is SymTest {
 
     // ------------------------------------------------------------ the day's allotment sources
 
-    /// @notice Not yet known (before the deadline, no report posted): 0 for any input.
+    /// @notice Not yet known (before the deadline, no report posted): for any input, the rights
+    ///         activated to the account and nothing of the pool.
     function check_notYetKnownAllotment() public {
-        _honestSet();
+        HonestSet memory set = _twoStakers();
         vm.warp((EPOCH + 1) * DAY + svm.createUint(12, "seconds") % 1 hours);
         assert(oracle.allotmentSource(EPOCH + 1) == EpochOracle.Source.NotYetKnown);
         EpochOracle.LeafProof memory leaf = _leaf("leaf", _choose("len", 0, MAX_PATH));
-        assert(oracle.vcuAllocation(EPOCH + 1, leaf.account, leaf.stake, leaf.position, leaf.siblings) == 0);
+        uint256 got = oracle.vcuAllocation(EPOCH + 1, leaf.account, leaf.stake, leaf.position, leaf.siblings);
+        uint256 activated = rights.activatedAt(leaf.account, EPOCH + 1);
+        assert(activated == 0 || activated == set.activated[0] || activated == set.activated[1]);
+        assert(got == activated);
     }
 
-    /// @dev Two stakers with concrete accounts and symbolic stakes in (0, 2^96), set in the
-    ///      staking mock; their honest tree (depth 1) and each leaf's path.
+    /// @dev Two stakers with concrete accounts and symbolic free stakes in (0, 2^96), set in the
+    ///      staking mock with symbolic locked stakes beside them; their honest tree (depth 1) and
+    ///      each leaf's path; symbolic rights
+    ///      activated to each (below 2^104) and a symbolic total activated (below 2^104, above
+    ///      or below any capacity), set in the rights mock.
     function _twoStakers() internal returns (HonestSet memory set) {
         set.count = 2;
         set.accounts = new address[](2);
@@ -229,6 +255,20 @@ contract EpochOracleProofs is SymTest {
             vm.assume(0 < set.stakes[i] && set.stakes[i] < MAX_STAKE);
         }
         staking.set(set.accounts, set.stakes);
+        uint256[] memory locked = new uint256[](2);
+        for (uint256 i = 0; i < 2; ++i) {
+            locked[i] = svm.createUint256("locked");
+            vm.assume(locked[i] < MAX_STAKE);
+        }
+        staking.setLocked(locked); // whole stakes differ from free ones: only the free count
+        set.activated = new uint256[](2);
+        for (uint256 i = 0; i < 2; ++i) {
+            set.activated[i] = svm.createUint256("activated");
+            vm.assume(set.activated[i] < MAX_RIGHTS);
+        }
+        set.totalActivated = svm.createUint256("totalActivated");
+        vm.assume(set.totalActivated < MAX_RIGHTS);
+        rights.set(set.accounts, set.activated, set.totalActivated, set.totalActivated);
         bytes32[2] memory leaves = [
             MerkleSumTree.leafHash(set.accounts[0], set.stakes[0]),
             MerkleSumTree.leafHash(set.accounts[1], set.stakes[1])
@@ -245,9 +285,10 @@ contract EpochOracleProofs is SymTest {
     /// @notice Report source, on one concrete timeline (the honest report of EPOCH, two stakers
     ///         with symbolic stakes, posted 10 minutes into EPOCH + 1, before the 1-hour
     ///         deadline, with a capacity other than the fallback's): `vcuAllocation` routes each
-    ///         leaf with its path to SPEC's `stake * capacity / totalActiveStake` (`Allotment.share`,
-    ///         `AllotmentProofs`) with the report's capacity. (Any other proof input gets 0: a path fixes its
-    ///         leaf, `MerkleSumTreeProofs`.)
+    ///         leaf with its path to SPEC's `activatedAt + stake * pool / totalActiveStake`
+    ///         (`Allotment.share`, `AllotmentProofs`), `pool = capacity > A ? capacity - A : 0`
+    ///         with the report's capacity and the total activated `A`. (Any other proof input
+    ///         gets the rights alone: a path fixes its leaf, `MerkleSumTreeProofs`.)
     function check_reportAllotment() public {
         HonestSet memory set = _twoStakers();
         vm.warp((EPOCH + 1) * DAY + 10 minutes);
@@ -257,16 +298,18 @@ contract EpochOracleProofs is SymTest {
         for (uint256 i = 0; i < 2; ++i) {
             uint256 vcu = oracle.vcuAllocation(EPOCH + 1, set.accounts[i], set.stakes[i], i, set.paths[i]);
             // stakes below 2^96: the casts drop nothing
-            assert(vcu == Allotment.share(uint128(set.stakes[i]), uint128(REPORT_CAPACITY), uint128(set.total)));
+            uint256 pool = REPORT_CAPACITY > set.totalActivated ? REPORT_CAPACITY - set.totalActivated : 0;
+            assert(vcu == set.activated[i] + Allotment.share(uint128(set.stakes[i]), uint128(pool), uint128(set.total)));
         }
     }
 
     /// @notice Fallback source, on one concrete timeline (two stakers with symbolic stakes, no
     ///         report of EPOCH posted by the 1-hour deadline; the honest report, with another
     ///         capacity, posted late, 2 hours into EPOCH + 1): any account, whatever proof it
-    ///         passes, gets SPEC's `stakeAt(account, snapshot) * capacity /
-    ///         totalStakedAt(snapshot)` (`Allotment.share`) with the day's fallback capacity,
-    ///         fixed at the day's start (the initial one here), not the late report's.
+    ///         passes, gets SPEC's `activatedAt + freeStakeAt(account, snapshot) * pool /
+    ///         totalFreeStakedAt(snapshot)` (`Allotment.share`), `pool = capacity > A ?
+    ///         capacity - A : 0` with the day's fallback capacity, fixed at the day's start (the
+    ///         initial one here), not the late report's.
     function check_fallbackAllotment() public {
         HonestSet memory set = _twoStakers();
         vm.warp((EPOCH + 1) * DAY + 2 hours);
@@ -276,8 +319,10 @@ contract EpochOracleProofs is SymTest {
         EpochOracle.LeafProof memory leaf = _leaf("leaf", 1);
         uint256 got = oracle.vcuAllocation(EPOCH + 1, leaf.account, leaf.stake, leaf.position, leaf.siblings);
         uint256 snapshot = oracle.snapshotTime(EPOCH);
-        uint256 stake = staking.stakeAt(leaf.account, snapshot);
+        uint256 stake = staking.freeStakeAt(leaf.account, snapshot);
         assert(stake == 0 || stake == set.stakes[0] || stake == set.stakes[1]);
-        assert(got == Allotment.share(uint128(stake), uint128(CAPACITY), uint128(set.total)));
+        uint256 activated = rights.activatedAt(leaf.account, EPOCH + 1);
+        uint256 pool = CAPACITY > set.totalActivated ? CAPACITY - set.totalActivated : 0;
+        assert(got == activated + Allotment.share(uint128(stake), uint128(pool), uint128(set.total)));
     }
 }

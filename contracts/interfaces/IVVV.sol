@@ -458,6 +458,19 @@ interface IVVVStaking {
     function MIN_STAKE() external view returns (uint256);
 }
 
+/// @notice What the EpochOracle reads of the compute rights (`ComputeRights`): the activations
+///         that add to a day's allotments, and the rights outstanding (the floor of `minCapacity`).
+interface IRightsActivations {
+    /// @notice Rights activated to `account` for `epoch` (fixed once the epoch has started).
+    function activatedAt(address account, uint256 epoch) external view returns (uint256);
+
+    /// @notice Rights activated to all accounts for `epoch` (fixed once the epoch has started).
+    function totalActivatedAt(uint256 epoch) external view returns (uint256);
+
+    /// @notice Rights outstanding, `R`.
+    function totalSupply() external view returns (uint256);
+}
+
 /// @notice What the EmissionsController needs of the oracle.
 interface IEpochOracle {
     /// @notice A report's status: none posted, pending (in its dispute window), final, rejected.

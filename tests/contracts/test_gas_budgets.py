@@ -6,8 +6,10 @@ import pytest
 
 from vvv.bench.gas import (
     POST_REPORT_MAX_DIFFERENCE,
+    RIGHTS_BUDGETS,
     STAKING_BUDGETS,
     SYSTEM_BUDGETS,
+    measure_rights,
     measure_staking,
     measure_system,
 )
@@ -23,6 +25,11 @@ def system_gas(accounts):
     return {row.operation: row.gas_used for row in measure_system(list(accounts))}
 
 
+@pytest.fixture(scope="module")
+def rights_gas(accounts):
+    return {row.operation: row.gas_used for row in measure_rights(list(accounts))}
+
+
 @pytest.mark.parametrize("operation", sorted(STAKING_BUDGETS))
 def test_staking_operation_within_budget(staking_gas, operation):
     assert operation in staking_gas
@@ -33,6 +40,12 @@ def test_staking_operation_within_budget(staking_gas, operation):
 def test_system_operation_within_budget(system_gas, operation):
     assert operation in system_gas
     assert 21_000 < system_gas[operation] <= SYSTEM_BUDGETS[operation]
+
+
+@pytest.mark.parametrize("operation", sorted(RIGHTS_BUDGETS))
+def test_rights_operation_within_budget(rights_gas, operation):
+    assert operation in rights_gas
+    assert 21_000 < rights_gas[operation] <= RIGHTS_BUDGETS[operation]
 
 
 def test_post_report_gas_does_not_grow_with_active_set(system_gas):

@@ -267,13 +267,13 @@ def test_admin_bounds(system, deployer, attacker):
             o.setDisputeWindow(bad, sender=deployer)
     o.setCapacityBounds(1, 10**30, 100, sender=deployer)
     assert o.capacityBounds() == (1, 10**30, 100)
-    # a zero minimum, min > max, no change allowed, above 100%, above uint128
+    # a zero minimum, min > max, no change allowed, above 100%, above uint104
     for bad in (
         (0, 10**30, 100),
         (CAPACITY, CAPACITY - 1, 100),
         (1, 10**30, 0),
         (1, 10**30, 10_001),
-        (1, 2**128, 100),
+        (1, 2**104, 100),
     ):
         with ape.reverts(o.InvalidCapacityBounds, minCapacity=bad[0], maxCapacity=bad[1], maxChangeBps=bad[2]):
             o.setCapacityBounds(*bad, sender=deployer)

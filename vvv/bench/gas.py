@@ -5,6 +5,7 @@ EVM, so the same numbers come out on ape's test provider and on anvil; `bench/ga
 and the test suite checks them against `STAKING_BUDGETS`."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from ape import chain, project
 from eth_abi import encode
@@ -56,6 +57,11 @@ SYSTEM_BUDGETS: dict[str, int] = {
     "challengeCount (20-level proof)": 150_000,
     "challengeEmptyLeaf (20-level proof)": 150_000,
     "challengeOmission (receipt, two 20-level proofs)": 150_000,
+}
+# vcuAllocation of an account with activated compute rights (two reads of ComputeRights' traces
+# on top of the proof), issue 23's budget; measured on a system with rights (`measure_rights`).
+RIGHTS_BUDGETS: dict[str, int] = {
+    "vcuAllocation (rights, 20-level proof)": 75_000,
 }
 # postReport's gas may not grow with the active set: the two roots' reports may differ only by
 # the calldata of their different numbers (root, total, count), a few bytes at 12 gas each.
@@ -293,3 +299,67 @@ def measure_system(accounts: list) -> list[GasRow]:
     tx = dr.answerLeaf(g + 2, 0, int(leaf[0], 16), answer, sender=attacker)
     rows.append(("answerLeaf (20-level proof)", tx))
     return [GasRow(name, tx.gas_used, SYSTEM_BUDGETS.get(name)) for name, tx in rows]
+
+
+def deploy_with_rights(
+    deployer: Any,
+    oracle: Any,
+    guardian: Any,
+    notifier: Any,
+    treasury: Any,
+    first_epoch: int,
+    capacity: int,
+    bounds: list[int],
+    rights_cap: int = 2_000 * E18,
+    window: int = 2 * 3_600,
+) -> tuple:
+    """Token, staking (its locker: the rights, at the address they will get), EpochOracle (which
+    reads the locker as its rights) and ComputeRights, in that order, with a 3-day admin delay:
+    the system with rights that deploy_system does not make yet."""
+    rights_address = deployer.get_deployment_address(deployer.nonce + 3)
+    token = project.VVVToken.deploy(deployer, notifier, sender=deployer)
+    staking = project.VVVStaking.deploy(token, deployer, 3 * DAY, guardian, notifier, rights_address, sender=deployer)
+    o = project.EpochOracle.deploy(staking, deployer, 3 * DAY, oracle, guardian, treasury, first_epoch, capacity,
+                                   bounds, window, sender=deployer)  # fmt: skip
+    rights = project.ComputeRights.deploy(staking, o, rights_cap, deployer, 3 * DAY, guardian, sender=deployer)
+    assert rights.address == rights_address and o.rights() == rights_address
+    return token, staking, o, rights
+
+
+def measure_rights(accounts: list) -> list[GasRow]:
+    """Deploy a token, staking (its locker: the rights), oracle and ComputeRights (deploy_system
+    deploys no rights yet), have a staker mint rights against a final 1,000,000-leaf report
+    (its leaf's 20-level path), activate them to itself, and measure its vcuAllocation on the
+    next day (report source) with that path: rights plus its pool share."""
+    deployer, alice, _bob, _carol, guardian, notifier, oracle, treasury, attacker = accounts[:9]
+    capacity = 181_480 * E18
+    start = (chain.pending_timestamp // DAY + 1) * DAY + 3_600
+    _at(start)
+    e0 = start // DAY + 1
+    token, staking, o, rights = deploy_with_rights(
+        deployer, oracle, guardian, notifier, treasury, e0, capacity, [100_000 * E18, 100_000_000 * E18, 5_000]
+    )
+    token.transfer(alice, 2_000 * E18, sender=deployer)
+    token.approve(staking, 2_000 * E18, sender=alice)
+    _at(e0 * DAY + 100)
+    staking.stake(2_000 * E18, sender=alice)
+    position = 777_777
+    top, siblings = synthetic_paths({position: _leaf(str(alice.address), LEAF_STAKE)}, 20)
+    leaf = (alice.address, LEAF_STAKE, position, siblings[position])
+    _at((e0 + 1) * DAY + 60)
+    o.postReport(e0, 5_000, capacity, top[0], top[1], 1_000_000, sender=oracle)
+    _at((e0 + 1) * DAY + 60 + 2 * 3_600)
+    minted = 9 * 10**13  # within alice's allowance: QUOTA * LEAF_STAKE / top sum (9.5e13)
+    rights.mint(minted, 2**256 - 1, leaf, sender=alice)
+    rights.activate(minted, alice, sender=alice)
+    _at((e0 + 2) * DAY + 60)
+    o.postReport(e0 + 1, 5_000, capacity, top[0], top[1], 1_000_000, sender=oracle)
+    _at((e0 + 2) * DAY + 600)
+    tx = o.vcuAllocation.transact(e0 + 2, *leaf, sender=attacker)
+    return [
+        GasRow(
+            "vcuAllocation (rights, 20-level proof)",
+            tx.gas_used,
+            RIGHTS_BUDGETS["vcuAllocation (rights, 20-level proof)"],
+        )
+    ]
