@@ -82,7 +82,8 @@ class Dashboard:
                     "staking": s.staking.address,
                     "oracle": s.oracle.address,
                     "emissions": s.emissions.address,
-                },
+                }
+                | ({"rights": rights.address} if (rights := getattr(s, "rights", None)) is not None else {}),
                 "deployment": s.record,
                 "minStake": str(s.staking.MIN_STAKE()),
                 "unbondingPeriod": int(s.staking.UNBONDING_PERIOD()),
