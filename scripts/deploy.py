@@ -51,6 +51,12 @@ def funding(text: str | None, account: AccountAPI, genesis_holder: str | None) -
 @click.option("--activity-signer", help="Key that signs activity receipts (gets ACTIVITY_SIGNER_ROLE; not the oracle).")
 @click.option("--genesis-holder", help="Receiver of the 100,000,000 VVV genesis supply (default: deployer).")
 @click.option("--capacity", default="181480", show_default=True, help="Initial daily capacity in VCU.")
+@click.option(
+    "--rights-cap",
+    default="500",
+    show_default=True,
+    help="ComputeRights' immutable cap RCAP in VCU (a mint also needs R + n <= minCapacity / 2).",
+)
 @click.option("--fund", "fund_text", metavar="VVV", help="Local chains: give every other test account this much VVV.")
 @click.option("--overwrite", is_flag=True, help="Replace an existing deployment record (live networks).")
 @click.option("--json", "as_json", is_flag=True, help="Print the deployment record as one JSON object.")
@@ -63,11 +69,12 @@ def cli(
     activity_signer: str | None,
     genesis_holder: str | None,
     capacity: str,
+    rights_cap: str,
     fund_text: str | None,
     overwrite: bool,
     as_json: bool,
 ) -> None:
-    """Deploy VVVToken, VVVStaking, EpochOracle and EmissionsController."""
+    """Deploy VVVToken, VVVStaking, EpochOracle, EmissionsController and ComputeRights."""
     roles = {"treasury": treasury, "oracle": oracle_address, "guardian": guardian}
     if network.name == "local":
         roles = {k: v or local_role_defaults()[k] for k, v in roles.items()}
@@ -78,9 +85,13 @@ def cli(
         activity_signer = local_role_defaults()["activity_signer"]
     amount = funding(fund_text, account, genesis_holder)
     try:
+        cap = parse_amount(rights_cap, allow_zero=False)
+    except AmountError as err:
+        fail(f"--rights-cap {err}")
+    try:
         vcu = parse_vcu(capacity)
         system = deploy_system(account, genesis_holder=genesis_holder, activity_signer=activity_signer, capacity=vcu,
-                               overwrite=overwrite, **roles)  # fmt: skip
+                               overwrite=overwrite, rights_cap=cap, **roles)  # fmt: skip
     except (DeploymentError, ValueError) as err:
         fail(str(err))
     funded = fund_test_accounts(system, account, amount) if amount else []

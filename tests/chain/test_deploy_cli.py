@@ -32,6 +32,19 @@ def test_deploy_script_deploys_and_records_the_system(accounts, tmp_path, monkey
     assert oracle.hasRole(oracle.ORACLE_ROLE(), accounts[6]) and staking.hasRole(staking.GUARDIAN_ROLE(), accounts[4])
     assert record["genesis_epoch"] == emissions.genesisEpoch() == chain.blocks.head.timestamp // DAY + 1
     assert record["chain_id"] == chain.chain_id
+    rights = project.ComputeRights.at(c["ComputeRights"])
+    assert f"ComputeRights        {rights.address}" in result.output
+    assert staking.locker() == rights.address
+    assert (rights.staking(), rights.oracle(), rights.RCAP()) == (staking.address, oracle.address, 500 * E18)
+
+
+def test_deploy_script_takes_a_rights_cap(tmp_path, monkeypatch, project):
+    monkeypatch.setenv("VVV_DEPLOYMENTS_DIR", str(tmp_path))
+    result = invoke_script("deploy", "--account", "TEST::0", "--rights-cap", "1000.00000000000000002")
+    assert result.exit_code == 0, result.output + result.stderr
+    record = json.loads((tmp_path / f"{network_name()}.json").read_text())
+    assert project.ComputeRights.at(record["contracts"]["ComputeRights"]).RCAP() == 1_000 * E18 + 20
+    assert record["parameters"]["rights_cap"] == 1_000 * E18 + 20
 
 
 def test_deploy_funds_every_other_test_account(accounts, tmp_path, monkeypatch, project, chain):
@@ -76,6 +89,21 @@ def test_fund_errors_send_and_write_nothing(accounts, tmp_path, monkeypatch, arg
     assert result.stderr == message + "\n"
     assert accounts[0].nonce == nonce
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("cap", "message"),
+    [
+        ("0", "Error: --rights-cap must be positive: '0'"),
+        ("0.000000000000000001", "Error: rights cap 1: must be a positive multiple of 20 wei below 2**104"),
+    ],
+)
+def test_deploy_script_rejects_a_bad_rights_cap(accounts, tmp_path, monkeypatch, cap, message):
+    monkeypatch.setenv("VVV_DEPLOYMENTS_DIR", str(tmp_path))
+    nonce = accounts[0].nonce
+    result = invoke_script("deploy", "--account", "TEST::0", "--rights-cap", cap)
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", message + "\n")
+    assert accounts[0].nonce == nonce and not list(tmp_path.iterdir())
 
 
 def test_deploy_script_rejects_a_bad_capacity(tmp_path, monkeypatch):

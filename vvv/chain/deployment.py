@@ -1,10 +1,11 @@
 """Deploy and wire the whole system; record the addresses in `deployments/<network>.json`.
 
 Order (one account, consecutive nonces): token, staking, oracle (which creates its
-DataRequests contract), controller. The token's
-minter and the staking contract's notifier are the controller, fixed in their constructors,
-so the controller's address is computed from the deployer's nonce beforehand and checked after.
-Then, if there is an activity signer (the meter's key for activity receipts), the admin grants
+DataRequests contract), controller, ComputeRights. The token's minter and the staking
+contract's notifier are the controller, and the staking contract's locker is ComputeRights,
+all fixed in their constructors, so the controller's and the rights contract's addresses are
+computed from the deployer's nonce beforehand and checked after. Then, if there is an
+activity signer (the meter's key for activity receipts), the admin grants
 it `ACTIVITY_SIGNER_ROLE` on the oracle.
 """
 
@@ -33,6 +34,8 @@ LOCAL_NETWORKS = {"local"}
 GENESIS_SUPPLY = 100_000_000 * 10**18  # minted to the genesis holder by VVVToken's constructor
 EPHEMERAL_PROVIDERS = {"test", "foundry"}  # chains that ape starts for one command and stops after it
 NO_LOCKER = "0x" + "00" * 20  # VVVStaking's locker when no stake may ever be locked
+RIGHTS_QUOTA_DIVISOR = 20  # ComputeRights: QUOTA = RCAP / 20, so RCAP is a multiple of 20 wei
+MAX_RIGHTS_CAP = 2**104 - 1  # ComputeRights stores R in 104 bits
 
 DEFAULTS: dict[str, Any] = {
     "admin_delay": 3 * 86_400,
@@ -40,6 +43,10 @@ DEFAULTS: dict[str, Any] = {
     "min_capacity": 1_000 * 10**18,
     "max_capacity": 100_000_000 * 10**18,
     "max_capacity_change_bps": 5_000,
+    # ComputeRights' RCAP (immutable): at most 500 VCU of rights outstanding, 25 VCU mintable a
+    # day (RCAP / 20). A mint also needs R + n <= minCapacity / 2: 500 is half the default
+    # minimum capacity, so the whole cap can be reached with the defaults.
+    "rights_cap": 500 * 10**18,
     "genesis_epoch": None,  # default: the first epoch after deployment
     "admin": None,  # default: the deployer
 }
@@ -57,6 +64,7 @@ class System:
     oracle: ContractInstance
     record: dict[str, Any] = field(default_factory=dict)
     data_requests: ContractInstance | None = None  # created by the oracle's constructor
+    compute_rights: ContractInstance | None = None  # None in records made before issue 23
 
 
 def parse_vcu(text: str) -> int:
@@ -135,11 +143,12 @@ def deploy_system(
     deployments_dir: Path | None = None,
     **overrides: Any,
 ) -> System:
-    """Deploy VVVToken, VVVStaking, EpochOracle and EmissionsController, wired together.
+    """Deploy VVVToken, VVVStaking, EpochOracle, EmissionsController and ComputeRights, wired
+    together.
 
     Overrides: admin, admin_delay, dispute_window, min_capacity, max_capacity,
-    max_capacity_change_bps, genesis_epoch. On a live network an existing record is never
-    overwritten unless `overwrite` is true. An `activity_signer` (never the oracle) is granted
+    max_capacity_change_bps, rights_cap (VCU in 18 decimals), genesis_epoch. On a live network an
+    existing record is never overwritten unless `overwrite` is true. An `activity_signer` (never the oracle) is granted
     `ACTIVITY_SIGNER_ROLE` by the admin, which must then be the deployer or an account.
     """
     unknown = set(overrides) - set(DEFAULTS)
@@ -164,6 +173,11 @@ def deploy_system(
             )
         if not isinstance(admin, AccountAPI):
             raise DeploymentError("an activity signer is granted its role by the admin: the admin must be an account")
+    rights_cap = params["rights_cap"]
+    if not isinstance(rights_cap, int) or not 0 < rights_cap <= MAX_RIGHTS_CAP or rights_cap % RIGHTS_QUOTA_DIVISOR:
+        raise DeploymentError(
+            f"rights cap {rights_cap!r}: must be a positive multiple of {RIGHTS_QUOTA_DIVISOR} wei below 2**104"
+        )
     path = record_path(deployments_dir)
     if record and path.exists() and not is_local() and not overwrite:
         raise DeploymentError(f"{path} exists: a system is already deployed on this network (use --overwrite)")
@@ -171,13 +185,13 @@ def deploy_system(
     genesis_epoch = params["genesis_epoch"] or epoch_of(chain.pending_timestamp) + 1
     nonce = deployer.nonce
     controller_address = deployer.get_deployment_address(nonce + 3)
+    rights_address = deployer.get_deployment_address(nonce + 4)
     holder = genesis_holder or deployer
 
     token = project.VVVToken.deploy(holder, controller_address, sender=deployer)
-    # No locker yet: ComputeRights (issue 23) is not wired into the oracle's allotments, so no
-    # stake can be locked in this system (the locker is fixed at construction, like the notifier).
+    # The locker, fixed at construction like the notifier: the ComputeRights contract deployed last.
     staking = project.VVVStaking.deploy(
-        token, admin, params["admin_delay"], guardian, controller_address, NO_LOCKER, sender=deployer
+        token, admin, params["admin_delay"], guardian, controller_address, rights_address, sender=deployer
     )
     epoch_oracle = project.EpochOracle.deploy(
         staking,
@@ -201,6 +215,14 @@ def deploy_system(
             "transaction from the deployer got in between; the token and staking contracts are unusable, "
             "deploy again"
         )
+    rights = project.ComputeRights.deploy(
+        staking, epoch_oracle, rights_cap, admin, params["admin_delay"], guardian, sender=deployer
+    )
+    if rights.address != rights_address:
+        raise DeploymentError(
+            f"ComputeRights deployed at {rights.address}, expected {rights_address} (the staking contract's "
+            "locker): another transaction from the deployer got in between; deploy again"
+        )
     data_requests = project.DataRequests.at(epoch_oracle.dataRequests())
     if activity_signer is not None:
         epoch_oracle.grantRole(epoch_oracle.ACTIVITY_SIGNER_ROLE(), activity_signer, sender=admin)
@@ -216,6 +238,7 @@ def deploy_system(
             "EpochOracle": epoch_oracle.address,
             "EmissionsController": emissions.address,
             "DataRequests": data_requests.address,
+            "ComputeRights": rights.address,
         },
         "roles": {
             "admin": str(getattr(admin, "address", admin)),
@@ -231,8 +254,9 @@ def deploy_system(
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(data, indent=2) + "\n")
     return System(
-        token=token, staking=staking, emissions=emissions, oracle=epoch_oracle, record=data, data_requests=data_requests
-    )
+        token=token, staking=staking, emissions=emissions, oracle=epoch_oracle, record=data,
+        data_requests=data_requests, compute_rights=rights,
+    )  # fmt: skip
 
 
 def load_system(directory: Path | None = None) -> System:
@@ -260,6 +284,7 @@ def load_system(directory: Path | None = None) -> System:
             oracle=project.EpochOracle.at(c["EpochOracle"]),
             record=data,
             data_requests=project.DataRequests.at(c["DataRequests"]) if "DataRequests" in c else None,
+            compute_rights=project.ComputeRights.at(c["ComputeRights"]) if "ComputeRights" in c else None,
         )
     except ContractNotFoundError as err:
         raise DeploymentError(f"{path} is stale: {err} (a local chain restarted? run `ape run deploy`)") from None
