@@ -3,7 +3,7 @@ quote as you type, mint with the leaf proof the page fetches, activate for an ag
 (a bad address refused with nothing sent), repay. Every expected amount is computed here from the
 chain's inputs with SPEC.md's formula in exact rationals, not read from the contract's answer.
 
-World: the module's own system with a ComputeRights; each test's stakers call the API on one day
+World: the module's system (deploy_system's, with its ComputeRights); each test's stakers call the API on one day
 and the oracle reports it half an hour after midnight; mints wait for the report's 2-hour window.
 About 25 s in the anvil pass (the page build is shared with the other browser tests)."""
 
@@ -31,20 +31,9 @@ from tests.dashboard.test_page import (
     value,
     wallet_requests,
 )
-from tests.helpers import at
-from vvv.chain.deployment import System, deploy_system
 
 WINDOW = 2 * 3_600  # the dispute window of deploy_system's defaults
 MIN_CAPACITY = 1_000 * E18  # deploy_system's default: the cap is min(RCAP, 500 VCU)
-
-
-@pytest.fixture(scope="module")
-def system(deployer, treasury, oracle, guardian) -> System:
-    """The system, deployed by the deployment routine, with its ComputeRights."""
-    at((chain.pending_timestamp // DAY + 1) * DAY + 3_600)
-    s = deploy_system(deployer, treasury=treasury, oracle=oracle, guardian=guardian, record=False)
-    assert getattr(s, "rights", None) is not None, "deploy_system deployed no ComputeRights"
-    return s
 
 
 class RightsChain(Chain):

@@ -83,7 +83,7 @@ class Dashboard:
                     "oracle": s.oracle.address,
                     "emissions": s.emissions.address,
                 }
-                | ({"rights": rights.address} if (rights := getattr(s, "rights", None)) is not None else {}),
+                | ({"rights": s.compute_rights.address} if s.compute_rights is not None else {}),
                 "deployment": s.record,
                 "minStake": str(s.staking.MIN_STAKE()),
                 "unbondingPeriod": int(s.staking.UNBONDING_PERIOD()),

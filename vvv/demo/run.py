@@ -118,7 +118,7 @@ def _mint_and_activate(system: System, book: StakerBook, epoch: int, reports: Pa
     """The staker mints its planned share of today's allowance (its leaf from the proofs file of
     yesterday's report, final by now) and activates all of it for its agent from tomorrow; a mint
     the rules refuse (not in the active set, the cap, too little free stake) is skipped and noted."""
-    rights, plan = getattr(system, "rights", None), book.rights
+    rights, plan = system.compute_rights, book.rights
     assert rights is not None and plan is not None and book.agent is not None
     path = proofs_path(chain.chain_id, epoch - 1, reports)
     if not path.exists():
@@ -223,7 +223,7 @@ def run_demo(
     progress(f"deployed; genesis epoch {g}; {stakers} stakers, {days} days, seed {seed}")
     books = [StakerBook(p, test.containers["test"].generate_account(index=FIRST_STAKER_INDEX + p.index))
              for p in plan_stakers(stakers, days, seed)]  # fmt: skip
-    if getattr(system, "rights", None) is not None:  # some stakers mint rights and activate them for their agents
+    if system.compute_rights is not None:  # some stakers mint rights and activate them for their agents
         for r in plan_rights([b.plan for b in books], days, seed):
             book = books[r.index]
             book.rights = r

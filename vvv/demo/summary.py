@@ -39,7 +39,7 @@ def day_rows(run: DemoRun) -> list[dict[str, Any]]:
         all_stake = s.staking.totalStakedAt(snapshot_time(e - 1))
         total_now = s.staking.totalStakedAt(snapshot_time(e))
         daily_rewards_scaled = int(dist.stakerAmount) * 365 * PRECISION
-        activated = int(rights.totalActivatedAt(e)) if (rights := getattr(s, "rights", None)) is not None else 0
+        activated = int(s.compute_rights.totalActivatedAt(e)) if s.compute_rights is not None else 0
         rights_vcu, pool_vcu = capacity_split(allot.capacity, activated)
         rows.append({
             "day": log.day + 1,
