@@ -1,14 +1,16 @@
 """The page's compute rights panel in a real browser (chromium through Playwright) against anvil:
 quote as you type, mint with the leaf proof the page fetches, activate for an agent's address
-(a bad address refused with nothing sent), repay. Every expected amount is computed here from the
-chain's inputs with SPEC.md's formula in exact rationals, not read from the contract's answer.
+(a bad address refused with nothing sent), repay, deactivate and reclaim the next day. Every
+expected price is computed here from the chain's inputs with SPEC.md's formula in exact
+rationals, not read from the contract's answer.
 
 World: the module's system (deploy_system's, with its ComputeRights); each test's stakers call the API on one day
 and the oracle reports it half an hour after midnight; mints wait for the report's 2-hour window.
-About 25 s in the anvil pass (the page build is shared with the other browser tests)."""
+About 35 s in the anvil pass (the page build is shared with the other browser tests)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from fractions import Fraction
 from math import ceil
 from typing import Any
@@ -167,3 +169,29 @@ def test_repay_unlocks_the_positions_share(dashboard, browser_page, vvv, account
     expect(page.locator("#tx-log li", has_text=tx)).to_contain_text(f"unlocked {shown(unlocked)}", timeout=TIMEOUT)
     expect(value(page, "Rights minted (your position)")).to_have_text("4.00 VCR")
     expect(value(page, "Stake locked")).to_have_text(shown(locked - unlocked))
+
+
+def test_deactivate_then_reclaim_the_next_day(dashboard, browser_page, vvv, accounts):
+    user, other = accounts[8], accounts[9]
+    epoch = final_report_with(vvv, dashboard, accounts, {user: 1_000 * E18, other: 1_000 * E18})
+    page = open_page(browser_page, dashboard, vvv, user)
+    mint_on_page(page, "2")
+    page.get_by_role("textbox", name="Rights to activate (VCR)", exact=True).fill("2")
+    page.get_by_role("button", name="Activate", exact=True).click()  # the empty box: its own account
+    confirmed_hash(page, f"Activate 2 VCR for {user.address}")
+    page.get_by_role("textbox", name="Rights to deactivate (VCR)", exact=True).fill("2")
+    page.get_by_role("button", name="Deactivate", exact=True).click()
+    confirmed_hash(page, f"Deactivate 2 VCR for {user.address}")
+    assert (vvv.rights.activatedAt(user, epoch + 1), vvv.rights.reclaimable(user)) == (0, (0, 2 * E18, epoch + 1))
+    sent = wallet_requests(page).count("eth_sendTransaction")
+    page.get_by_role("button", name="Reclaim rights").click()
+    tomorrow = datetime.fromtimestamp((epoch + 1) * DAY, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    expect(page.locator("#deactivate-error")).to_have_text(f"nothing to reclaim yet: 2 VCR from {tomorrow}")
+    assert wallet_requests(page).count("eth_sendTransaction") == sent  # nothing sent
+    move_time((epoch + 1) * DAY + 60 - chain.pending_timestamp)
+    page.reload()
+    expect(value(page, "Reclaimable rights")).to_have_text("2.00 VCR")
+    page.get_by_role("button", name="Reclaim rights").click()
+    confirmed_hash(page, "Reclaim rights")
+    assert vvv.rights.balanceOf(user) == 2 * E18 and vvv.rights.reclaimable(user) == (0, 0, 0)
+    expect(value(page, "Rights in the wallet")).to_have_text("2.00 VCR")
