@@ -62,6 +62,8 @@ def test_each_days_capacity_as_rights_and_pool():
         (1, 0, 0), (2, 0, 120.5), (3, 0, 2_500),  # rights, at the bottom
         (1, 0, 181_480), (2, 120.5, 181_359.5), (3, 2_500, 178_980),  # the pool above: each bar the capacity
     ]  # fmt: skip
+    # a few VCU of rights stay visible under some 10^5 of pool: linear up to 1 VCU, log above
+    assert (ax.get_yscale(), ax.get_ylim()[0]) == ("symlog", 0)
     assert [t.get_text() for t in fig.legends[0].get_texts()] == [
         "rights (activated VCR)",
         "pool (shared by active stake)",
