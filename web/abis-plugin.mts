@@ -1,4 +1,4 @@
-// Vite plugin: the virtual module "virtual:abis" holds the ABIs of the four contracts and the
+// Vite plugin: the virtual module "virtual:abis" holds the ABIs of the five contracts and the
 // NatSpec text of every custom error, read at build time from ape's compiled contract types
 // (.build/__local__.json, written by `ape compile`). Nothing is copied into the repository.
 import { existsSync, readFileSync } from "node:fs";
@@ -12,6 +12,7 @@ export const CONTRACTS = {
   staking: "VVVStaking",
   oracle: "EpochOracle",
   emissions: "EmissionsController",
+  rights: "ComputeRights",
 } as const;
 
 type Docs = { errors?: Record<string, { notice?: string; details?: string }[]> };

@@ -69,6 +69,7 @@ def test_config(served, system, g):
         "staking": system.staking.address,
         "oracle": system.oracle.address,
         "emissions": system.emissions.address,
+        "rights": system.compute_rights.address,  # the page's rights panel shows when it is named
     }
     assert (body["minStake"], body["unbondingPeriod"], body["epochLength"]) == ("1000000000000000", 604_800, 86_400)
     assert (body["genesisEpoch"], body["local"], body["rpcUrl"]) == (g, True, "http://127.0.0.1:1")

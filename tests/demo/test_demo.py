@@ -104,8 +104,18 @@ def test_demo_summary_matches_the_chain(tmp_path, project, accounts):
     )
     assert token.balanceOf(staking) >= owed
     assert parse_amount(summary["total_staked"]) == staking.totalStaked()
-    for name in ("split-curve.png", "minted.png", "apr.png", "vcu-allotments.png"):
+    for name in ("split-curve.png", "minted.png", "apr.png", "vcu-allotments.png", "capacity-rights-pool.png"):
         assert (tmp_path / "a" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # Rights (seed 11: vvv.demo.simulation.plan_rights picks staker 5, all of its allowance on day
+    # 2): activated for its agent from day 3, they are day 3's rights; each day's capacity is
+    # rights plus pool; the stake they lock is the staker's locked stake.
+    minters = [s for s in summary["per_staker"] if parse_amount(s["rights_minted"])]
+    assert [s["index"] for s in minters] == [5]
+    minted = parse_amount(minters[0]["rights_minted"])
+    assert [parse_amount(d["rights_vcu"]) for d in days] == [0, 0, minted]
+    for d in days:
+        assert parse_amount(d["rights_vcu"]) + parse_amount(d["pool_vcu"]) == parse_amount(d["capacity"])
+    assert staking.lockedOf(minters[0]["address"]) == parse_amount(minters[0]["rights_locked"]) > 0
 
 
 def test_demo_writes_a_fresh_folder_and_never_overwrites_unasked(tmp_path, monkeypatch, chain):

@@ -3,15 +3,16 @@ no VCU is labelled, not a silent gap. Drawn from a small summary written by hand
 
 import pytest
 
-from vvv.demo.plots import PLOTS, ZERO_LABEL, allotments
+from vvv.demo.plots import PLOTS, ZERO_LABEL, allotments, capacity_rights_pool
+from vvv.demo.simulation import capacity_split
 
 DAY_ROWS = [
     {"day": 1, "utilization_bps": 200, "staker_bps": 7_760, "staker_amount": "29765.38", "treasury_amount": "8590.78",
-     "apr_percent": "95.1"},
+     "apr_percent": "95.1", "rights_vcu": "0", "pool_vcu": "181480"},
     {"day": 2, "utilization_bps": 5_000, "staker_bps": 2_000, "staker_amount": "7671.23", "treasury_amount": "30684.93",
-     "apr_percent": "24.5"},
+     "apr_percent": "24.5", "rights_vcu": "120.5", "pool_vcu": "181359.5"},
     {"day": 3, "utilization_bps": 9_800, "staker_bps": 7_760, "staker_amount": "29765.38", "treasury_amount": "8590.78",
-     "apr_percent": "90.2"},
+     "apr_percent": "90.2", "rights_vcu": "2500", "pool_vcu": "178980"},
 ]  # fmt: skip
 STAKER_ROWS = [
     {"index": 0, "api_user": True, "vcu_granted": "150000", "vcu_used": "90000"},
@@ -44,3 +45,26 @@ def test_stakers_without_vcu_are_labelled():
     # the bars stand at the stakers' numbers of the per-staker table
     granted = [patch for patch in ax.patches if patch.get_width() > 0.5]
     assert [round(bar.get_x() + bar.get_width() / 2) for bar in granted] == [0, 1, 2, 3]
+
+
+def test_capacity_split_serves_rights_first():
+    assert capacity_split(181_480, 0) == (0, 181_480)
+    assert capacity_split(181_480, 2_500) == (2_500, 178_980)
+    assert capacity_split(1_000, 1_000) == (1_000, 0)
+    assert capacity_split(900, 1_000) == (1_000, 0)  # a capacity cut falls on the pool first
+
+
+def test_each_days_capacity_as_rights_and_pool():
+    fig = capacity_rights_pool(SUMMARY)
+    (ax,) = fig.axes
+    bars = [(round(b.get_x() + b.get_width() / 2), b.get_y(), b.get_height()) for b in ax.patches]
+    assert bars == [
+        (1, 0, 0), (2, 0, 120.5), (3, 0, 2_500),  # rights, at the bottom
+        (1, 0, 181_480), (2, 120.5, 181_359.5), (3, 2_500, 178_980),  # the pool above: each bar the capacity
+    ]  # fmt: skip
+    # a few VCU of rights stay visible under some 10^5 of pool: linear up to 1 VCU, log above
+    assert (ax.get_yscale(), ax.get_ylim()[0]) == ("symlog", 0)
+    assert [t.get_text() for t in fig.legends[0].get_texts()] == [
+        "rights (activated VCR)",
+        "pool (shared by active stake)",
+    ]

@@ -82,7 +82,8 @@ class Dashboard:
                     "staking": s.staking.address,
                     "oracle": s.oracle.address,
                     "emissions": s.emissions.address,
-                },
+                }
+                | ({"rights": s.compute_rights.address} if s.compute_rights is not None else {}),
                 "deployment": s.record,
                 "minStake": str(s.staking.MIN_STAKE()),
                 "unbondingPeriod": int(s.staking.UNBONDING_PERIOD()),

@@ -89,7 +89,29 @@ def allotments(summary: dict[str, Any]) -> Figure:
     return fig
 
 
-PLOTS = {"split-curve.png": split_curve, "minted.png": minted, "apr.png": apr, "vcu-allotments.png": allotments}
+RIGHTS, POOL = "#9467bd", "#17becf"
+
+
+def capacity_rights_pool(summary: dict[str, Any]) -> Figure:
+    """Each day's capacity as the rights activated for it (served first) and the stakers' pool
+    (what is left), stacked: the bar's top is the day's capacity."""
+    days = summary["per_day"]
+    x = [d["day"] for d in days]
+    rights = [float(Decimal(d["rights_vcu"])) for d in days]
+    pool = [float(Decimal(d["pool_vcu"])) for d in days]
+    fig, ax = _figure()
+    ax.bar(x, rights, label="rights (activated VCR)", color=RIGHTS)
+    ax.bar(x, pool, bottom=rights, label="pool (shared by active stake)", color=POOL)
+    # rights are a few VCU of a capacity of some 10^5: a log scale above 1 VCU shows both
+    ax.set_yscale("symlog", linthresh=1)
+    ax.set_ylim(bottom=0)
+    ax.set(xlabel="day", ylabel="VCU (log scale above 1)", title="Each day's capacity: rights and pool")
+    _legend(fig)
+    return fig
+
+
+PLOTS = {"split-curve.png": split_curve, "minted.png": minted, "apr.png": apr, "vcu-allotments.png": allotments,
+         "capacity-rights-pool.png": capacity_rights_pool}  # fmt: skip
 
 
 def draw_all(summary: dict[str, Any], out: Path) -> list[Path]:

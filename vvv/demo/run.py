@@ -21,7 +21,7 @@ from ape import accounts, chain
 from vvv.chain.deployment import System, deploy_system, local_role_defaults
 from vvv.chain.epochs import EPOCH_LENGTH as DAY
 from vvv.chain.epochs import Source, allotment_source, read_day_facts, snapshot_time
-from vvv.demo.simulation import StakerPlan, plan_stakers, target_utilization_bps
+from vvv.demo.simulation import RightsPlan, StakerPlan, plan_rights, plan_stakers, target_utilization_bps
 from vvv.oracle.meter import EpochAllotments, Meter, Refused, allotments_from_proofs, fallback_allotments
 from vvv.oracle.pricing import PriceTable, load_prices
 from vvv.oracle.proofs import proofs_path, read_proofs
@@ -31,6 +31,7 @@ from vvv.staker import transactions as staker
 
 GAS_MONEY = 10 * 10**18  # ETH for each staker's transactions
 FIRST_STAKER_INDEX = 1_000  # stakers are test accounts generated from this index of the mnemonic
+FIRST_AGENT_INDEX = 5_000  # the agents stakers activate rights for, generated from this index
 REQUESTS_PER_USER = 3
 # The load sweeps from 2 % to 98 % on purpose: over a few days it moves faster than the oracle's
 # sanity bounds allow (2 days: 2 % -> 98 %), so the demo's oracle posts such moves.
@@ -48,6 +49,10 @@ class StakerBook:
     vcu_used: int = 0
     request_id: int | None = None
     skipped: list[str] = field(default_factory=list)
+    rights: RightsPlan | None = None
+    agent: str | None = None  # the address its rights are activated for
+    rights_minted: int = 0
+    rights_locked: int = 0
 
 
 @dataclass
@@ -107,6 +112,38 @@ def _act(system: System, book: StakerBook, action: str) -> None:
             book.rewards += staker.claim(system, account).amounts["amount"]
     except staker.StakerError as err:
         book.skipped.append(f"{action}: {err}")
+
+
+def _mint_and_activate(system: System, book: StakerBook, epoch: int, reports: Path) -> None:
+    """The staker mints its planned share of today's allowance (its leaf from the proofs file of
+    yesterday's report, final by now) and activates all of it for its agent from tomorrow; a mint
+    the rules refuse (not in the active set, the cap, too little free stake) is skipped and noted."""
+    rights, plan = system.compute_rights, book.rights
+    assert rights is not None and plan is not None and book.agent is not None
+    path = proofs_path(chain.chain_id, epoch - 1, reports)
+    if not path.exists():
+        book.skipped.append(f"mint: no proofs file of the report of epoch {epoch - 1}")
+        return
+    proofs = read_proofs(path)
+    stake, position, siblings = proofs.proof(book.account.address)
+    if stake == 0:
+        book.skipped.append(f"mint: not in the active set of the report of epoch {epoch - 1}")
+        return
+    allowance = int(rights.QUOTA()) * stake // proofs.report.total_active_stake
+    min_capacity = int(system.oracle.capacityBounds()[0])
+    cap_left = min(int(rights.RCAP()), min_capacity // 2) - int(rights.totalSupply())
+    n = min(allowance * plan.share_bps // BPS, cap_left)
+    if n <= 0:
+        book.skipped.append("mint: nothing left under the allowance or the cap")
+        return
+    price = int(rights.quoteMint(n))
+    if price > int(system.staking.freeStakeOf(book.account)):
+        book.skipped.append(f"mint: {n} rights lock {price} VVV wei, above the free stake")
+        return
+    rights.mint(n, price, (book.account.address, stake, position, siblings), sender=book.account)
+    rights.activate(n, book.agent, sender=book.account)
+    book.rights_minted += n
+    book.rights_locked += price
 
 
 def _allotments(system: System, books: list[StakerBook], epoch: int, reports: Path) -> EpochAllotments:
@@ -186,6 +223,11 @@ def run_demo(
     progress(f"deployed; genesis epoch {g}; {stakers} stakers, {days} days, seed {seed}")
     books = [StakerBook(p, test.containers["test"].generate_account(index=FIRST_STAKER_INDEX + p.index))
              for p in plan_stakers(stakers, days, seed)]  # fmt: skip
+    if system.compute_rights is not None:  # some stakers mint rights and activate them for their agents
+        for r in plan_rights([b.plan for b in books], days, seed):
+            book = books[r.index]
+            book.rights = r
+            book.agent = test.containers["test"].generate_account(index=FIRST_AGENT_INDEX + r.agent_index).address
     for b in books:
         clock.at(clock.t + 1)
         deployer.transfer(b.account, GAS_MONEY)
@@ -204,6 +246,9 @@ def run_demo(
                 late = 11 * 3_600 if action == "withdraw" else 0
                 clock.at(epoch * DAY + 9 * 3_600 + late + b.plan.index * spacing + k * 5)
                 _act(system, b, action)
+            if b.rights is not None and b.rights.mint_day == day:
+                clock.at(epoch * DAY + 9 * 3_600 + b.plan.index * spacing + 60)
+                _mint_and_activate(system, b, epoch, reports)
         if day < 0:
             continue
         log = DayLog(day, epoch, target_utilization_bps(day, days), _allotments(system, books, epoch, reports))

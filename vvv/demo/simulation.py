@@ -82,3 +82,34 @@ def target_utilization_bps(day: int, days: int) -> int:
     if days <= 1:
         return 5_000
     return 200 + 9_600 * day // (days - 1)
+
+
+@dataclass
+class RightsPlan:
+    """A staker that mints compute rights on `mint_day` (a share of its day's allowance) and
+    activates them all for an agent of its own (an address that holds nothing)."""
+
+    index: int  # the staker's
+    mint_day: int
+    share_bps: int  # of the allowance against that day's report
+    agent_index: int
+
+
+def plan_rights(plans: list[StakerPlan], days: int, seed: int) -> list[RightsPlan]:
+    """About half of the API users that staked before day 0 mint once, on a day from 1 to the one
+    before the last (their leaf is in the report of a day they called the API; the rights count
+    from the next day, within the run), a quarter to all of their allowance.
+    Drawn from a generator of its own, so that the stakers' plans stay as they were."""
+    rng = random.Random(seed * 7 + 23)
+    out = []
+    for plan in plans:
+        if days < 3 or not plan.api_user or plan.join_day >= 0 or rng.random() < 0.5:
+            continue
+        out.append(RightsPlan(plan.index, rng.randint(1, days - 2), rng.choice([2_500, 5_000, 10_000]), len(out)))
+    return out
+
+
+def capacity_split(capacity: int, activated: int) -> tuple[int, int]:
+    """A day's capacity as rights and pool (SPEC.md, ComputeRights): the rights activated for the
+    day are served first (senior); the pool is what is left, `capacity - A` (0 if none)."""
+    return activated, capacity - activated if capacity > activated else 0

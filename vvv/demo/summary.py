@@ -13,6 +13,7 @@ from vvv.chain.deployment import GENESIS_SUPPLY
 from vvv.chain.epochs import snapshot_time
 from vvv.chain.units import format_amount, format_fixed
 from vvv.demo.run import DemoRun, StakerBook
+from vvv.demo.simulation import capacity_split
 from vvv.staker.market import APR_PLACES, PRECISION, apr_micro_percent, format_apr
 
 RATIO_PLACES = 6
@@ -38,6 +39,8 @@ def day_rows(run: DemoRun) -> list[dict[str, Any]]:
         all_stake = s.staking.totalStakedAt(snapshot_time(e - 1))
         total_now = s.staking.totalStakedAt(snapshot_time(e))
         daily_rewards_scaled = int(dist.stakerAmount) * 365 * PRECISION
+        activated = int(s.compute_rights.totalActivatedAt(e)) if s.compute_rights is not None else 0
+        rights_vcu, pool_vcu = capacity_split(allot.capacity, activated)
         rows.append({
             "day": log.day + 1,
             "epoch": e,
@@ -52,6 +55,8 @@ def day_rows(run: DemoRun) -> list[dict[str, Any]]:
             "capacity": format_amount(allot.capacity),
             "vcu_granted": format_amount(sum(allot.allotments.values())),
             "vcu_used": format_amount(log.vcu_used),
+            "rights_vcu": format_amount(rights_vcu),
+            "pool_vcu": format_amount(pool_vcu),
             "vcu_per_vvv_active": ratio(allot.capacity, active_stake),
             "vcu_per_vvv_all": ratio(allot.capacity, all_stake),
             "apr_percent": format_apr(apr_micro_percent(daily_rewards_scaled, total_now)),
@@ -92,6 +97,9 @@ def staker_rows(run: DemoRun) -> list[dict[str, Any]]:
             "vcu_used": format_amount(b.vcu_used),
             "average_stake": format_amount(average),
             "realised_apr_percent": format_apr(apr_micro_percent(yearly_scaled, average)),
+            "rights_minted": format_amount(b.rights_minted),
+            "rights_locked": format_amount(b.rights_locked),
+            "rights_agent": b.agent,
             "skipped": b.skipped,
         })  # fmt: skip
     return rows

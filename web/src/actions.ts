@@ -94,13 +94,13 @@ export function checkRewards(p: Position, m: Market, earnedNow: bigint, now: num
 async function send(
   ctx: Ctx,
   label: string,
-  which: "token" | "staking",
+  which: "token" | "staking" | "rights",
   functionName: string,
   args: unknown[],
   said?: (receipt: TransactionReceipt) => Said | undefined,
 ): Promise<TransactionReceipt | null> {
   const line = ctx.line(label);
-  const to = ctx.reader.config.contracts[which];
+  const to = ctx.reader.config.contracts[which]!;
   const data = encodeFunctionData({ abi: abis[which] as Abi, functionName, args });
   const client = ctx.reader.client;
   let gas: bigint;
@@ -211,3 +211,36 @@ export const claim = (ctx: Ctx) =>
   send(ctx, "Claim rewards", "staking", "claimRewards", [], rewardsSaid("RewardsClaimed", "claimed"));
 export const restake = (ctx: Ctx) =>
   send(ctx, "Restake rewards", "staking", "restakeRewards", [], rewardsSaid("RewardsRestaked", "restaked"));
+
+// ------------------------------------------------------------------ compute rights
+
+/** A leaf and its path in the report of the epoch before (EpochOracle.LeafProof). */
+export interface Leaf {
+  account: Address;
+  stake: bigint;
+  position: bigint;
+  siblings: { hash: `0x${string}`; sum: bigint }[];
+}
+
+/** "locked 12.5 VVV": the amount of ComputeRights' `eventName` event in the receipt. */
+function rightsSaid(eventName: "RightsMinted" | "RightsRepaid", field: "locked" | "unlocked") {
+  return (receipt: TransactionReceipt) => {
+    const [log] = parseEventLogs({ abi: abis.rights as Abi, eventName, logs: receipt.logs }) as any[];
+    if (!log) return undefined;
+    const amount = BigInt(log.args[field]);
+    return { text: `${field} ${short(amount)} VVV`, exact: `${field} ${vvv(amount)}` };
+  };
+}
+
+const vcr = (wei: bigint) => vvv(wei).replace(/ VVV$/, " VCR");
+
+/** Mint `rights`, locking at most `maxLock` (the quote shown: the contract refuses a higher price). */
+export const mintRights = (ctx: Ctx, rights: bigint, maxLock: bigint, leaf: Leaf) =>
+  send(ctx, `Mint ${vcr(rights)}`, "rights", "mint", [rights, maxLock, leaf], rightsSaid("RightsMinted", "locked"));
+export const repayRights = (ctx: Ctx, rights: bigint) =>
+  send(ctx, `Repay ${vcr(rights)}`, "rights", "repay", [rights], rightsSaid("RightsRepaid", "unlocked"));
+export const activateRights = (ctx: Ctx, rights: bigint, account: Address) =>
+  send(ctx, `Activate ${vcr(rights)} for ${account}`, "rights", "activate", [rights, account]);
+export const deactivateRights = (ctx: Ctx, rights: bigint, account: Address) =>
+  send(ctx, `Deactivate ${vcr(rights)} for ${account}`, "rights", "deactivate", [rights, account]);
+export const reclaimRights = (ctx: Ctx) => send(ctx, "Reclaim rights", "rights", "reclaim", []);

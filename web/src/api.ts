@@ -7,7 +7,7 @@ export interface Config {
   rpcUrl: string;
   local: boolean;
   network: string;
-  contracts: { token: Address; staking: Address; oracle: Address; emissions: Address };
+  contracts: { token: Address; staking: Address; oracle: Address; emissions: Address; rights?: Address };
   deployment: { block?: number; [k: string]: unknown };
   minStake: string;
   unbondingPeriod: number | string;

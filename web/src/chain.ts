@@ -66,7 +66,7 @@ export class Reader {
 
   call<T = any>(which: keyof typeof abis, functionName: string, args: unknown[] = []): Promise<T> {
     return this.client.readContract({
-      address: this.config.contracts[which],
+      address: this.config.contracts[which]!,
       abi: abis[which] as Abi,
       functionName,
       args,
@@ -181,6 +181,90 @@ export class Reader {
       stakersDaily,
     };
   }
+}
+
+/** The rights panel's reads: the account's position, wallet and activations, and today's mint
+ * market (ComputeRights, its oracle report and the staking contract's free stake). */
+export interface RightsState {
+  rightsCap: bigint;
+  quota: bigint;
+  paused: boolean;
+  outstanding: bigint; // totalSupply
+  rightsAtStart: bigint;
+  mintedToday: bigint;
+  minCapacity: bigint;
+  final: boolean; // the report of epoch - 1
+  reportCapacity: bigint;
+  reportActiveStake: bigint;
+  totalFreeStaked: bigint; // at the report's snapshot
+  minted: bigint; // the account's position
+  locked: bigint;
+  balance: bigint; // VCR in the wallet
+  freeStake: bigint;
+  mintedAgainst: bigint; // minted against today's report
+  activeToday: bigint; // activated to the account, today
+  activeTomorrow: bigint;
+  reclaimReady: bigint;
+  reclaimPending: bigint;
+  reclaimFrom: number;
+  activations: { account: Address; rights: bigint }[]; // by the account, to each account, now
+}
+
+export async function readRights(reader: Reader, account: Address, epoch: number): Promise<RightsState> {
+  const e = BigInt(epoch);
+  const [rcap, quota, paused, outstanding, today, bounds, final, report, free, position, balance, freeStake, against, a0, a1, rec, logs] =
+    await Promise.all([
+      reader.call<bigint>("rights", "RCAP"),
+      reader.call<bigint>("rights", "QUOTA"),
+      reader.call<boolean>("rights", "paused"),
+      reader.call<bigint>("rights", "totalSupply"),
+      reader.call<[bigint, bigint]>("rights", "today"),
+      reader.call<[bigint, bigint, bigint]>("oracle", "capacityBounds"),
+      reader.call<boolean>("oracle", "isFinal", [e - 1n]),
+      reader.call<any[]>("oracle", "report", [e - 1n]),
+      reader.call<bigint>("staking", "totalFreeStakedAt", [e * BigInt(EPOCH) - 1n]),
+      reader.call<[bigint, bigint]>("rights", "positionOf", [account]),
+      reader.call<bigint>("rights", "balanceOf", [account]),
+      reader.call<bigint>("staking", "freeStakeOf", [account]),
+      reader.call<bigint>("rights", "mintedInEpoch", [account, e]),
+      reader.call<bigint>("rights", "activatedAt", [account, e]),
+      reader.call<bigint>("rights", "activatedAt", [account, e + 1n]),
+      reader.call<[bigint, bigint, bigint]>("rights", "reclaimable", [account]),
+      reader.client.getContractEvents({
+        address: reader.config.contracts.rights!,
+        abi: abis.rights as Abi,
+        eventName: "RightsActivated",
+        args: { caller: account },
+        fromBlock: BigInt(Number(reader.config.deployment?.block ?? 0)),
+        toBlock: "latest",
+      }),
+    ]);
+  const targets = [...new Set(logs.map((log: any) => String(log.args.account) as Address))];
+  const amounts = await Promise.all(targets.map((t) => reader.call<bigint>("rights", "activatedBy", [account, t])));
+  return {
+    rightsCap: rcap,
+    quota,
+    paused,
+    outstanding,
+    rightsAtStart: today[0],
+    mintedToday: today[1],
+    minCapacity: bounds[0],
+    final,
+    reportCapacity: report[1],
+    reportActiveStake: report[3],
+    totalFreeStaked: free,
+    minted: position[0],
+    locked: position[1],
+    balance,
+    freeStake,
+    mintedAgainst: against,
+    activeToday: a0,
+    activeTomorrow: a1,
+    reclaimReady: rec[0],
+    reclaimPending: rec[1],
+    reclaimFrom: Number(rec[2]),
+    activations: targets.map((t, i) => ({ account: t, rights: amounts[i] })).filter((a) => a.rights > 0n),
+  };
 }
 
 /** APR in millionths of a percent, floored: yearly rewards (wei x 1e18) over the stake. */

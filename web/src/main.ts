@@ -4,9 +4,11 @@ import * as actions from "./actions";
 import { bpsText, exact, fixed, grouped, scaled, duration, utc, vcu, vvv, parseAmount, ONE } from "./amounts";
 import { getConfig, getHistory, getPrices, getProof, getSpend, type Address, type Config, type ModelPrice, type Proof } from "./api";
 import { allotment, stakeNeeded, taskCost, whatItBuys, type Task } from "./calc";
-import { aprAtLastUtilization, aprNow, earnedAt, EPOCH, makeClient, Reader, APR_PLACES, type Market, type Position } from "./chain";
+import { aprAtLastUtilization, aprNow, earnedAt, EPOCH, makeClient, readRights, Reader, APR_PLACES, type Market, type Position, type RightsState } from "./chain";
 import { initKeys } from "./keys";
+import * as rights from "./rights";
 import { verifyProof } from "./sumtree.mjs";
+import { customErrorText } from "./errors";
 import { chainIdOf, discoverWallets, switchChain, walletErrorText, type Wallet } from "./wallets";
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -39,9 +41,10 @@ function showAmount(id: string, wei: bigint | null, unit = "VVV") {
   if (wei === null) {
     el.textContent = "–";
     el.removeAttribute("data-wei");
+    el.removeAttribute("title");
     return;
   }
-  el.textContent = unit === "VVV" ? vvv(wei) : vcu(wei);
+  el.textContent = unit === "VVV" ? vvv(wei) : unit === "VCU" ? vcu(wei) : `${vvv(wei).slice(0, -4)} ${unit}`;
   el.title = `${exact(wei)} ${unit}`;
   el.dataset.wei = String(wei);
 }
@@ -58,6 +61,8 @@ const state: {
   market?: Market;
   prices: ModelPrice[];
   resetsAt?: number;
+  rights?: RightsState;
+  leaf?: actions.Leaf | null; // the account's leaf in the report of the epoch before, checked
   busy: boolean;
   shown: boolean;
 } = { wallets: [], accounts: [], prices: [], busy: false, shown: false };
@@ -201,6 +206,7 @@ async function doRefresh() {
         document.body.dataset.positionShownMs = String(Math.round(performance.now()));
       }
       await renderVcu(position.account, market);
+      if (state.config!.contracts.rights) await renderRights(position.account, market);
     }
     $("wallet-error").textContent = state.walletChain === state.config!.chainId ? "" : $("wallet-error").textContent;
   } catch (err) {
@@ -269,11 +275,14 @@ async function renderVcu(account: Address, m: Market) {
     getSpend(account).catch(() => null),
   ]);
   let allot: bigint;
+  state.leaf = null;
   if (m.source === "report" && !("error" in proof)) {
     const p = proof as Proof;
     const siblings = p.siblings.map((s) => ({ hash: s.hash, sum: BigInt(s.sum) }));
     if (!verifyProof(account, p.stake, p.position, p.siblings.map((s) => [s.hash, s.sum]), m.reportRoot!, m.activeStake, m.activeCount)) {
       note.push("the server's proof does not match the report on chain");
+    } else {
+      state.leaf = { account, stake: BigInt(p.stake), position: BigInt(p.position), siblings };
     }
     allot = await reader.call<bigint>("oracle", "vcuAllocation", [BigInt(m.epoch), account, BigInt(p.stake), BigInt(p.position), siblings]);
     note.push(`From the report of epoch ${m.epoch - 1}: ${grouped(BigInt(p.stake))} VVV of yours in an active stake of ${grouped(m.activeStake)} VVV.`);
@@ -294,6 +303,164 @@ async function renderVcu(account: Address, m: Market) {
   showAmount("v-spent", spent, "VCU");
   showAmount("v-left", allot > spent ? allot - spent : 0n, "VCU");
   $("vcu-note").textContent = note.join(" ");
+}
+
+// ------------------------------------------------------------------ compute rights
+
+function priceInputs(r: RightsState): rights.PriceInputs {
+  return {
+    rightsAtStart: r.rightsAtStart,
+    mintedToday: r.mintedToday,
+    rightsCap: r.rightsCap,
+    capacity: r.reportCapacity,
+    totalActiveStake: r.reportActiveStake,
+    totalFreeStaked: r.totalFreeStaked,
+  };
+}
+
+function mintDay(r: RightsState, m: Market): rights.MintDay {
+  const allowed = state.leaf ? rights.allowance(r.quota, state.leaf.stake, r.reportActiveStake) : 0n;
+  return {
+    epoch: m.epoch,
+    paused: r.paused,
+    source: m.source,
+    final: r.final,
+    inActiveSet: !!state.leaf,
+    allowanceLeft: allowed > r.mintedAgainst ? allowed - r.mintedAgainst : 0n,
+    capLeft: rights.capLeft(r.rightsCap, r.minCapacity, r.outstanding),
+    freeStake: r.freeStake,
+    pricedOk: r.reportCapacity > r.rightsAtStart,
+  };
+}
+
+async function renderRights(account: Address, m: Market) {
+  const r = await readRights(state.reader!, account, m.epoch);
+  if (account !== state.account) return;
+  state.rights = r;
+  $("rights").hidden = false;
+  const day = mintDay(r, m);
+  showAmount("v-r-minted", r.minted, "VCR");
+  showAmount("v-r-locked", r.locked);
+  showAmount("v-r-balance", r.balance, "VCR");
+  const yielded = r.activations.reduce((s, a) => s + a.rights, 0n);
+  showAmount("v-r-yield", yielded, "VCU a day");
+  showAmount("v-r-own", r.activeToday, "VCU a day");
+  showAmount("v-r-own-next", r.activeTomorrow, "VCU a day");
+  showAmount("v-r-reclaim", r.reclaimReady, "VCR");
+  if (r.reclaimPending > 0n) $("v-r-reclaim").textContent += ` (${vvv(r.reclaimPending).slice(0, -4)} VCR from ${utc(r.reclaimFrom * EPOCH)})`;
+  showAmount("v-r-free", r.freeStake);
+  showAmount("v-r-allowance", day.allowanceLeft, "VCR");
+  showAmount("v-r-cap", day.capLeft, "VCR");
+  $("rights-why").textContent = rights.whyNoMint(day) ?? "";
+  const body = $("activations");
+  body.replaceChildren();
+  if (!r.activations.length) body.append(h("tr", {}, h("td", { colspan: "2" }, "None")));
+  for (const a of r.activations) {
+    body.append(h("tr", {}, h("th", { scope: "row" }, a.account), h("td", { title: `${exact(a.rights)} VCR` }, `${vvv(a.rights).slice(0, -4)} VCU a day`)));
+  }
+}
+
+let quoteSeq = 0;
+
+/** Quote as you type: the contract's quoteMint of the box's amount, at the pending block. */
+async function renderQuote() {
+  const seq = ++quoteSeq;
+  const error = $("mint-error");
+  const text = $<HTMLInputElement>("mint-amount").value;
+  if (!state.rights || text.trim() === "") {
+    error.textContent = "";
+    showAmount("v-r-quote", null);
+    return;
+  }
+  let n: bigint;
+  try {
+    n = rights.parseRights(text, "rights to mint");
+  } catch (err) {
+    error.textContent = (err as Error).message;
+    showAmount("v-r-quote", null);
+    return;
+  }
+  try {
+    const quote = await state.reader!.call<bigint>("rights", "quoteMint", [n]);
+    if (seq !== quoteSeq) return;
+    error.textContent = "";
+    showAmount("v-r-quote", quote);
+  } catch (err) {
+    if (seq !== quoteSeq) return;
+    showAmount("v-r-quote", null);
+    error.textContent = `no quote: ${customErrorText(err) ?? walletErrorText(err)}`;
+  }
+}
+
+function wireRights() {
+  const mintBox = $<HTMLInputElement>("mint-amount");
+  mintBox.addEventListener("input", renderQuote);
+  $("mint-max").addEventListener("click", () => {
+    const r = state.rights;
+    if (!r || !state.market) return;
+    const day = mintDay(r, state.market);
+    const limit = day.allowanceLeft < day.capLeft ? day.allowanceLeft : day.capLeft;
+    mintBox.value = exact(rights.mostAffordable(priceInputs(r), r.freeStake, limit));
+    renderQuote();
+  });
+  $("mint-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const text = mintBox.value;
+    act(
+      "mint-error",
+      () => {
+        const r = state.rights!;
+        const day = mintDay(r, state.market!);
+        const n = rights.parseRights(text, "rights to mint");
+        const quote = rights.quoteMint(priceInputs(r), n);
+        return [rights.checkMint(text, day, quote), quote ?? 0n] as const;
+      },
+      (c, [n, quote]) => actions.mintRights(c, n, quote, state.leaf!),
+      mintBox,
+    ).then(renderQuote);
+  });
+  const box = (id: string) => $<HTMLInputElement>(id);
+  $("repay-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const text = box("repay-amount").value;
+    act("repay-error", () => rights.checkRepay(text, state.rights!.minted, state.rights!.balance), actions.repayRights, box("repay-amount"));
+  });
+  $("activate-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const [text, to] = [box("activate-amount").value, box("activate-account").value];
+    act(
+      "activate-error",
+      () => rights.checkActivate(text, to, state.account!, state.rights!.balance),
+      (c, [n, account]) => actions.activateRights(c, n, account),
+      box("activate-amount"),
+    );
+  });
+  $("deactivate-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const [text, to] = [box("deactivate-amount").value, box("deactivate-account").value];
+    const activated = (a: string) => state.rights!.activations.find((x) => x.account.toLowerCase() === a.toLowerCase())?.rights ?? 0n;
+    act(
+      "deactivate-error",
+      () => rights.checkDeactivate(text, to, state.account!, activated),
+      (c, [n, account]) => actions.deactivateRights(c, n, account),
+      box("deactivate-amount"),
+    );
+  });
+  $("reclaim").addEventListener("click", () =>
+    act(
+      "deactivate-error",
+      () => {
+        const r = state.rights!;
+        if (r.reclaimReady > 0n) return;
+        throw new Error(
+          r.reclaimPending > 0n
+            ? `nothing to reclaim yet: ${exact(r.reclaimPending)} VCR from ${utc(r.reclaimFrom * EPOCH)}`
+            : "nothing to reclaim: deactivate rights first",
+        );
+      },
+      (c) => actions.reclaimRights(c),
+    ),
+  );
 }
 
 function renderProtocol(m: Market) {
@@ -342,7 +509,7 @@ function txLine(label: string): actions.TxLine {
 
 function setBusy(busy: boolean) {
   state.busy = busy;
-  for (const b of document.querySelectorAll<HTMLButtonElement>("#actions button")) b.disabled = busy;
+  for (const b of document.querySelectorAll<HTMLButtonElement>("#actions button, #rights button")) b.disabled = busy;
   if (!busy) tick();
 }
 
@@ -510,6 +677,7 @@ function labelCells(table: HTMLTableElement) {
 
 async function main() {
   wireActions();
+  wireRights();
   for (const table of document.querySelectorAll<HTMLTableElement>("table.cards")) {
     labelCells(table);
     for (const body of table.tBodies) new MutationObserver(() => labelCells(table)).observe(body, { childList: true });

@@ -1,6 +1,6 @@
 declare module "virtual:abis" {
   import type { Abi } from "viem";
-  export const abis: { token: Abi; staking: Abi; oracle: Abi; emissions: Abi };
+  export const abis: { token: Abi; staking: Abi; oracle: Abi; emissions: Abi; rights: Abi };
   /** NatSpec @notice of each custom error, by signature ("BelowMinimumStake(uint256,uint256)"). */
   export const errorNotices: Record<string, string>;
 }
