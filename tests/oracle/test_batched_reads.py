@@ -79,9 +79,9 @@ def test_reads_are_pinned_to_one_block(system, deployer, staked):
     system.staking.stakeFor(account(1), 7 * E18, sender=deployer)  # a later block changes the stake now
     now = chain.blocks.head.timestamp
     assert reads.block == before
-    assert reads.stakes_at([account(1), account(3)], now) == [1 * E18, 8 * E18]
-    assert chain_reads(system, PER_ACCOUNT, block=before).stakes_at([account(1)], now) == [1 * E18]
-    assert chain_reads(system, BATCHED, multicall_address=address).stakes_at([account(1)], now) == [8 * E18]
+    assert reads.free_stakes_at([account(1), account(3)], now) == [1 * E18, 8 * E18]
+    assert chain_reads(system, PER_ACCOUNT, block=before).free_stakes_at([account(1)], now) == [1 * E18]
+    assert chain_reads(system, BATCHED, multicall_address=address).free_stakes_at([account(1)], now) == [8 * E18]
 
 
 def test_the_watchdog_checks_the_same_through_both_paths(system, oracle, deployer, staked, tmp_path):

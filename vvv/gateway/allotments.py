@@ -1,12 +1,21 @@
 """Each account's VCU allotment of an epoch, by the day's one source (`EpochOracle.allotmentSource`,
 `vvv.chain.epochs.allotment_source`):
 
+One daily budget per account: the compute rights activated to it for the day (`activatedAt`,
+under every source) plus its share of the pool `capacity - totalActivatedAt(epoch)`:
+
 - report: `EpochOracle.vcuAllocation` with the account's leaf and siblings from the proofs file of
-  the report of the day before (no leaf: 0);
-- fallback: `vcuAllocation` with no leaf (every staker by stake, at the day's fallback capacity);
+  the report of the day before (no leaf: its rights alone);
+- fallback: `vcuAllocation` with no leaf (every staker by free stake, at the day's fallback
+  capacity, plus its rights);
 - not yet known (from 00:00 until the report of the day before is posted, at most the report
-  deadline): `min(expected, fallback)` per account (SPEC), `vvv.oracle.bridge`, which also says
-  why that keeps every account within its final allotment and the day within its capacity.
+  deadline): its rights + `min(expected, fallback)` of the pool per account (SPEC),
+  `vvv.oracle.bridge`, which also says why that keeps every account within its final allotment
+  and the day within its capacity. The two rights values are fixed once the day has started:
+  read once per account and epoch (`rights`).
+
+Under the report and fallback sources the contract computes the budget itself (one call, so the
+gateway's number is the contract's exactly).
 
 When a report is posted, the expected one is built once (in a thread, from this store and the
 chain, by the oracle's own code, `vvv.oracle.report.build_report`) and an ALERT is logged when
@@ -26,6 +35,7 @@ from vvv.chain.deployment import System
 from vvv.chain.epochs import Source, allotment_source, read_day_facts, snapshot_time
 from vvv.oracle.bridge import bridge_allotment
 from vvv.oracle.proofs import ProofsError, ProofsFile, proofs_path, read_proofs
+from vvv.oracle.rights import rights_of
 from vvv.oracle.usage import UsageStore, normalize_account
 
 log = logging.getLogger("vvv.gateway")
@@ -44,6 +54,8 @@ class ChainAllotments:
         self._head_time = 0  # the chain's clock, as `clock` last read it
         self._head_read = 0.0  # when (monotonic)
         self._clock_thread: threading.Thread | None = None
+        self._activated: dict[tuple[str, int], int] = {}  # (account, epoch) -> activatedAt
+        self._total_activated: dict[int, int] = {}  # epoch -> totalActivatedAt
 
     def clock(self) -> float:
         """The chain's clock: the latest block's timestamp (SPEC: "today" is the chain's day, for
@@ -119,9 +131,27 @@ class ChainAllotments:
                 return int(self.system.oracle.vcuAllocation(epoch, account, stake, position, siblings))
             return int(self.system.oracle.vcuAllocation(epoch, account, 0, 0, []))
 
+    def rights(self, account: str, epoch: int) -> tuple[int, int]:
+        """`(activatedAt(account, epoch), totalActivatedAt(epoch))` of a started epoch (fixed from
+        its start: read once, then kept); (0, 0) when the oracle counts no rights. The caller
+        holds `lock`."""
+        contract = rights_of(self.system)
+        if contract is None:
+            return 0, 0
+        key = (account, epoch)
+        if key not in self._activated:
+            self._activated[key] = int(contract.activatedAt(account, epoch))
+        if epoch not in self._total_activated:
+            self._total_activated[epoch] = int(contract.totalActivatedAt(epoch))
+        return self._activated[key], self._total_activated[epoch]
+
     def _bridge(self, account: str, epoch: int) -> int:
-        """`min(expected, fallback)` before the day's source is known (`vvv.oracle.bridge`)."""
-        return 0 if self.store is None else bridge_allotment(self.system, self.store, account, epoch)
+        """Rights + `min(expected, fallback)` of the pool before the day's source is known
+        (`vvv.oracle.bridge`); the rights alone without a usage store."""
+        rights = self.rights(account, epoch)
+        if self.store is None:
+            return rights[0]
+        return bridge_allotment(self.system, self.store, account, epoch, rights)
 
     def _compare_later(self, report_epoch: int) -> None:
         if self.store is None or report_epoch in self.compared:

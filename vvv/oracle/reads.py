@@ -1,4 +1,4 @@
-"""What the oracle, the watchdog and `status` read from the chain per account (stakes at a
+"""What the oracle, the watchdog and `status` read from the chain per account (free stakes at a
 snapshot, roles) and a report's fields, all at one pinned block: batched through Multicall3
 (`vvv.chain.multicall`, one round trip per `batch_size` values), or one call per value (the
 per-account path, kept to compare against and for a chain without Multicall3).
@@ -51,12 +51,13 @@ class ChainReads:
         self.multicall = multicall
         self.mode = BATCHED if multicall is not None else PER_ACCOUNT
 
-    def stakes_at(self, accounts: Sequence[str], timestamp: int) -> list[int]:
-        """`stakeAt(account, timestamp)` of every account, in order."""
+    def free_stakes_at(self, accounts: Sequence[str], timestamp: int) -> list[int]:
+        """`freeStakeAt(account, timestamp)` of every account, in order: the stake a report
+        commits to (`stakeAt - lockedAt`; the locked stake backs compute rights)."""
         staking = self.system.staking
         if self.multicall is None:
-            return [int(staking.stakeAt(a, timestamp, block_id=self.block)) for a in accounts]
-        view = View.of(staking, "stakeAt")
+            return [int(staking.freeStakeAt(a, timestamp, block_id=self.block)) for a in accounts]
+        view = View.of(staking, "freeStakeAt")
         return [int(v) for v in self.multicall.read(view.call(a, timestamp) for a in accounts)]
 
     def have_role(self, role: bytes, accounts: Sequence[str]) -> list[bool]:

@@ -117,7 +117,7 @@ def build_report(
     system: System, store: UsageReader, epoch: int, capacity: int | None = None, *, reads: ChainReads | None = None
 ) -> ProofsFile:
     """The report of closed `epoch`: utilization from the store (summed by the database,
-    capped), the stakers active in epochs `epoch-6 .. epoch` with their stake at the snapshot
+    capped), the stakers active in epochs `epoch-6 .. epoch` with their free stake at the snapshot
     from the chain, and the tree. Every chain read is made at one block, pinned when `reads`
     is made (default: `chain_reads(system)`, batched through Multicall3 where there is one)."""
     reads = reads or chain_reads(system)
@@ -131,7 +131,7 @@ def build_report(
     utilization = min(BPS, consumed * BPS // capacity_now)
     start, end = activity_window(epoch)
     accounts = store.active_accounts(start, end)
-    stakes = [(a, s) for a, s in zip(accounts, reads.stakes_at(accounts, snapshot), strict=True) if s > 0]
+    stakes = [(a, s) for a, s in zip(accounts, reads.free_stakes_at(accounts, snapshot), strict=True) if s > 0]
     del accounts
     tree = SumTree.build(stakes)
     data = ReportData(
@@ -166,9 +166,9 @@ def check_bounds(system: System, report: ReportData, expected_epoch: int | None 
     empty = [report.active_root == ZERO_ROOT, report.total_active_stake == 0, report.active_count == 0]
     if any(empty) and not all(empty):
         raise OracleError("root, total active stake and count must be all zero or all non-zero")
-    staked = system.staking.totalStakedAt(report.snapshot)
-    if report.total_active_stake > staked:
-        raise OracleError(f"active stake {report.total_active_stake} exceeds the total staked {staked}")
+    free = system.staking.totalFreeStakedAt(report.snapshot)
+    if report.total_active_stake > free:
+        raise OracleError(f"active stake {report.total_active_stake} exceeds the total free stake {free}")
     low, high, max_change = o.capacityBounds()
     if not low <= report.capacity <= high:
         raise OracleError(f"capacity {report.capacity} is outside the bounds {low}..{high}")

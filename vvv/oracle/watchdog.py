@@ -261,7 +261,7 @@ def find_lie(
             what = "duplicate" if accounts[p] == accounts[p + 1] else "out of order"
             return Finding(epoch, "order", f"leaves {p} and {p + 1} are {what} ({accounts[p]}, {accounts[p + 1]})",
                            "challengeOrder", (epoch, tree.leaf_proof(p), tree.leaf_proof(p + 1)))  # fmt: skip
-    actual_stakes = reads.stakes_at(accounts, snapshot_time(epoch))
+    actual_stakes = reads.free_stakes_at(accounts, snapshot_time(epoch))
     for p, ((account, stake), actual) in enumerate(zip(published.leaves, actual_stakes, strict=True)):
         if stake != actual or stake == 0:
             return Finding(epoch, "stake", f"leaf {p} gives {account} a stake of {stake}, the chain {actual}",
@@ -290,7 +290,7 @@ def _omission(system: System, epoch: int, tree: RawTree, accounts: list[str],
     signers = sorted({s for _, _, s in candidates})
     roles = dict(zip(signers, reads.have_role(o.ACTIVITY_SIGNER_ROLE(), signers), strict=True))
     staked = sorted({a for _, a, s in candidates if roles[s]})
-    stakes = dict(zip(staked, reads.stakes_at(staked, snapshot_time(epoch)), strict=True))
+    stakes = dict(zip(staked, reads.free_stakes_at(staked, snapshot_time(epoch)), strict=True))
     for receipt, account, signer in candidates:
         if not roles[signer] or stakes[account] == 0:
             continue
