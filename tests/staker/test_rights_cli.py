@@ -7,12 +7,15 @@ on day g alice and carol call the API, so the report of epoch g has the active s
 carol 100 = 400 VVV; capacity 181,480 VCU. The deployment's defaults: RCAP 500 VCR, QUOTA 25
 VCR a day, minCapacity 1,000 VCU (the cap: min(500, 1,000 / 2) = 500 VCR)."""
 
+import re
+import shlex
 from fractions import Fraction
 from math import ceil
 
 import pytest
 from eth_utils import to_checksum_address
 
+from tests.cli_runner import ROOT, _load_script, once_per_suite_run
 from tests.helpers import CAPACITY, DAY, E18, mine_at
 from tests.staker.test_staker_cli import ALICE, BOB, wei
 from vvv.chain.units import format_amount
@@ -133,3 +136,21 @@ def test_a_staker_outside_the_report_cannot_mint(system, bob, staker_cli, g, fin
     nonce = bob.nonce
     assert err(staker_cli, "rights", "mint", "1", *BOB) == f"Error: {q['refusals'][0]}; nothing was sent"
     assert bob.nonce == nonce
+
+
+def test_the_readme_rights_block_names_real_commands_and_options():
+    """Each line of the README's "Compute rights" block is a `rights` subcommand, with options
+    that subcommand has (no chain: a parse of the block and of the CLI's definitions)."""
+    once_per_suite_run()  # no chain
+    text = (ROOT / "README.md").read_text()
+    block = re.search(r"```bash\n(.*?)```", text[text.index("### Compute rights") :], re.S).group(1)
+    group = _load_script("staker").commands["rights"]
+    seen = set()
+    for line in block.strip().splitlines():
+        words = shlex.split(line.split("  #")[0])
+        assert words[:4] == ["ape", "run", "staker", "rights"], line
+        command = group.commands[words[4]]
+        options = {o for p in command.params for o in p.opts}
+        assert {w for w in words[5:] if w.startswith("--")} <= options, line
+        seen.add(words[4])
+    assert seen == {"quote", "mint", "repay", "activate", "deactivate", "reclaim", "status"}
