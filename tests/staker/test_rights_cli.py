@@ -117,7 +117,7 @@ ERRORS = [
 ]  # fmt: skip
 
 
-def test_errors_send_nothing(system, alice, staker_cli, g, final):
+def test_errors_send_nothing(system, alice, guardian, staker_cli, g, final):
     """Each case one error line naming what is wrong, and nothing sent (one world for all: each
     fixture run costs seconds)."""
     p = spec_price(18_750 * E18 // 1_000)
@@ -126,6 +126,14 @@ def test_errors_send_nothing(system, alice, staker_cli, g, final):
         expected = message.format(p=format_amount(p), g=g, agent=AGENT)
         assert err(staker_cli, "rights", *args, *ALICE) == f"Error: {expected}", args
         assert (alice.nonce, system.compute_rights.totalSupply()) == (nonce, supply)
+    # the guardian pauses new mints: the quote says so first, and the mint is refused
+    system.compute_rights.pause(sender=guardian)
+    q = staker_cli.json("rights", "quote", "1", *ALICE)
+    assert (q["paused"], q["refusals"]) == (True, ["mints are paused by the guardian"])
+    assert wei(q["price"]) == spec_price(E18)
+    nonce = alice.nonce
+    assert err(staker_cli, "rights", "mint", "1", *ALICE) == "Error: mints are paused by the guardian; nothing was sent"
+    assert alice.nonce == nonce
 
 
 def test_a_staker_outside_the_report_cannot_mint(system, bob, staker_cli, g, final):
