@@ -90,6 +90,13 @@ def test_journey_quote_mint_activate_for_an_agent_deactivate_reclaim_repay(syste
     assert (wei(st["reclaim_pending"]), st["reclaim_from_epoch"]) == (2 * E18, g + 2)
     assert wei(st["mint_today"]["allowance_left"]) == 8_750 * E18 // 1_000
 
+    # the same without --json: lines and tables a reader can check against the JSON
+    shown = staker_cli("rights", "status", *ALICE)
+    assert shown.exit_code == 0, shown.stderr
+    assert "stake locked" in shown.stdout and f"{format_amount(price)} VVV" in shown.stdout
+    assert AGENT in shown.stdout and "allowance left today" in shown.stdout
+    quoted = staker_cli("rights", "quote", "1", *ALICE)
+    assert quoted.exit_code == 0 and f"1 VCR lock {format_amount(spec_price(E18, 0, 10 * E18))} VVV" in quoted.stdout
     r = staker_cli.json("rights", "repay", "4", *ALICE)
     assert wei(r["unlocked"]) == price * 4 // 10  # locked x rights / minted, rounded down
     assert staking.lockedOf(alice) == price - price * 4 // 10

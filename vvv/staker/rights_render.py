@@ -122,7 +122,7 @@ def show_status(st: RightsStatus, fmt: Amounts, console: Console) -> None:
     summary.add_row("cap left", f"{_text(m['cap_left'])} {vcr}")
     console.print(summary)
     if data["activations"]:
-        table = _table("Your activations", "account", vcr, "since epoch", "its VCR today", "tomorrow")
+        table = _table("Your activations", "account", vcr, "since epoch", "its VCR today", "tomorrow", wrap=3)
         for a in data["activations"]:
             table.add_row(a["account"], _text(a["rights"]), str(a["since_epoch"]), _text(a["account_active_today"]),
                           _text(a["account_active_tomorrow"]))  # fmt: skip
