@@ -14,6 +14,13 @@
         [--lifetime-cap 50000] [--rpm 60] [--models llama-3.3-70b,flux] [--expires 30d]
     ape run staker keys list --account me --gateway URL
     ape run staker keys revoke KEY --account me --gateway URL   # KEY: its hash (0x...) or its secret
+    ape run staker rights quote 10 [--account me]      # VVV locked for 10 VCR now, or why not
+    ape run staker rights mint 10 --account me [--max-lock 12.5]
+    ape run staker rights repay 4 --account me
+    ape run staker rights activate 6 --account me [--for 0xAGENT]   # 1 VCU a day each, from tomorrow
+    ape run staker rights deactivate 6 --account me [--for 0xAGENT]
+    ape run staker rights reclaim --account me
+    ape run staker rights status [ADDRESS] [--account me]
 
 Amounts are VVV with up to 18 decimals. Every command takes --json (one JSON object on stdout)
 and --wei (every amount, given or shown, in integer wei: `stake 5 --wei` stakes 5 wei). A
@@ -42,6 +49,7 @@ from vvv.oracle.pricing import DEFAULT_PRICES, PricingError, load_prices
 from vvv.oracle.proofs import ProofsError
 from vvv.oracle.usage import UsageError
 from vvv.staker import keys as api_keys
+from vvv.staker import rights, rights_render
 from vvv.staker import transactions as staker
 from vvv.staker.calc import CalcError, Task, allotment, stake_needed, what_it_buys
 from vvv.staker.market import read_market
@@ -389,3 +397,127 @@ def keys_revoke(account: AccountAPI, gateway: str | None, key: str, as_json: boo
         emit_json(api_keys.revoked_data(revoked, Amounts(wei), now))
     else:
         api_keys.show_revoked(revoked, Console())
+
+
+# ------------------------------------------------------------------ compute rights (VCR)
+
+reports_dir_option = click.option(
+    "--reports-dir", type=click.Path(path_type=Path), default=Path("reports"), show_default=True,
+    help="Where the oracle's proofs files are: a mint proves your leaf in yesterday's report.",
+)  # fmt: skip
+
+
+def address_of(text: str | None, option: str) -> str | None:
+    if text is None:
+        return None
+    try:
+        return str(convert(text, AddressType))
+    except ConversionError:
+        fail(f"{option}: not an address: {text!r}")
+
+
+def rights_report(outcome: staker.Outcome, as_json: bool, wei: bool) -> None:
+    if as_json:
+        emit_json(rights_render.outcome_data(outcome, Amounts(wei)))
+    else:
+        rights_render.show_outcome(outcome, Amounts(wei), Console())
+
+
+@cli.group("rights")
+def rights_group() -> None:
+    """Compute rights (VCR): lock free stake for VCU a day you keep, give or trade."""
+
+
+@rights_group.command("quote", **KEYS_COMMAND)
+@account_option(prompt=False)
+@click.argument("amount")
+@reports_dir_option
+@output_options
+@clear_errors
+def rights_quote(account: AccountAPI | None, amount: str, reports_dir: Path, as_json: bool, wei: bool) -> None:
+    """The VVV that minting AMOUNT VCR locks now, or why no mint is possible (with --account: its
+    allowance left today and free stake too)."""
+    n = amount_of(amount, wei)
+    q = rights.quote(load_system(), None if account is None else account.address, n, reports_dir)
+    if as_json:
+        emit_json(rights_render.quote_data(q, Amounts(wei)))
+    else:
+        rights_render.show_quote(q, Amounts(wei), Console())
+
+
+@rights_group.command("mint", **KEYS_COMMAND)
+@account_option()
+@click.argument("amount")
+@click.option("--max-lock", help="The most VVV to lock (wei with --wei). Default: the quote now, no slippage.")
+@reports_dir_option
+@output_options
+@clear_errors
+def rights_mint(
+    account: AccountAPI, amount: str, max_lock: str | None, reports_dir: Path, as_json: bool, wei: bool
+) -> None:
+    """Mint AMOUNT VCR, locking their price in VVV of your free stake."""
+    n = amount_of(amount, wei)
+    limit = None if max_lock is None else amount_of(max_lock, wei)
+    rights_report(rights.mint(load_system(), account, n, limit, reports_dir), as_json, wei)
+
+
+@rights_group.command("repay", **KEYS_COMMAND)
+@account_option()
+@click.argument("amount")
+@output_options
+@clear_errors
+def rights_repay(account: AccountAPI, amount: str, as_json: bool, wei: bool) -> None:
+    """Burn AMOUNT VCR of your position and unlock its share of the locked stake."""
+    rights_report(rights.repay(load_system(), account, amount_of(amount, wei)), as_json, wei)
+
+
+@rights_group.command("activate", **KEYS_COMMAND)
+@account_option()
+@click.argument("amount")
+@click.option("--for", "for_", metavar="ADDRESS", help="The account the rights serve (default: --account).")
+@output_options
+@clear_errors
+def rights_activate(account: AccountAPI, amount: str, for_: str | None, as_json: bool, wei: bool) -> None:
+    """Activate AMOUNT VCR: 1 VCU a day each for ADDRESS, from tomorrow (00:00 UTC)."""
+    n, who = amount_of(amount, wei), address_of(for_, "--for")
+    rights_report(rights.activate(load_system(), account, n, who), as_json, wei)
+
+
+@rights_group.command("deactivate", **KEYS_COMMAND)
+@account_option()
+@click.argument("amount")
+@click.option("--for", "for_", metavar="ADDRESS", help="The account they were activated for (default: --account).")
+@output_options
+@clear_errors
+def rights_deactivate(account: AccountAPI, amount: str, for_: str | None, as_json: bool, wei: bool) -> None:
+    """End AMOUNT VCR of your activation for ADDRESS from tomorrow; reclaim them then."""
+    n, who = amount_of(amount, wei), address_of(for_, "--for")
+    rights_report(rights.deactivate(load_system(), account, n, who), as_json, wei)
+
+
+@rights_group.command("reclaim", **KEYS_COMMAND)
+@account_option()
+@output_options
+@clear_errors
+def rights_reclaim(account: AccountAPI, as_json: bool, wei: bool) -> None:
+    """Take back to the wallet the deactivated VCR whose epoch has started."""
+    rights_report(rights.reclaim(load_system(), account), as_json, wei)
+
+
+@rights_group.command("status", **KEYS_COMMAND)
+@account_option(prompt=False)
+@click.argument("address", required=False)
+@reports_dir_option
+@output_options
+@clear_errors
+def rights_status(account: AccountAPI | None, address: str | None, reports_dir: Path, as_json: bool, wei: bool) -> None:
+    """Rights position of ADDRESS (default: --account): minted, locked, VCR held, activations,
+    allowance left today, the VCU a day they yield."""
+    who = address_of(address, "ADDRESS") or (None if account is None else account.address)
+    if who is None:
+        fail("give an ADDRESS or --account")
+    st = rights.rights_status(load_system(), who, reports_dir)
+    if as_json:
+        emit_json(rights_render.status_data(st, Amounts(wei)))
+    else:
+        rights_render.show_status(st, Amounts(wei), Console())

@@ -61,7 +61,9 @@ class Staker:
         """`status` reads this test's reports folder, and its usage store once the test made one
         (`status` refuses a store that does not exist)."""
         args = list(map(str, args))
-        if args[0] == "status":
+        if args[:1] == ["rights"] and args[1] in ("quote", "mint", "status"):  # they read the proofs files
+            args += ["--reports-dir", str(self.reports)]
+        elif args[0] == "status":
             args += ["--reports-dir", str(self.reports)]
             if self.usage_file.exists() and "--usage-db" not in args:
                 args += ["--usage-db", self.usage_db]

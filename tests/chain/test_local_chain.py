@@ -38,6 +38,7 @@ TOKEN, STAKING, ORACLE, CONTROLLER = (
 )
 # created by the oracle's constructor (the oracle's first CREATE, nonce 1)
 DATA_REQUESTS = "0x75537828f2ce51be7289709686A69CbFDbB714F1"
+COMPUTE_RIGHTS = "0xDc64a140Aa3E981100a9becA4E685f962f0cF6C9"  # TEST::0's fifth contract (nonce 4)
 
 
 @pytest.fixture(autouse=True)
@@ -87,7 +88,8 @@ def test_make_chain_keeps_a_funded_deployment_across_a_restart(tmp_path, local_c
     deployed = json_output(ape_run("deploy", *net, "--account", "TEST::0", "--fund", "10000", "--json",
                                    deployments=deployments))  # fmt: skip
     assert deployed["contracts"] == {"VVVToken": TOKEN, "VVVStaking": STAKING, "EpochOracle": ORACLE,
-                                     "EmissionsController": CONTROLLER, "DataRequests": DATA_REQUESTS}  # fmt: skip
+                                     "EmissionsController": CONTROLLER, "DataRequests": DATA_REQUESTS,
+                                     "ComputeRights": COMPUTE_RIGHTS}  # fmt: skip
     assert deployed["funded"] == {"amount": "10000", "accounts": TEST_ACCOUNTS[1:]}
     assert (deployed["chain_id"], deployed["record"]) == (1337, str(deployments / "ethereum-local-node.json"))
     for account in TEST_ACCOUNTS[1:]:

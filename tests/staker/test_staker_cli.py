@@ -13,7 +13,6 @@ from tests.sumtree_reference import ref_root
 from vvv.chain.deployment import network_name
 from vvv.chain.units import parse_amount
 from vvv.oracle.proofs import ProofsFile, ReportData, proofs_path, write_proofs
-from vvv.oracle.report import run_oracle
 from vvv.oracle.sumtree import SumTree
 from vvv.oracle.usage import ApiCall, UsageStore
 from vvv.staker.transactions import utc
@@ -26,23 +25,6 @@ NO_STORE = "no usage store given (--usage-db URL or VVV_USAGE_DB): today's spend
 
 def wei(text) -> int:
     return parse_amount(text)
-
-
-@pytest.fixture
-def g(system):
-    return system.emissions.genesisEpoch()
-
-
-@pytest.fixture
-def funded(system, deployer, alice, bob, carol, g):
-    """alice, bob and carol hold 1,000 VVV each (no allowance), before genesis."""
-    t = g * DAY - 20_000
-    for who in (alice, bob, carol):
-        at(t)
-        system.token.transfer(who, 1_000 * E18, sender=deployer)
-        t += 1
-    mine_at(t)
-    return t + 1
 
 
 def state_of(system, who):
@@ -355,31 +337,6 @@ def test_status_needs_an_address(staker_cli):
 
 
 # ------------------------------------------------------------------ status: VCU and APR
-
-
-@pytest.fixture
-def reported(system, deployer, alice, bob, carol, oracle, staker_cli, g, funded, tmp_path):
-    """alice 300, bob 100, carol 100 VVV staked. On day g alice uses 18,148 VCU (10% of the
-    capacity) and carol 1 VCU; bob never calls. The oracle posts epoch g's report (proofs file
-    in the CLI's reports folder); on day g+1 alice spends 1,000 VCU more."""
-    s, t = system.staking, funded
-    for who, amount in ((alice, 300), (bob, 100), (carol, 100)):
-        at(t)
-        system.token.approve(s, amount * E18, sender=who)
-        at(t + 1)
-        s.stake(amount * E18, sender=who)
-        t += 2
-    store = UsageStore(staker_cli.usage_db, create=True)
-    store.add([
-        ApiCall(g * DAY + 100, alice.address, "llama-3.3-70b", 1, 1, 0, 18_147 * E18),
-        ApiCall(g * DAY + 200, carol.address, "llama-3.3-70b", 1, 1, 0, 1 * E18),
-        ApiCall((g + 1) * DAY + 300, alice.address, "llama-3.3-70b", 1, 1, 0, 1_000 * E18),
-    ])  # fmt: skip
-    mine_at((g + 1) * DAY + 600)  # the oracle sees epoch g closed
-    at((g + 1) * DAY + 601)
-    run_oracle(system, store, oracle, reports_dir=staker_cli.reports, echo=lambda _: None)
-    mine_at((g + 1) * DAY + 3_600)
-    return store
 
 
 def test_status_shows_todays_allotment_and_spend(system, alice, bob, staker_cli, g, reported):

@@ -39,6 +39,7 @@ class Outcome:
     requests: list[dict[str, int]] = field(default_factory=list)
     transactions: list[str] = field(default_factory=list)
     used_permit: bool = False
+    details: dict[str, Any] = field(default_factory=dict)  # what else a command reports (not amounts)
 
 
 def _send(outcome: Outcome, method: Any, *args: Any, sender: Any) -> Any:
