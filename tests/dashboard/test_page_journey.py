@@ -6,13 +6,16 @@ parts `make dashboard` starts), the oracle run once per day as `ape run oracle`.
 In chromium, TEST::1 stakes 250 VVV and creates a key on the page; the official `openai` client's
 call with it is refused (402: "you are now API-active ... starts at 00:00 UTC"); the chain moves to
 the next day and the oracle posts the day that ended; the same call is served and charged, and the
-charge shows on the page and in `ape run staker status`.
+charge shows on the page and in `ape run staker status`. Then (issue 23's acceptance) the report
+of the day before is final: on the page the staker mints 5 VCR and activates them for an agent's
+address (TEST::2, no stake); the agent's own key is refused today, and served the next day from
+its rights: its allotment is exactly 5 VCU, the staker's the capacity less those 5.
 
 The charge, by hand from data/prices.csv: llama-3.3-70b costs 0.70 VCU per 1M input tokens and
 2.80 per 1M output tokens; the stand-in counts the message "hello" as ceil(5 / 4) = 2 input
 tokens and answers the 16 words of its sentence ("This is the VVV stand-in upstream, not a model:
 your request reached it through the gateway.") as 16 output tokens: 2 x 0.70 + 16 x 2.80 = 46.2
-VCU per 1M tokens, 0.0000462 VCU = 46,200,000,000,000 wei. Anvil pass only; about 90 s."""
+VCU per 1M tokens, 0.0000462 VCU = 46,200,000,000,000 wei. Anvil pass only; about 110 s."""
 
 from __future__ import annotations
 
@@ -44,6 +47,10 @@ from vvv.oracle.usage import UsageStore
 APE = Path(sys.executable).parent / "ape"
 NETWORK = "ethereum:local:foundry"
 USER = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"  # TEST::1 of the mnemonic anvil and ape share
+AGENT = "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"  # TEST::2: no stake, served by rights alone
+E18 = 10**18
+CAPACITY = 181_480 * E18  # deploy's default capacity
+WINDOW = 2 * 3_600  # deploy's default dispute window
 DAY = 86_400
 CHARGE_WEI = 46_200_000_000_000  # 0.0000462 VCU (see above)
 
@@ -90,6 +97,11 @@ class World:
         rpc(self.uri, "evm_increaseTime", DAY - now % DAY + 360)
         rpc(self.uri, "evm_mine")
         return (now // DAY) + 1
+
+    def pass_window(self) -> None:
+        """Past the dispute window of the report posted at 00:06: it is final (mints need it)."""
+        rpc(self.uri, "evm_increaseTime", WINDOW + 60)
+        rpc(self.uri, "evm_mine")
 
     def report(self) -> str:
         """The oracle, once: posts the days that ended (as the oracle bot would within a minute)."""
@@ -142,7 +154,8 @@ def ask(gateway: str, secret: str) -> tuple[int, str, str | None]:
     return 200, raw.parse().choices[0].message.content, raw.headers["x-vvv-charged-vcu"]
 
 
-def test_stake_key_refused_next_day_served_and_charged_on_the_page_and_the_cli(journey, browser_page):
+def stake_key_refused_next_day_served_and_charged(journey, browser_page):
+    """The first half of the journey: stake, key, 402, the next day served and charged."""
     world, url, gateway = journey
     page = browser_page
     page.add_init_script(WALLET_JS % json.dumps({"rpc": world.uri, "account": USER, "refuseTypedData": False}))
@@ -186,3 +199,49 @@ def test_stake_key_refused_next_day_served_and_charged_on_the_page_and_the_cli(j
     # the one active staker of the day that ended: its allotment is the whole capacity, 181,480 VCU
     assert vcu["allotment"] == vcu["capacity"] == 181_480 * 10**18, vcu
     assert (vcu["spent"], vcu["remaining"]) == (CHARGE_WEI, 181_480 * 10**18 - CHARGE_WEI), vcu
+    return world, page, gateway, epoch
+
+
+def test_stake_key_served_then_rights_minted_and_activated_for_an_agent_served_the_next_day(journey, browser_page):
+    """The staker's journey to a served call, then issue 23's acceptance: on the page the staker
+    mints 5 VCR and activates them for an agent's address; the next day the agent, with no stake,
+    is served through the gateway and charged against the rights, and the day's allotments
+    (rights + pool) are the capacity, no more. One chain for both halves (about 90 s more)."""
+    world, page, gateway, epoch = stake_key_refused_next_day_served_and_charged(journey, browser_page)
+    # the report of epoch - 1 (the staker the only active one) is final: its allowance is the
+    # whole day's quota, RCAP / 20 = 25 VCR
+    world.pass_window()
+    page.reload()
+    expect(page.get_by_text(f"Connected with Test Wallet: {USER}")).to_be_visible()
+    expect(page.locator("#rights-why")).to_have_text("", timeout=10_000)  # minting is possible
+    page.get_by_role("textbox", name="Rights to mint (VCR)").fill("5")
+    page.get_by_role("button", name="Mint", exact=True).click()
+    confirmed_hash(page, "Mint 5 VCR")
+    page.get_by_role("textbox", name="Rights to activate (VCR)", exact=True).fill("5")
+    page.get_by_role("textbox", name="Activate for (empty: your own account)", exact=True).fill(AGENT)
+    page.get_by_role("button", name="Activate", exact=True).click()
+    confirmed_hash(page, f"Activate 5 VCR for {AGENT}")
+
+    # the agent's own key (its account signs it; it has no stake, so it is warned) and, today,
+    # nothing to spend: its rights start at 00:00 UTC
+    created = json.loads(world.ape("staker", "keys", "create", "--account", "TEST::2", "--gateway", gateway,
+                                   "--label", "agent", "--json"))  # fmt: skip
+    agent_secret = created["secret"]
+    status, message, _ = ask(gateway, agent_secret)
+    assert status == 402, message
+
+    # the next day: the agent is served from its 5 VCU of rights
+    tomorrow = world.next_day()
+    assert tomorrow == epoch + 1
+    world.report()
+    status, text, charged = ask(gateway, agent_secret)
+    assert status == 200 and charged == "0.0000462", (status, text)
+    agent = json.loads(world.ape("staker", "status", AGENT, "--reports-dir", str(world.reports), "--usage-db",
+                                 world.usage_db, "--json", "--wei"))["vcu"]  # fmt: skip
+    assert (agent["epoch"], agent["allotment"], agent["spent"]) == (tomorrow, 5 * E18, CHARGE_WEI), agent
+    assert agent["remaining"] == 5 * E18 - CHARGE_WEI, agent
+    # the staker (the day's one active staker) gets the pool: the capacity less the rights active
+    staker = json.loads(world.ape("staker", "status", USER, "--reports-dir", str(world.reports), "--usage-db",
+                                  world.usage_db, "--json", "--wei"))["vcu"]  # fmt: skip
+    assert staker["allotment"] == CAPACITY - 5 * E18, staker
+    assert staker["allotment"] + agent["allotment"] == CAPACITY
