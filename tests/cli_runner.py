@@ -19,6 +19,7 @@ import requests
 from ape import networks
 from click.testing import CliRunner
 
+from tests.passes import ANVIL, only_in
 from vvv.chain.deployment import network_name
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,8 +98,7 @@ APE = Path(sys.executable).parent / "ape"
 def once_per_suite_run() -> None:
     """A test that runs `ape run` in processes of its own, on chains of its own, does not use
     the session's chain: it runs once, in the anvil pass of `make test`."""
-    if networks.provider.name != "foundry":
-        pytest.skip("own processes and chains, not the session's: runs in the anvil pass of `make test`")
+    only_in(ANVIL)  # tests/passes.py
 
 
 def ape_run(*args: Any, deployments: Path, timeout: int = 300) -> subprocess.CompletedProcess:

@@ -13,6 +13,7 @@ from ape.pytest.contextmanagers import RevertsContextManager
 from eth_utils import keccak
 
 from tests.helpers import DAY, at
+from tests.passes import ANVIL, IN_PROCESS, PASSES, only_in
 from tests.postgres import postgres_server, postgres_url, usage_url  # noqa: F401 (fixtures)
 from vvv.chain.deployment import NO_LOCKER
 
@@ -54,6 +55,46 @@ class StrictReverts(RevertsContextManager):
 
 
 ape.reverts = StrictReverts  # every `ape.reverts(...)` in the suite is the strict one
+
+
+# ------------------------------------------------------------------ tests that run in one pass (tests/passes.py)
+
+# ape's fixtures that reach the session's chain: a one-pass test must not request them
+_CHAIN_FIXTURES = {"chain", "accounts", "networks"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"one_pass(name): the test does not use the session's chain, so `make test` runs it once, in the "
+        f"pass named ({IN_PROCESS!r} or {ANVIL!r}); the other pass skips it (tests/passes.py)",
+    )
+
+
+def _one_pass(item: pytest.Item) -> str | None:
+    marker = item.get_closest_marker("one_pass")
+    if marker is None:
+        return None
+    if len(marker.args) != 1 or marker.args[0] not in PASSES:
+        raise pytest.UsageError(f"{item.nodeid}: one_pass takes one pass name, {IN_PROCESS!r} or {ANVIL!r}")
+    return marker.args[0]
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A one-pass test that requests a fixture of the session's chain is a mistake: refused."""
+    for item in items:
+        if _one_pass(item) is not None:
+            used = _CHAIN_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+            if used:
+                names = ", ".join(sorted(used))
+                raise pytest.UsageError(f"{item.nodeid} is marked one_pass but uses the chain: {names}")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    name = _one_pass(item)
+    if name is not None:
+        only_in(name)
 
 
 @pytest.fixture(scope="session")

@@ -3,8 +3,11 @@ no VCU is labelled, not a silent gap. Drawn from a small summary written by hand
 
 import pytest
 
+from tests.passes import IN_PROCESS
 from vvv.demo.plots import PLOTS, ZERO_LABEL, allotments, capacity_rights_pool
 from vvv.demo.simulation import capacity_split
+
+pytestmark = pytest.mark.one_pass(IN_PROCESS)  # no chain: runs once, in-process (tests/passes.py)
 
 DAY_ROWS = [
     {"day": 1, "utilization_bps": 200, "staker_bps": 7_760, "staker_amount": "29765.38", "treasury_amount": "8590.78",

@@ -5,9 +5,13 @@ row, no cell cut but the shortened addresses."""
 
 import io
 
+import pytest
 from rich.console import Console
 
+from tests.passes import IN_PROCESS
 from vvv.demo.render import WIDTH, show_summary
+
+pytestmark = pytest.mark.one_pass(IN_PROCESS)  # no chain: runs once, in-process (tests/passes.py)
 
 
 def day(number, epoch, bps, staker_bps, stakers, treasury, source, served, granted, used, active, every, apr):

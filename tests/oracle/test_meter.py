@@ -3,12 +3,15 @@ The tests that charge run on SQLite and on Postgres (`usage_url`)."""
 
 import pytest
 
+from tests.passes import IN_PROCESS
 from tests.sumtree_reference import ref_proof_args, ref_root
 from vvv.oracle.meter import Meter, Refused, allotments_from_proofs, fallback_allotments
 from vvv.oracle.pricing import load_prices
 from vvv.oracle.proofs import ProofsFile, ReportData, read_proofs, write_proofs
 from vvv.oracle.sumtree import SumTree
 from vvv.oracle.usage import ApiCall, UsageStore
+
+pytestmark = pytest.mark.one_pass(IN_PROCESS)  # no chain: runs once, in-process (tests/passes.py)
 
 E18 = 10**18
 A = "0x" + "aa" * 20

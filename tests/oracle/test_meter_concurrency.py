@@ -4,9 +4,14 @@ together: the check and the record of each request are one transaction under a l
 
 import multiprocessing
 
+import pytest
+
+from tests.passes import IN_PROCESS
 from vvv.oracle.meter import EpochAllotments, Meter, Refused
 from vvv.oracle.pricing import load_prices
 from vvv.oracle.usage import UsageStore
+
+pytestmark = pytest.mark.one_pass(IN_PROCESS)  # no chain: runs once, in-process (tests/passes.py)
 
 E18 = 10**18
 A = "0x" + "aa" * 20

@@ -4,12 +4,16 @@ under the (account, epoch) lock every process sees."""
 
 import multiprocessing
 
+import pytest
 from eth_account import Account
 
+from tests.passes import IN_PROCESS
 from vvv.oracle.meter import EpochAllotments, Meter
 from vvv.oracle.pricing import load_prices
 from vvv.oracle.receipts import Receipt, ReceiptSigner, check
 from vvv.oracle.usage import UsageStore
+
+pytestmark = pytest.mark.one_pass(IN_PROCESS)  # no chain: runs once, in-process (tests/passes.py)
 
 E18 = 10**18
 KEY = "0x" + "5a" * 32  # a throwaway key of this test (an eth_account key signs like an ape account)

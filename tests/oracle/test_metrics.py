@@ -2,10 +2,13 @@
 gauges, served in the text format Prometheus scrapes. Values by hand."""
 
 import httpx
+import pytest
 
 from tests.cli_runner import free_port
-from tests.gateway.gateway_support import in_process_pass_only
+from tests.passes import IN_PROCESS
 from vvv.oracle.metrics import BotMetrics
+
+pytestmark = pytest.mark.one_pass(IN_PROCESS)  # no chain: runs once, in-process (tests/passes.py)
 
 
 def lines_of(text: str) -> set[str]:
@@ -13,7 +16,6 @@ def lines_of(text: str) -> set[str]:
 
 
 def test_oracle_runs_add_up():
-    in_process_pass_only()
     m = BotMetrics("oracle")
     m.observe({"posted": 3, "distributed": 2})
     m.observe(None)  # nothing was due: not a run
@@ -27,7 +29,6 @@ def test_oracle_runs_add_up():
 
 
 def test_watchdog_metrics_are_served_over_http(monkeypatch):
-    in_process_pass_only()
     m = BotMetrics("watchdog")
     port = free_port()
     monkeypatch.setenv("VVV_METRICS_PORT", str(port))
@@ -38,4 +39,3 @@ def test_watchdog_metrics_are_served_over_http(monkeypatch):
     assert {"vvv_watchdog_pending 2.0", "vvv_watchdog_unusable 1.0", "vvv_watchdog_lies_total 1.0",
             "vvv_watchdog_sent_total 1.0", "vvv_watchdog_errors_total 1.0",
             "vvv_watchdog_runs_total 2.0"} <= got  # fmt: skip
-

@@ -2,7 +2,10 @@
 
 import pytest
 
+from tests.passes import IN_PROCESS
 from vvv.oracle.pricing import PricingError, load_prices
+
+pytestmark = pytest.mark.one_pass(IN_PROCESS)  # no chain: runs once, in-process (tests/passes.py)
 
 E18 = 10**18
 

@@ -4,8 +4,11 @@ Postgres (`usage_url`), and adds the receipts table to a store made before it.""
 import pytest
 from sqlalchemy import create_engine, inspect
 
+from tests.passes import IN_PROCESS
 from vvv.oracle.receipts import Receipt
 from vvv.oracle.usage import ApiCall, UsageError, UsageStore, api_calls, metadata
+
+pytestmark = pytest.mark.one_pass(IN_PROCESS)  # no chain: runs once, in-process (tests/passes.py)
 
 A = "0x" + "aa" * 20
 B = "0x" + "bb" * 20

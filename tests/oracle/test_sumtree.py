@@ -15,6 +15,7 @@ from eth_utils import keccak
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.passes import IN_PROCESS
 from tests.sumtree_reference import E, Z, ref_leaf, ref_levels, ref_node, ref_proof, ref_verify
 from vvv.oracle.sumtree import (
     SumProof,
@@ -24,6 +25,8 @@ from vvv.oracle.sumtree import (
     verify_proof,
     write_proofs_file,
 )
+
+pytestmark = pytest.mark.one_pass(IN_PROCESS)  # no chain: runs once, in-process (tests/passes.py)
 
 ROOT = Path(__file__).resolve().parents[2]
 JS_MODULE = ROOT / "web" / "src" / "sumtree.mjs"

@@ -9,9 +9,12 @@ import json
 import pytest
 from sqlalchemy import select
 
+from tests.passes import IN_PROCESS
 from vvv.chain.epochs import activity_window, snapshot_time
 from vvv.oracle.pricing import load_prices
 from vvv.oracle.usage import ApiCall, ImportResult, UsageError, UsageStore, api_calls
+
+pytestmark = pytest.mark.one_pass(IN_PROCESS)  # no chain: runs once, in-process (tests/passes.py)
 
 A = "0x" + "aa" * 20
 B = "0x" + "bb" * 20

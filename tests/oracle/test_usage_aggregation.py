@@ -4,6 +4,7 @@ wei, on SQLite and Postgres: costs above 2**63 wei per row and per sum, costs to
 SQLite's 64-bit high part (2**95 wei and more), a window whose high parts overflow SQLite's SUM,
 and a store made before the split columns, migrated when opened."""
 
+import pytest
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -18,7 +19,10 @@ from sqlalchemy import (
     select,
 )
 
+from tests.passes import IN_PROCESS
 from vvv.oracle.usage import ApiCall, UsageStore, api_calls
+
+pytestmark = pytest.mark.one_pass(IN_PROCESS)  # no chain: runs once, in-process (tests/passes.py)
 
 A = "0x" + "aa" * 20
 B = "0x" + "bb" * 20

@@ -5,8 +5,11 @@ on the edges of the windows."""
 
 import pytest
 
+from tests.passes import IN_PROCESS
 from vvv.chain.epochs import activity_window, epoch_start, snapshot_time
 from vvv.oracle.usage import ApiCall, UsageStore
+
+pytestmark = pytest.mark.one_pass(IN_PROCESS)  # no chain: runs once, in-process (tests/passes.py)
 
 E = 20_790  # an epoch (2026-12-03)
 DAY = 86_400

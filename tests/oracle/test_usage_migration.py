@@ -4,6 +4,7 @@ calls it holds adds nothing."""
 
 import hashlib
 
+import pytest
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -18,8 +19,11 @@ from sqlalchemy import (
     select,
 )
 
+from tests.passes import IN_PROCESS
 from vvv.oracle.pricing import load_prices
 from vvv.oracle.usage import ApiCall, ImportResult, UsageStore, api_calls
+
+pytestmark = pytest.mark.one_pass(IN_PROCESS)  # no chain: runs once, in-process (tests/passes.py)
 
 A = "0x" + "aa" * 20
 B = "0x" + "bb" * 20

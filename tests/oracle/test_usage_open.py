@@ -6,7 +6,10 @@ import sqlite3
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
+from tests.passes import IN_PROCESS
 from vvv.oracle.usage import UsageError, UsageStore
+
+pytestmark = pytest.mark.one_pass(IN_PROCESS)  # no chain: runs once, in-process (tests/passes.py)
 
 HINT = "(pass --create-usage-db to create it)"
 

@@ -8,8 +8,11 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 
+from tests.passes import IN_PROCESS
 from vvv.oracle.pricing import load_prices
 from vvv.oracle.usage import ApiCall, ImportResult, UsageError, UsageStore, api_calls
+
+pytestmark = pytest.mark.one_pass(IN_PROCESS)  # no chain: runs once, in-process (tests/passes.py)
 
 A = "0x" + "aa" * 20
 B = "0x" + "bb" * 20
