@@ -13,7 +13,7 @@ from ape.logging import logger
 from rich.console import Console
 from rich.table import Table
 
-from vvv.bench.gas import POST_REPORT_MAX_DIFFERENCE, GasRow, measure_staking, measure_system
+from vvv.bench.gas import POST_REPORT_MAX_DIFFERENCE, GasRow, measure_rights, measure_staking, measure_system
 
 
 def render(rows: list[GasRow], title: str) -> Table:
@@ -36,16 +36,18 @@ def main() -> int:
     with networks.parse_network_choice(args.network):
         staking_rows = measure_staking(list(accounts.test_accounts))
         system_rows = measure_system(list(accounts.test_accounts))
+        rights_rows = measure_rights(list(accounts.test_accounts))
     console = Console()
     console.print(render(staking_rows, f"VVVStaking receipt gas on {args.network}"))
     console.print(render(system_rows, f"Emissions and oracle receipt gas on {args.network}"))
+    console.print(render(rights_rows, f"ComputeRights receipt gas on {args.network}"))
     gas = {row.operation: row.gas_used for row in system_rows}
     growth = gas["postReport (1,000,000-leaf root)"] - gas["postReport (10-leaf root)"]
     console.print(
         f"postReport growth from 10 to 1,000,000 leaves: {growth} gas (calldata only; "
         f"allowed {POST_REPORT_MAX_DIFFERENCE})"
     )
-    rows = staking_rows + system_rows
+    rows = staking_rows + system_rows + rights_rows
     return 0 if all(row.within_budget for row in rows) and abs(growth) <= POST_REPORT_MAX_DIFFERENCE else 1
 
 
