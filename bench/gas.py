@@ -40,7 +40,7 @@ def main() -> int:
     console = Console()
     console.print(render(staking_rows, f"VVVStaking receipt gas on {args.network}"))
     console.print(render(system_rows, f"Emissions and oracle receipt gas on {args.network}"))
-    console.print(render(rights_rows, f"Allotments with compute rights, receipt gas on {args.network}"))
+    console.print(render(rights_rows, f"ComputeRights and allotments with rights, receipt gas on {args.network}"))
     gas = {row.operation: row.gas_used for row in system_rows}
     growth = gas["postReport (1,000,000-leaf root)"] - gas["postReport (10-leaf root)"]
     console.print(

@@ -4,11 +4,11 @@ pragma solidity 0.8.30;
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {ERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/ERC20Permit.sol";
 import {Pausable} from "@openzeppelin/contracts/utils/Pausable.sol";
-import {Checkpoints} from "@openzeppelin/contracts/utils/structs/Checkpoints.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {MinDelayAdminRules} from "./access/MinDelayAdminRules.sol";
 import {EpochOracle} from "./EpochOracle.sol";
-import {IVVVStaking} from "./interfaces/IVVV.sol";
+import {IEpochOracle, IVVVStaking} from "./interfaces/IVVV.sol";
+import {EpochTrace} from "./utils/EpochTrace.sol";
 import {MerkleSumTree} from "./utils/MerkleSumTree.sol";
 import {RightsPricing} from "./utils/RightsPricing.sol";
 
@@ -34,10 +34,13 @@ import {RightsPricing} from "./utils/RightsPricing.sol";
 ///         - Activate / deactivate: from the next epoch (00:00 UTC) on; `activatedAt` and
 ///           `totalActivatedAt` of an epoch are fixed once it starts. Active VCR are held by
 ///           this contract (so cannot be transferred) until deactivated and reclaimed.
+///         - VCR sent to this contract by `transfer` or `transferFrom` is refused
+///           (`ERC20InvalidReceiver`): only `activate` puts VCR here, and only `reclaim` takes
+///           them out.
 ///         - No admin can change the curve, the cap, the quota, the floor or a position; the
 ///           guardian can pause new mints only.
 contract ComputeRights is ERC20, ERC20Permit, MinDelayAdminRules, Pausable {
-    using Checkpoints for Checkpoints.Trace208;
+    using EpochTrace for EpochTrace.Trace;
 
     /// @notice Pauses and unpauses new mints (never repay, activate, deactivate or reclaim).
     bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
@@ -52,15 +55,22 @@ contract ComputeRights is ERC20, ERC20Permit, MinDelayAdminRules, Pausable {
     IVVVStaking public immutable staking;
     /// @notice The oracle whose final reports mints are made against.
     EpochOracle public immutable oracle;
+    /// @notice The staking contract's smallest non-zero stake, also the smallest locked stake.
+    uint256 public immutable MIN_STAKE; // solhint-disable-line var-name-mixedcase
     /// @notice The cap on rights outstanding (VCU, 18 decimals), immutable.
     uint256 public immutable RCAP; // solhint-disable-line var-name-mixedcase
     /// @notice Rights that can be minted per epoch, by all accounts together: `RCAP / 20`.
     uint256 public immutable QUOTA; // solhint-disable-line var-name-mixedcase
 
-    /// @notice A position: the rights its owner minted and has not repaid, and the stake they lock.
+    /// @dev An account's position and allowance, one slot (a first mint writes one fresh slot
+    ///      here): the rights it minted and has not repaid, and what it minted against the
+    ///      report of `epoch - 1`. The stake the position locks is the staking contract's
+    ///      `lockedOf(account)` (this contract is its only locker, and only the account's own
+    ///      mints and repays lock and unlock it), so it is not stored twice. `RCAP < 2^96`.
     struct Position {
-        uint128 minted;
-        uint128 locked;
+        uint96 minted;
+        uint32 epoch;
+        uint96 mintedInEpoch;
     }
 
     /// @dev The rights outstanding at the start of `epoch` (set at the epoch's first mint or
@@ -71,12 +81,6 @@ contract ComputeRights is ERC20, ERC20Permit, MinDelayAdminRules, Pausable {
         uint104 mintedToday;
     }
 
-    /// @dev What an account minted against the report of `epoch - 1` (the report of that day).
-    struct Allowance {
-        uint48 epoch;
-        uint208 minted;
-    }
-
     /// @dev Deactivated VCR of a caller: `ready` can be reclaimed now, `pending` from `fromEpoch`.
     struct Reclaim {
         uint112 ready;
@@ -85,12 +89,11 @@ contract ComputeRights is ERC20, ERC20Permit, MinDelayAdminRules, Pausable {
     }
 
     mapping(address account => Position) private _positions;
-    mapping(address account => Allowance) private _mintedAgainst;
     Day private _day;
     /// @dev key: the epoch from which a value holds; value: rights activated to the account.
-    mapping(address account => Checkpoints.Trace208) private _activated;
+    mapping(address account => EpochTrace.Trace) private _activated;
     /// @dev key: the epoch from which a value holds; value: rights activated in total.
-    Checkpoints.Trace208 private _totalActivated;
+    EpochTrace.Trace private _totalActivated;
     mapping(address caller => mapping(address account => uint256)) private _activatedBy;
     mapping(address caller => Reclaim) private _reclaims;
 
@@ -129,10 +132,17 @@ contract ComputeRights is ERC20, ERC20Permit, MinDelayAdminRules, Pausable {
     error ExceedsActivation(address caller, address account, uint256 rights, uint256 activated);
     /// @notice Nothing to reclaim now.
     error NothingToReclaim(address caller);
+    /// @notice The staking contract does not name this contract as its locker (`locker`).
+    error NotTheLocker(address locker);
+    /// @notice The oracle reads another staking contract (`oracleStaking`) than this one's.
+    error OracleStakingMismatch(address oracleStaking);
 
-    /// @param staking_ The staking contract (deployed with this contract's address as its locker).
-    /// @param oracle_ The epoch oracle (reads its reports; never writes to it).
-    /// @param rightsCap The cap on rights outstanding, `RCAP` (a non-zero multiple of 20).
+    /// @param staking_ The staking contract, deployed with this contract's address as its locker
+    ///        (`NotTheLocker` otherwise).
+    /// @param oracle_ The epoch oracle (reads its reports; never writes to it), reading
+    ///        `staking_` (`OracleStakingMismatch` otherwise).
+    /// @param rightsCap The cap on rights outstanding, `RCAP` (a non-zero multiple of 20 below
+    ///        2^96).
     /// @param admin The default admin (two-step transfer after `adminDelay`).
     /// @param adminDelay Delay of the default admin transfer, in seconds.
     /// @param guardian Holder of GUARDIAN_ROLE.
@@ -147,14 +157,25 @@ contract ComputeRights is ERC20, ERC20Permit, MinDelayAdminRules, Pausable {
         if (address(staking_) == address(0) || address(oracle_) == address(0) || guardian == address(0)) {
             revert ZeroAddress();
         }
-        if (rightsCap == 0 || rightsCap % QUOTA_DIVISOR != 0 || rightsCap > type(uint104).max) {
+        if (rightsCap == 0 || rightsCap % QUOTA_DIVISOR != 0 || rightsCap >= 2 ** 96) {
             revert InvalidRightsCap(rightsCap);
         }
+        address oracleStaking = address(oracle_.staking());
+        if (oracleStaking != address(staking_)) revert OracleStakingMismatch(oracleStaking);
+        address locker = staking_.locker();
+        if (locker != address(this)) revert NotTheLocker(locker);
         staking = staking_;
         oracle = oracle_;
+        MIN_STAKE = staking_.MIN_STAKE();
         RCAP = rightsCap;
         QUOTA = rightsCap / QUOTA_DIVISOR;
         _grantRole(GUARDIAN_ROLE, guardian);
+        // Non-zero from the start, so the first mint and the first activation pay no fresh-slot
+        // cost: the day record of the deployment's epoch (nothing out), and a first checkpoint
+        // "0 activated in total from this epoch on" (what the empty trace said).
+        uint256 epoch = block.timestamp / EPOCH_LENGTH;
+        _day.epoch = uint48(epoch);
+        _totalActivated.push(epoch, 0);
     }
 
     // ---------------------------------------------------------------- positions
@@ -171,8 +192,9 @@ contract ComputeRights is ERC20, ERC20Permit, MinDelayAdminRules, Pausable {
     ///   `QUOTA * leaf.stake / totalActiveStake` (`AllowanceExceeded`);
     /// - the rights outstanding stay within `RCAP` and `minCapacity / 2` (`CapExceeded`);
     /// - the price is at most `maxLock` (`PriceAboveMaxLock`) and at most the caller's free
-    ///   stake, leaving 0 or at least `MIN_STAKE` free (the staking contract's
-    ///   `InsufficientFreeStake`, `BelowMinimumStake`); staking is not paused.
+    ///   stake, leaving 0 or at least `MIN_STAKE` free, and the caller's locked stake after it
+    ///   is at least `MIN_STAKE` (the staking contract's `InsufficientFreeStake`,
+    ///   `BelowMinimumStake`); staking is not paused.
     ///
     /// Emits {RightsMinted}, {Transfer} from zero, and the staking contract's {StakeLocked}.
     /// @param rights VCR to mint (18 decimals).
@@ -186,17 +208,14 @@ contract ComputeRights is ERC20, ERC20Permit, MinDelayAdminRules, Pausable {
     {
         if (rights == 0) revert ZeroAmount();
         uint256 epoch = block.timestamp / EPOCH_LENGTH;
-        (uint256 capacity, uint256 totalActive) = _finalReport(epoch, leaf);
+        (uint256 capacity, uint256 totalActive) = _checkLeaf(epoch, leaf);
         _spendAllowance(epoch, leaf.stake, totalActive, rights);
         Day memory day = _today(epoch);
         _checkCap(rights);
         locked = RightsPricing.quoteMint(_market(day, capacity, totalActive, epoch), rights);
         if (locked > maxLock) revert PriceAboveMaxLock(locked, maxLock);
-        day.mintedToday += SafeCast.toUint104(rights);
+        day.mintedToday += uint104(rights); // within RCAP < 2^96 (_checkCap)
         _day = day;
-        Position storage position = _positions[msg.sender];
-        position.minted += SafeCast.toUint128(rights);
-        position.locked += SafeCast.toUint128(locked);
         emit RightsMinted(msg.sender, epoch, rights, locked);
         _mint(msg.sender, rights);
         staking.lock(msg.sender, locked);
@@ -204,13 +223,15 @@ contract ComputeRights is ERC20, ERC20Permit, MinDelayAdminRules, Pausable {
 
     /// @notice Burns `rights` VCR of the caller against its own position and unlocks
     ///         `locked * rights / minted` of the position's stake (rounded down; all of it when
-    ///         the whole position is repaid). Works while mints are paused.
+    ///         the whole position is repaid). Works while mints are paused, and is never
+    ///         refused for the minimum stake: a partial repay unlocks less than its share when
+    ///         its share would leave less than `MIN_STAKE` locked (it keeps `MIN_STAKE`), or
+    ///         a free stake in (0, `MIN_STAKE`) (it unlocks nothing); what it keeps locked stays
+    ///         in the position and comes back with the later repays (the last returns it all).
     ///
     /// Requirements:
     /// - `rights` is not zero (`ZeroAmount`) and at most the caller's position (`ExceedsPosition`:
-    ///   a holder who bought VCR has no position) and balance (`ERC20InsufficientBalance`);
-    /// - the caller's free stake after the unlock is at least `MIN_STAKE` (the staking
-    ///   contract's `BelowMinimumStake`).
+    ///   a holder who bought VCR has no position) and balance (`ERC20InsufficientBalance`).
     ///
     /// Emits {RightsRepaid}, {Transfer} to zero, and the staking contract's {StakeUnlocked}
     /// (when something is unlocked).
@@ -218,15 +239,32 @@ contract ComputeRights is ERC20, ERC20Permit, MinDelayAdminRules, Pausable {
     /// @return unlocked The VVV unlocked.
     function repay(uint256 rights) external returns (uint256 unlocked) {
         if (rights == 0) revert ZeroAmount();
-        Position memory position = _positions[msg.sender];
-        if (rights > position.minted) revert ExceedsPosition(msg.sender, rights, position.minted);
+        Position storage position = _positions[msg.sender];
+        uint256 minted = position.minted;
+        if (rights > minted) revert ExceedsPosition(msg.sender, rights, minted);
         _today(block.timestamp / EPOCH_LENGTH); // fixes the day's R_start before the burn
-        unlocked = uint256(position.locked) * rights / position.minted;
-        _positions[msg.sender] =
-            Position({minted: position.minted - uint128(rights), locked: position.locked - uint128(unlocked)});
+        uint256 locked = staking.lockedOf(msg.sender); // >= MIN_STAKE while minted != 0
+        uint256 free = rights == minted ? 0 : staking.freeStakeOf(msg.sender); // unread for a full repay
+        unlocked = RightsPricing.unlockOf(locked, free, rights, minted, MIN_STAKE);
+        position.minted = uint96(minted - rights);
         emit RightsRepaid(msg.sender, rights, unlocked);
         _burn(msg.sender, rights);
         if (unlocked != 0) staking.unlock(msg.sender, unlocked);
+    }
+
+    // ---------------------------------------------------------------- transfers
+
+    /// @notice ERC-20 `transfer`, refused to this contract (`ERC20InvalidReceiver`): VCR sent
+    ///         here would be stranded (only `activate` puts VCR here).
+    function transfer(address to, uint256 value) public override returns (bool) {
+        if (to == address(this)) revert ERC20InvalidReceiver(to);
+        return super.transfer(to, value);
+    }
+
+    /// @notice ERC-20 `transferFrom`, refused to this contract (`ERC20InvalidReceiver`).
+    function transferFrom(address from, address to, uint256 value) public override returns (bool) {
+        if (to == address(this)) revert ERC20InvalidReceiver(to);
+        return super.transferFrom(from, to, value);
     }
 
     // ---------------------------------------------------------------- activation
@@ -316,10 +354,14 @@ contract ComputeRights is ERC20, ERC20Permit, MinDelayAdminRules, Pausable {
     /// @notice The VVV that minting `rights` would lock now (the current epoch's report, the
     ///         rights out at its start and minted earlier in it).
     ///
-    /// Requirements: those of `RightsPricing.quoteMint` on the report of the epoch before.
+    /// Requirements:
+    /// - the current epoch's allotment source is the report of the epoch before, and that
+    ///   report is final (`NoFinalReport`, as `mint`: no price is quoted that nobody can mint
+    ///   at);
+    /// - those of `RightsPricing.quoteMint` on that report.
     function quoteMint(uint256 rights) external view returns (uint256) {
         uint256 epoch = block.timestamp / EPOCH_LENGTH;
-        (, uint256 capacity,, uint256 totalActive,,,,) = oracle.report(epoch - 1);
+        (uint256 capacity,, uint256 totalActive,) = _finalReport(epoch);
         Day memory day = _day;
         if (day.epoch != epoch) day = Day({epoch: uint48(epoch), rightsAtStart: uint104(totalSupply()), mintedToday: 0});
         return RightsPricing.quoteMint(_market(day, capacity, totalActive, epoch), rights);
@@ -327,14 +369,13 @@ contract ComputeRights is ERC20, ERC20Permit, MinDelayAdminRules, Pausable {
 
     /// @notice The position of `account`: rights minted and not repaid, and the VVV they lock.
     function positionOf(address account) external view returns (uint256 minted, uint256 locked) {
-        Position memory position = _positions[account];
-        return (position.minted, position.locked);
+        return (_positions[account].minted, staking.lockedOf(account));
     }
 
     /// @notice What `account` minted against the report of `epoch - 1` (the rights of `epoch`).
     function mintedInEpoch(address account, uint256 epoch) external view returns (uint256) {
-        Allowance memory a = _mintedAgainst[account];
-        return a.epoch == epoch ? a.minted : 0;
+        Position memory position = _positions[account];
+        return position.epoch == epoch ? position.mintedInEpoch : 0;
     }
 
     /// @notice The rights outstanding at the start of the current epoch, and minted in it.
@@ -347,12 +388,12 @@ contract ComputeRights is ERC20, ERC20Permit, MinDelayAdminRules, Pausable {
 
     /// @notice Rights activated to `account` for `epoch` (fixed once the epoch has started).
     function activatedAt(address account, uint256 epoch) external view returns (uint256) {
-        return _activated[account].upperLookupRecent(SafeCast.toUint48(epoch));
+        return _activated[account].at(epoch);
     }
 
     /// @notice Rights activated to all accounts for `epoch` (fixed once the epoch has started).
     function totalActivatedAt(uint256 epoch) external view returns (uint256) {
-        return _totalActivated.upperLookupRecent(SafeCast.toUint48(epoch));
+        return _totalActivated.at(epoch);
     }
 
     /// @notice Rights `caller` has activated to `account` (including any not active yet).
@@ -368,19 +409,30 @@ contract ComputeRights is ERC20, ERC20Permit, MinDelayAdminRules, Pausable {
 
     // ---------------------------------------------------------------- internals
 
-    /// @dev The report of `epoch - 1`, checked as the source of mints of `epoch`, and the
-    ///      caller's leaf in it; its capacity and total active stake.
-    function _finalReport(uint256 epoch, EpochOracle.LeafProof calldata leaf)
+    /// @dev The report of `epoch - 1`, checked as the source of mints of `epoch` (two calls:
+    ///      the source, and the report with its status).
+    function _finalReport(uint256 epoch)
+        private
+        view
+        returns (uint256 capacity, bytes32 root, uint256 totalActive, uint256 count)
+    {
+        EpochOracle.Source source = oracle.allotmentSource(epoch);
+        IEpochOracle.Status status;
+        (, capacity, root, totalActive, count,,, status) = oracle.report(epoch - 1);
+        bool final_ = status == IEpochOracle.Status.Final;
+        if (source != EpochOracle.Source.Report || !final_) revert NoFinalReport(epoch, uint8(source), final_);
+    }
+
+    /// @dev `_finalReport` of `epoch`, and the caller's leaf checked in it; its capacity and
+    ///      total active stake.
+    function _checkLeaf(uint256 epoch, EpochOracle.LeafProof calldata leaf)
         private
         view
         returns (uint256 capacity, uint256 totalActive)
     {
-        EpochOracle.Source source = oracle.allotmentSource(epoch);
-        bool final_ = oracle.isFinal(epoch - 1);
-        if (source != EpochOracle.Source.Report || !final_) revert NoFinalReport(epoch, uint8(source), final_);
         bytes32 root;
         uint256 count;
-        (, capacity, root, totalActive, count,,,) = oracle.report(epoch - 1);
+        (capacity, root, totalActive, count) = _finalReport(epoch);
         // the checks of the oracle's vcuAllocation: the caller's leaf, a real position, the
         // depth the count implies, a path to the root and the total
         if (
@@ -394,13 +446,17 @@ contract ComputeRights is ERC20, ERC20Permit, MinDelayAdminRules, Pausable {
     }
 
     /// @dev Adds `rights` to what the caller minted against the report of `epoch - 1`, within
-    ///      `QUOTA * stake / totalActive` (floored).
+    ///      `QUOTA * stake / totalActive` (floored), and to its position.
     function _spendAllowance(uint256 epoch, uint256 stake, uint256 totalActive, uint256 rights) private {
-        uint256 allowance = QUOTA * stake / totalActive; // stake <= totalActive < 2^128, QUOTA < 2^104
-        Allowance memory a = _mintedAgainst[msg.sender];
-        uint256 before = a.epoch == epoch ? a.minted : 0;
+        uint256 allowance = QUOTA * stake / totalActive; // stake <= totalActive < 2^128, QUOTA < 2^96
+        Position memory position = _positions[msg.sender];
+        uint256 before = position.epoch == epoch ? position.mintedInEpoch : 0;
         if (before + rights > allowance) revert AllowanceExceeded(msg.sender, rights, before, allowance);
-        _mintedAgainst[msg.sender] = Allowance({epoch: uint48(epoch), minted: SafeCast.toUint208(before + rights)});
+        // all below QUOTA or RCAP < 2^96 (the cap is checked next, in the same transaction)
+        position.minted += uint96(rights);
+        position.epoch = uint32(epoch);
+        position.mintedInEpoch = uint96(before + rights);
+        _positions[msg.sender] = position;
     }
 
     /// @dev The rights out after minting `rights` stay within the cap and half the oracle's
@@ -439,10 +495,11 @@ contract ComputeRights is ERC20, ERC20Permit, MinDelayAdminRules, Pausable {
     }
 
     /// @dev Adds (or takes) `rights` to the trace's value from epoch `from` on (the trace's last
-    ///      key is at most `from`: activations only ever write the next epoch).
-    function _move(Checkpoints.Trace208 storage trace, uint256 from, uint256 rights, bool add) private {
+    ///      key is at most `from`: activations only ever write the next epoch). Values stay
+    ///      within the rights out (< RCAP < 2^96), epochs below 2^32.
+    function _move(EpochTrace.Trace storage trace, uint256 from, uint256 rights, bool add) private {
         uint256 latest = trace.latest();
-        trace.push(SafeCast.toUint48(from), SafeCast.toUint208(add ? latest + rights : latest - rights));
+        trace.push(SafeCast.toUint32(from), add ? latest + rights : latest - rights);
     }
 
     /// @dev `r` with its pending VCR moved to ready once their epoch has started.

@@ -12,4 +12,12 @@ contract RightsPricingMock {
     function baseStakeBps(uint256 totalActiveStake, uint256 totalFreeStaked) external pure returns (uint256) {
         return RightsPricing.baseStakeBps(totalActiveStake, totalFreeStaked);
     }
+
+    function unlockOf(uint256 locked, uint256 free, uint256 rights, uint256 minted, uint256 minStake)
+        external
+        pure
+        returns (uint256)
+    {
+        return RightsPricing.unlockOf(locked, free, rights, minted, minStake);
+    }
 }

@@ -258,6 +258,8 @@ contract VVVStaking is MinDelayAdminRules, Pausable, ReentrancyGuardTransient, I
         if (amount > free) revert InsufficientFreeStake(account, amount, free);
         _write(account, accountKey, free - amount, earnedSoFar, rpt, totalKey, total - amount);
         uint256 lockedAfter = _locks[account].latest() + amount;
+        // a locked stake is 0 or at least MIN_STAKE: its full unlock leaves a valid free stake
+        if (lockedAfter < MIN_STAKE) revert BelowMinimumStake(lockedAfter, MIN_STAKE);
         _recordLocks(account, lockedAfter, _totalLocks.latest() + amount);
         emit StakeLocked(account, amount, lockedAfter);
     }

@@ -330,7 +330,9 @@ interface IVVVStaking {
     /// - staking is not paused (`EnforcedPause`);
     /// - `amount` is not zero (`ZeroAmount`) and at most the free stake of `account`
     ///   (`InsufficientFreeStake`);
-    /// - the free stake left is 0 or at least `MIN_STAKE` (`BelowMinimumStake`).
+    /// - the free stake left is 0 or at least `MIN_STAKE`, and the locked stake after it at
+    ///   least `MIN_STAKE` (`BelowMinimumStake`: so that unlocking it all never leaves a free
+    ///   stake below the minimum).
     ///
     /// Emits a {StakeLocked} event, and an {UnstakedRewardsCarried} event when rewards streamed
     /// while nothing was staked.

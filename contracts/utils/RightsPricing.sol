@@ -78,4 +78,23 @@ library RightsPricing {
             Math.Rounding.Ceil
         );
     }
+
+    /// @notice The VVV a repay of `rights` of a position (`minted` rights locking `locked`)
+    ///         unlocks, for an account with `free` free stake: its share
+    ///         `locked * rights / minted` rounded down (all of `locked` when `rights == minted`),
+    ///         less when the share would leave a partial position with less than `minStake`
+    ///         locked (it keeps `minStake`), and 0 when the free stake after it would be in
+    ///         (0, `minStake`). So a repay is always possible, never unlocks more than its share,
+    ///         and never leaves a stake below the minimum (given `locked >= minStake`).
+    ///
+    /// Requirements: `0 < rights <= minted`, `minStake <= locked` (the caller's to ensure).
+    function unlockOf(uint256 locked, uint256 free, uint256 rights, uint256 minted, uint256 minStake)
+        internal
+        pure
+        returns (uint256 unlocked)
+    {
+        if (rights == minted) return locked;
+        unlocked = Math.min(locked * rights / minted, locked - minStake);
+        if (free + unlocked < minStake) unlocked = 0;
+    }
 }

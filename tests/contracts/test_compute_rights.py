@@ -17,6 +17,7 @@ from tests.helpers import CAPACITY, DAY, E18, at, mine_at, stake_at
 from tests.sumtree_reference import ref_levels, ref_proof, ref_root
 
 RCAP = 2_000 * E18
+MIN_STAKE = 10**15
 QUOTA = RCAP // 20
 MIN_CAPACITY = 100_000 * E18
 WINDOW = 2 * 3_600
@@ -70,7 +71,7 @@ def world(project, deployer, alice, bob, carol, guardian, notifier, oracle, trea
 
 @pytest.fixture
 def w(world):
-    at(world["final_at"])
+    mine_at(world["final_at"])  # views (quoteMint) see the report final
     return world
 
 
@@ -289,4 +290,84 @@ def test_token_metadata_and_immutables(w):
     assert (rights.RCAP(), rights.QUOTA(), rights.FLOOR_BPS()) == (RCAP, QUOTA, 500)
     assert rights.staking() == w["staking"].address and rights.oracle() == w["oracle"].address
     assert w["staking"].hasRole(w["staking"].LOCKER_ROLE(), rights)
-    mine_at(w["final_at"])
+
+
+# ------------------------------------------------------------------ review findings (issue 23)
+
+
+def test_repay_is_never_blocked_by_the_minimum_stake(w, alice):
+    # alice mints 10 VCU, then unstakes all her free stake: free 0. Repaying 0.1 VCU has a
+    # share of locked / 100 (below MIN_STAKE): unlocking it would leave a free stake below the
+    # minimum, so this repay burns the rights and unlocks nothing; the rest of the position
+    # then returns all of the lock.
+    rights, staking = w["rights"], w["staking"]
+    n = 10 * E18
+    locked = base_price(n)
+    rights.mint(n, locked, w["leaf"](alice), sender=alice)
+    staking.requestUnstake(300 * E18 - locked, sender=alice)
+    assert staking.freeStakeOf(alice) == 0
+    assert 0 < locked // 100 < MIN_STAKE
+    tx = rights.repay(n // 100, sender=alice)
+    assert rights.RightsRepaid(account=alice, rights=n // 100, unlocked=0) in tx.events
+    assert rights.positionOf(alice) == (n - n // 100, locked)
+    tx = rights.repay(n - n // 100, sender=alice)
+    assert rights.RightsRepaid(account=alice, rights=n - n // 100, unlocked=locked) in tx.events
+    assert rights.positionOf(alice) == (0, 0)
+    assert (staking.freeStakeOf(alice), staking.lockedOf(alice)) == (locked, 0)
+
+
+def test_a_partial_repay_keeps_the_minimum_locked(w, alice):
+    # 3 VCU minted, 3 VCU - 1 wei repaid: the share (locked - locked / 3e18, floored) would
+    # leave less than MIN_STAKE locked, so MIN_STAKE stays; the last wei returns it.
+    rights, staking = w["rights"], w["staking"]
+    n = 3 * E18
+    rights.mint(n, 2**256 - 1, w["leaf"](alice), sender=alice)
+    locked = staking.lockedOf(alice)
+    assert locked - locked * (n - 1) // n < MIN_STAKE
+    tx = rights.repay(n - 1, sender=alice)
+    assert rights.RightsRepaid(account=alice, rights=n - 1, unlocked=locked - MIN_STAKE) in tx.events
+    tx = rights.repay(1, sender=alice)
+    assert rights.RightsRepaid(account=alice, rights=1, unlocked=MIN_STAKE) in tx.events
+    assert staking.lockedOf(alice) == 0 and staking.freeStakeOf(alice) == 300 * E18
+
+
+def test_a_lock_below_the_minimum_stake_is_refused(w, alice):
+    # 1 wei of rights costs 1 wei of stake (rounded up): a position must lock MIN_STAKE or more.
+    rights, staking = w["rights"], w["staking"]
+    assert rights.quoteMint(1) == 1
+    with ape.reverts(staking.BelowMinimumStake, amount=1, minimum=MIN_STAKE):
+        rights.mint(1, 2**256 - 1, w["leaf"](alice), sender=alice)
+
+
+def test_vcr_sent_to_the_contract_is_refused(w, alice, bob):
+    rights = w["rights"]
+    rights.mint(2 * E18, 2**256 - 1, w["leaf"](alice), sender=alice)
+    with ape.reverts(rights.ERC20InvalidReceiver, receiver=rights.address):
+        rights.transfer(rights, E18, sender=alice)
+    rights.approve(bob, E18, sender=alice)
+    with ape.reverts(rights.ERC20InvalidReceiver, receiver=rights.address):
+        rights.transferFrom(alice, rights, E18, sender=bob)
+    assert rights.balanceOf(alice) == 2 * E18 and rights.balanceOf(rights) == 0
+
+
+def test_quote_mint_refuses_while_the_report_is_not_final(world):
+    mine_at(world["final_at"] - 1)
+    rights = world["rights"]
+    with ape.reverts(rights.NoFinalReport, epoch=world["epoch"], source=1, final_=False):
+        rights.quoteMint(E18)
+
+
+def test_constructor_checks_its_wiring(w, project, deployer, guardian, notifier, oracle, treasury):
+    rights, staking, o = w["rights"], w["staking"], w["oracle"]
+    # an oracle that reads another staking contract
+    none = "0x" + "00" * 20
+    other = project.VVVStaking.deploy(w["token"], deployer, 3 * DAY, guardian, notifier, none, sender=deployer)
+    other_oracle = project.EpochOracle.deploy(
+        other, deployer, 3 * DAY, oracle, guardian, treasury, w["epoch"], CAPACITY,
+        [MIN_CAPACITY, 100_000_000 * E18, 5_000], WINDOW, sender=deployer,
+    )  # fmt: skip
+    with ape.reverts(project.ComputeRights.OracleStakingMismatch, oracleStaking=other.address):
+        project.ComputeRights.deploy(staking, other_oracle, RCAP, deployer, 3 * DAY, guardian, sender=deployer)
+    # the right oracle, but a staking contract whose locker is another rights contract
+    with ape.reverts(project.ComputeRights.NotTheLocker, locker=rights.address):
+        project.ComputeRights.deploy(staking, o, RCAP, deployer, 3 * DAY, guardian, sender=deployer)
