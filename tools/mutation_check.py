@@ -4,8 +4,9 @@
 
 Each mutation edits one contract in place, runs its tests (tests/contracts/test_stateful.py, or
 for a challenge's check tests/contracts/test_sum_tree.py, for the day's source
-tests/contracts/test_day_source.py, for data requests tests/contracts/test_data_requests.py) on
-the in-process chain, and restores
+tests/contracts/test_day_source.py, for data requests tests/contracts/test_data_requests.py, for
+compute rights tests/contracts/test_compute_rights.py, test_staking_locks.py or
+test_rights_allotments.py) on the in-process chain, and restores
 the file (also on Ctrl-C). Prints one line per mutation: CAUGHT (the tests failed) or MISSED.
 Exit code 1 if any was missed."""
 
@@ -20,6 +21,8 @@ ORACLE = "contracts/EpochOracle.sol"
 REQUESTS = "contracts/DataRequests.sol"
 DAY_SOURCE = "tests/contracts/test_day_source.py"
 DATA = "tests/contracts/test_data_requests.py"
+RIGHTS = "contracts/ComputeRights.sol"
+RIGHTS_TESTS = "tests/contracts/test_compute_rights.py"
 
 MUTATIONS = {
     "no-carry-of-unstaked-rewards": (
@@ -248,6 +251,50 @@ MUTATIONS = {
         "        _bonds[q.requester] += uint256(q.bondGwei) * 1 gwei;\n        bool rejected",
         "        bool rejected",
         DATA,
+    ),
+    # compute rights (issue 23's acceptance: the cap, the allowance, the floor, the reward
+    # exclusion of locked stake and the pool's lower bound)
+    "rights-cap-unchecked": (
+        RIGHTS,
+        "if (outstanding + rights > limit) revert CapExceeded",
+        "if (false) revert CapExceeded",
+        RIGHTS_TESTS,
+    ),
+    "rights-cap-at-min-capacity-not-half": (
+        RIGHTS,
+        "uint256 limit = minCapacity / 2 < RCAP ? minCapacity / 2 : RCAP;",
+        "uint256 limit = minCapacity < RCAP ? minCapacity : RCAP;",
+        RIGHTS_TESTS,
+    ),
+    "mint-above-its-allowance": (
+        RIGHTS,
+        "if (before + rights > allowance) revert AllowanceExceeded",
+        "if (false) revert AllowanceExceeded",
+        RIGHTS_TESTS,
+    ),
+    "mint-without-a-valid-leaf": (
+        RIGHTS,
+        "if (!ok || topHash != root || topSum != totalActive) revert InvalidLeaf",
+        "if (false) revert InvalidLeaf",
+        RIGHTS_TESTS,
+    ),
+    "no-price-floor": (
+        "contracts/utils/RightsPricing.sol",
+        "uint256 internal constant FLOOR_BPS = 500;",
+        "uint256 internal constant FLOOR_BPS = 0;",
+        RIGHTS_TESTS,
+    ),
+    "locked-stake-keeps-its-reward-weight": (
+        "contracts/VVVStaking.sol",
+        "_write(account, accountKey, free - amount, earnedSoFar, rpt, totalKey, total - amount);",
+        "_write(account, accountKey, free - amount, earnedSoFar, rpt, totalKey, total);",
+        "tests/contracts/test_staking_locks.py",
+    ),
+    "min-capacity-below-twice-the-rights": (
+        ORACLE,
+        "if (minCapacity < floor) revert MinCapacityBelowRights",
+        "if (false) revert MinCapacityBelowRights",
+        "tests/contracts/test_rights_allotments.py",
     ),
 }
 

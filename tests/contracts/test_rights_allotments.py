@@ -66,7 +66,7 @@ def world(project, deployer, alice, bob, carol, guardian, notifier, oracle, trea
     at((e0 + 1) * DAY + 600)
     o.postReport(e0, 5_000, CAPACITY, root, 400 * E18, 2, sender=oracle)
     assert o.reportedFreeStake(e0) == 20_400 * E18
-    at((e0 + 1) * DAY + 600 + WINDOW)
+    mine_at((e0 + 1) * DAY + 600 + WINDOW)  # the report final in a mined block: quoteMint is a view
     assert rights.quoteMint(MINTED) == LOCK
     rights.mint(MINTED, LOCK, proof(alice), sender=alice)
     rights.activate(TO_ALICE, alice, sender=alice)
