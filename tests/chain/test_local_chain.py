@@ -155,8 +155,9 @@ def test_apes_log_goes_to_stderr_even_when_asked_for(tmp_path):
                      deployments=tmp_path)  # fmt: skip
     assert json_output(result)["contracts"]["EmissionsController"] == CONTROLLER
     assert f"SUCCESS:  Contract 'VVVToken' deployed to: {TOKEN}" in result.stderr.splitlines()
-    # four contracts, and the admin's grant of ACTIVITY_SIGNER_ROLE to the local receipt signer
-    assert sum(line.startswith("INFO:     Confirmed 0x") for line in result.stderr.splitlines()) == 5
+    # five contracts (ComputeRights last), and the admin's grant of ACTIVITY_SIGNER_ROLE to the
+    # local receipt signer
+    assert sum(line.startswith("INFO:     Confirmed 0x") for line in result.stderr.splitlines()) == 6
 
 
 def test_funding_is_refused_on_a_live_network(tmp_path):

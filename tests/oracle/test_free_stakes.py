@@ -54,7 +54,7 @@ def locked(deployer, alice, bob, guardian, notifier, oracle, treasury, chain, tm
     mine_at((e0 + 1) * DAY + 300)
     [first] = post_reports(system, store, oracle, reports_dir=reports, capacity=CAPACITY, echo=quiet)
     assert (first.epoch, first.action, first.report.total_active_stake) == (e0, "posted", 400 * E18)
-    at((e0 + 1) * DAY + 300 + WINDOW + 60)
+    mine_at((e0 + 1) * DAY + 300 + WINDOW + 60)  # final in a mined block: quoteMint is a view
     stake, position, siblings = read_proofs(proofs_path(chain.chain_id, e0, reports)).proof(alice.address)
     assert rights.quoteMint(MINTED) == LOCK
     rights.mint(MINTED, LOCK, (alice.address, stake, position, siblings), sender=alice)
