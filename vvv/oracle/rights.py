@@ -15,16 +15,19 @@ from ape import project
 from vvv.chain.deployment import System
 
 ZERO_ADDRESS = "0x" + "00" * 20
-_rights: dict[str, Any] = {}  # oracle address -> its ComputeRights (None: it has none)
+_rights: dict[str, Any] = {}  # rights address -> its contract object
 
 
 def rights_of(system: System) -> Any | None:
-    """The ComputeRights contract whose activations the oracle counts, or None."""
-    key = str(system.oracle.address)
-    if key not in _rights:
-        address = str(system.oracle.rights())
-        _rights[key] = None if int(address, 16) == 0 else project.ComputeRights.at(address)
-    return _rights[key]
+    """The ComputeRights contract whose activations the oracle counts, or None. The address is
+    read from the oracle at each call (callers keep what they read per account and epoch): a
+    cache keyed by the oracle's address alone went stale on a chain reverted to a snapshot."""
+    address = str(system.oracle.rights())
+    if int(address, 16) == 0:
+        return None
+    if address not in _rights:
+        _rights[address] = project.ComputeRights.at(address)
+    return _rights[address]
 
 
 def pool(capacity: int, total_activated: int) -> int:
