@@ -57,13 +57,19 @@ lint: setup
 # The whole suite on ape's in-process chain and on anvil, side by side (tools/run_suites.sh).
 # pytest exits non-zero when a test fails and also when no test was collected, so neither run
 # can pass empty. test-local and test-anvil run one of them.
-# The proofs run beside the two suites (which leave part of the 2 cores idle while they wait
-# on nodes, servers and browsers): their log is printed after, and either failing fails `make test`.
-test: setup compile lint
-	@log=$$(mktemp); $(MAKE) --no-print-directory prove > "$$log" 2>&1 & prove_pid=$$!; \
-	tools/run_suites.sh; suites_rc=$$?; wait $$prove_pid; prove_rc=$$?; \
-	echo "================ make prove (exit $$prove_rc) ================"; cat "$$log"; rm -f "$$log"; \
-	[ $$suites_rc -eq 0 ] && [ $$prove_rc -eq 0 ]
+# The proofs and the linters run beside the two suites (which leave part of the 2 cores idle
+# while they wait on nodes, servers and browsers): their logs are printed after, and any of them
+# failing fails `make test`.
+test: setup compile
+	@prove_log=$$(mktemp); lint_log=$$(mktemp); \
+	$(MAKE) --no-print-directory prove > "$$prove_log" 2>&1 & prove_pid=$$!; \
+	$(MAKE) --no-print-directory lint > "$$lint_log" 2>&1 & lint_pid=$$!; \
+	tools/run_suites.sh; suites_rc=$$?; wait $$lint_pid; lint_rc=$$?; wait $$prove_pid; prove_rc=$$?; \
+	echo "================ make lint (exit $$lint_rc) ================"; cat "$$lint_log"; \
+	echo "================ make prove (exit $$prove_rc) ================"; cat "$$prove_log"; \
+	rm -f "$$prove_log" "$$lint_log"; \
+	echo "suites: exit $$suites_rc; lint: exit $$lint_rc; prove: exit $$prove_rc"; \
+	[ $$suites_rc -eq 0 ] && [ $$lint_rc -eq 0 ] && [ $$prove_rc -eq 0 ]
 
 # The symbolic proofs of proofs/ (docs/security.md says what they prove): halmos builds them
 # with forge (foundry.toml: offline, the project's solc) and runs every check_* function.

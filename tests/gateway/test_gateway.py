@@ -185,6 +185,50 @@ def test_a_revocation_reaches_a_process_that_cached_the_key_within_its_cache_tim
         assert chat(world, {"model": "small-chat", "messages": HI}).status_code == 401
 
 
+def test_a_key_in_steady_use_is_read_again_in_the_background_and_a_revocation_still_lands_in_time(
+    usage_url, tmp_path, monkeypatch
+):
+    """Cache 1 s: a use in its second half reads the key again off the request's path, so the
+    next use after the first read's second is served without a read of its own; a revocation
+    still stops the key within 1 s of the last read that began before it."""
+    import time
+
+    from vvv.chain.apikeys import RevokeKey, key_hash, sign
+
+    in_process_pass_only()
+    with running_gateway(usage_url, tmp_path, key_cache_seconds=1.0) as world:
+        reads: list[float] = []
+        slow: list[float] = []  # a read takes this long (s), once set
+        authenticate = world.keys.authenticate
+
+        def counted(secret: str, now: int):
+            reads.append(time.monotonic())
+            time.sleep(sum(slow))
+            return authenticate(secret, now)
+
+        monkeypatch.setattr(world.keys, "authenticate", counted)
+        first = time.monotonic()
+        assert chat(world, {"model": "small-chat", "messages": HI}).status_code == 200
+        assert len(reads) == 1  # a cold cache: read on the request's path
+        time.sleep(max(0.0, first + 0.6 - time.monotonic()))
+        assert chat(world, {"model": "small-chat", "messages": HI}).status_code == 200
+        time.sleep(0.2)
+        assert len(reads) == 2  # read again in the background, after the answer
+        time.sleep(max(0.0, first + 1.2 - time.monotonic()))
+        slow.append(0.4)
+        started = time.monotonic()
+        assert chat(world, {"model": "small-chat", "messages": HI}).status_code == 200  # the first read is 1.2 s old
+        assert time.monotonic() - started < 0.3  # served from the second read: none on the path (reads take 0.4 s)
+        slow.clear()
+        time.sleep(0.5)  # the third read (this use is in the second read's second half) ends in the background
+        assert len(reads) == 3
+        world.keys.revoke(sign(ALICE, RevokeKey(A, key_hash(SECRET), 78, NOW + 600), DOMAIN), NOW)
+        revoked = time.monotonic()
+        time.sleep(max(0.0, reads[-1] + 1.05 - time.monotonic()))
+        assert chat(world, {"model": "small-chat", "messages": HI}).status_code == 401
+        assert time.monotonic() - revoked < 1.0
+
+
 @pytest.mark.parametrize(
     ("path", "body", "status", "says"),
     [

@@ -276,7 +276,8 @@ class Gateway:
         self.sweep_seconds = sweep_seconds
         self.stake_of = stake_of  # an account's stake now (None: an allotment stands for a stake)
         self.estimate_of = estimate_of  # a new active account's allotment tomorrow, at today's pool
-        self.key_cache: dict[str, tuple[float, ApiKey]] = {}  # secret -> (monotonic time read, key)
+        self.key_cache: dict[str, tuple[float, ApiKey]] = {}  # secret -> (monotonic time its read began, key)
+        self.refreshing: set[str] = set()  # secrets being read again in the background
         self.allotments: dict[tuple[str, int], tuple[float, int]] = {}  # (account, epoch) -> (time read, VCU wei)
         self.stakes: dict[str, tuple[float, int]] = {}  # account -> (time read, stake wei)
         self._session: aiohttp.ClientSession | None = None  # made in the server's event loop
@@ -319,23 +320,44 @@ class Gateway:
     # ------------------------------------------------------------ the steps of a metered request
 
     async def _key(self, request: Request) -> ApiKey:
-        """The request's key. A key read from the store is kept `key_cache_seconds` (a revoked
-        key stops working on every gateway process within that time); its expiry is checked
-        at every request."""
+        """The request's key. A key read from the store is trusted `key_cache_seconds` after the
+        read began (a revoked key stops working on every gateway process within that time); its
+        expiry is checked at every request. A key used in the second half of that time is read
+        again in the background (`_refresh`), so a key in steady use is never read on a
+        request's path, and the bound on a revocation's delay is the same."""
         secret = bearer_secret(request.headers.get("authorization"))
         now = int(self.clock())
         cached = self.key_cache.get(secret)
-        if cached is not None and time.monotonic() - cached[0] < self.key_cache_seconds:
+        age = time.monotonic() - cached[0] if cached is not None else 0.0
+        if cached is not None and age < self.key_cache_seconds:
             key = cached[1]
             if key.status(now) == "expired":
                 raise KeyRefused(f"API key {key.key_hash[:10]}... expired at {utc(key.expiry)}")
+            if age >= self.key_cache_seconds / 2 and secret not in self.refreshing:
+                self.refreshing.add(secret)
+                asyncio.get_running_loop().create_task(self._refresh(secret, now))
             return key
+        read_at = time.monotonic()
         key = await run_in_threadpool(self.keys.authenticate, secret, now)
+        self._keep(secret, read_at, key)
+        return key
+
+    def _keep(self, secret: str, read_at: float, key: ApiKey) -> None:
         if self.key_cache_seconds > 0:
             if len(self.key_cache) > MAX_CACHED_KEYS:
                 self.key_cache.clear()
-            self.key_cache[secret] = (time.monotonic(), key)
-        return key
+            self.key_cache[secret] = (read_at, key)
+
+    async def _refresh(self, secret: str, now: int) -> None:
+        """Read a cached key again; a key refused now (revoked, expired) or a store that fails
+        leaves the cache, so its next request reads the store on its own path."""
+        read_at = time.monotonic()
+        try:
+            self._keep(secret, read_at, await run_in_threadpool(self.keys.authenticate, secret, now))
+        except Exception:  # noqa: BLE001 - the next request reads it again and answers what it finds
+            self.key_cache.pop(secret, None)
+        finally:
+            self.refreshing.discard(secret)
 
     def _price(self, key: ApiKey, model: str, kind: str) -> ModelPrice:
         if not key.allows(model):  # the key's own limit: not activity, nothing reserved or forwarded

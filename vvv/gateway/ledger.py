@@ -56,6 +56,7 @@ from sqlalchemy import (
     cast,
     delete,
     inspect,
+    literal,
     select,
     text,
 )
@@ -261,6 +262,19 @@ def _read(table: Table) -> Select:
 
 
 @cache
+def _read_both() -> Select:
+    """The account's and its key's totals rows of an epoch in one statement (bound as
+    `k_account`, `k_key_hash`, `k_epoch`): a row of four values, None where a row is missing."""
+    one = select(literal(1).label("one")).subquery()
+    t, k = totals.c, key_totals.c
+    account = and_(t.account == bindparam("k_account"), t.epoch == bindparam("k_epoch"))
+    key = and_(k.key_hash == bindparam("k_key_hash"), k.epoch == bindparam("k_epoch"))
+    return select(t.spent_wei, t.reserved_wei, k.spent_wei, k.reserved_wei).select_from(
+        one.outerjoin(totals, account).outerjoin(key_totals, key)
+    )
+
+
+@cache
 def _updates(table: Table) -> tuple[Update, ReturningUpdate]:
     """The UPDATEs of a totals table's row (bound by `k_<primary key column>`): one setting
     `d_spent` and `d_reserved`, one adding them (PostgreSQL: NUMERIC) and returning the row."""
@@ -439,10 +453,15 @@ class Ledger:
 
     def budget(self, view: UsageView, conn: Connection, account: str, limits: KeyLimits, allotment: int,
                epoch: int, minute: int = -1) -> Budget:  # fmt: skip
-        """What is spent and reserved, from the running totals (one row each)."""
-        spent, reserved = self._totals(view, conn, account, epoch)
+        """What is spent and reserved, from the running totals (one row each, both read in
+        one statement; a row missing is made by `_totals` or `_key_totals`)."""
         key = limits.key_hash
-        day = self._key_totals(conn, key, epoch)
+        row = conn.execute(_read_both(), {"k_account": account, "k_key_hash": key, "k_epoch": epoch}).one()
+        if row[0] is not None:
+            spent, reserved = int(row[0]), int(row[1])
+        else:
+            spent, reserved = self._totals(view, conn, account, epoch)
+        day = (int(row[2]), int(row[3])) if row[2] is not None else self._key_totals(conn, key, epoch)
         if limits.periods or limits.per_minute:  # rows that requests of two epochs may both move
             _lock_periods(conn, key)
         month = self._period_totals(conn, key, month_of(epoch)) if limits.monthly else (0, 0)
