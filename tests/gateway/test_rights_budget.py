@@ -5,7 +5,7 @@ capacity. The world is `tests.oracle.test_free_stakes.locked` (alice 300 VVV wit
 for 10 VCU of rights activated for e2, 4 to herself and 6 to an agent; bob 100 VVV; both active).
 Expected numbers: SPEC's formulas evaluated here from those amounts."""
 
-from tests.helpers import CAPACITY, DAY, E18, mine_at
+from tests.helpers import CAPACITY, DAY, E18, mine_at, stake_at
 from tests.oracle.test_free_stakes import AGENT, LOCK, TO_AGENT, TO_ALICE, locked, quiet  # noqa: F401 (fixture)
 from vvv.gateway.allotments import ChainAllotments
 from vvv.oracle.report import post_reports
@@ -50,3 +50,18 @@ def test_budget_is_rights_plus_pool_under_the_bridge_and_the_report(locked, alic
     assert CAPACITY - 2 <= sum(got.values()) <= CAPACITY
     # the report this gateway expects (the oracle's builder on free stakes) is the posted one
     assert allot.compare(e2 - 1) is None and allot.alerts == []
+
+
+def test_the_welcome_estimate_is_a_free_stake_share_of_todays_pool(locked, alice, carol, deployer, oracle):  # noqa: F811
+    """The 402's "about N VCU at today's pool" (issue 21 item 6 with issue 23's pool): N = free
+    stake x (capacity - today's activated rights) / (active free stake + free stake). Alice's
+    locked stake has rights, not a pool share; carol stakes 50 VVV today."""
+    system, e2 = locked["system"], locked["e1"] + 1
+    allot = ChainAllotments(system, locked["reports"], locked["store"])
+    mine_at(e2 * DAY + 300)
+    post_reports(system, locked["store"], oracle, reports_dir=locked["reports"], echo=quiet)
+    stake_at(system.token, system.staking, deployer, carol, 50 * E18, e2 * DAY + 400)
+    assert allot.estimate(carol.address, e2) == 50 * E18 * POOL // (ACTIVE + 50 * E18)
+    free = 300 * E18 - LOCK
+    assert allot.estimate(alice.address, e2) == free * POOL // (ACTIVE + free)
+    assert allot.estimate(AGENT, e2) == 0  # rights, no stake: no pool share

@@ -35,7 +35,7 @@ from vvv.chain.deployment import System
 from vvv.chain.epochs import Source, allotment_source, read_day_facts, snapshot_time
 from vvv.oracle.bridge import bridge_allotment
 from vvv.oracle.proofs import ProofsError, ProofsFile, proofs_path, read_proofs
-from vvv.oracle.rights import rights_of
+from vvv.oracle.rights import pool, rights_of
 from vvv.oracle.usage import UsageStore, normalize_account
 
 log = logging.getLogger("vvv.gateway")
@@ -87,21 +87,23 @@ class ChainAllotments:
             return int(self.system.staking.stakeOf(normalize_account(account)))
 
     def estimate(self, account: str, epoch: int) -> int:
-        """About how many VCU a staker who becomes API-active today gets tomorrow, at today's
-        pool (SPEC): `stake * capacity / (totalActiveStake + stake)`, with today's capacity and
-        the active stake of the report of the day before (every staker's at its snapshot when
-        there is none)."""
+        """About how many VCU of the pool a staker who becomes API-active today gets tomorrow, at
+        today's pool (SPEC): `stake * pool / (totalActiveStake + stake)`, its free stake (locked
+        stake has rights instead, and no pool share), the pool today's capacity less today's
+        activated rights, and the active free stake of the report of the day before (every
+        staker's free stake at its snapshot when there is none)."""
         account = normalize_account(account)
         with self.lock:
             oracle, staking = self.system.oracle, self.system.staking
-            stake = int(staking.stakeOf(account))
+            stake = int(staking.freeStakeOf(account))
             report = oracle.report(epoch - 1)
             if int(report.postedAt) and int(report.status) != 3:
                 capacity, active = int(report.capacity), int(report.totalActiveStake)
             else:
                 capacity = int(oracle.fallbackCapacity(epoch))
-                active = int(staking.totalStakedAt(snapshot_time(epoch - 1)))
-        return stake * capacity // (active + stake) if stake else 0
+                active = int(staking.totalFreeStakedAt(snapshot_time(epoch - 1)))
+            today = pool(capacity, self.rights(account, epoch)[1])
+        return stake * today // (active + stake) if stake else 0
 
     def _proofs(self, report_epoch: int) -> ProofsFile | None:
         if report_epoch not in self.files:
