@@ -269,12 +269,13 @@ def calc(
     system, table, fmt = load_system(), load_prices(prices), Amounts(wei)
     market = read_market(system)
     unit = "wei" if wei else "VVV"
-    data: dict[str, Any] = {"epoch": market.epoch, "capacity": fmt(market.capacity), "source": market.source,
-                            "active_stake": fmt(market.active_stake), "all_stake": fmt(market.all_stake)}  # fmt: skip
+    data: dict[str, Any] = {"epoch": market.epoch, "capacity": fmt(market.capacity), "pool": fmt(market.pool),
+                            "source": market.source, "active_stake": fmt(market.active_stake),
+                            "all_stake": fmt(market.all_stake)}  # fmt: skip
     if stake_text:
         amount = amount_of(stake_text, wei)
-        active = allotment(amount, market.capacity, market.active_stake)
-        everyone = allotment(amount, market.capacity, market.all_stake)
+        active = allotment(amount, market.pool, market.active_stake)
+        everyone = allotment(amount, market.pool, market.all_stake)
         buys = what_it_buys(active, table, input_tokens, output_tokens)
         data["forward"] = calc_forward_data(amount, active, everyone, buys, fmt)
     if workload:
@@ -284,16 +285,17 @@ def calc(
         data["reverse"] = {
             "workload": list(workload),
             "daily_vcu": fmt(vcu),
-            "stake_needed_active": fmt(stake_needed(vcu, market.capacity, market.active_stake, minimum)),
-            "stake_needed_if_all_active": fmt(stake_needed(vcu, market.capacity, market.all_stake, minimum)),
+            "stake_needed_active": fmt(stake_needed(vcu, market.pool, market.active_stake, minimum)),
+            "stake_needed_if_all_active": fmt(stake_needed(vcu, market.pool, market.all_stake, minimum)),
         }
     if as_json:
         emit_json(data)
         return
     console = Console()
     vcu = "VCU wei" if wei else "VCU"
-    console.print(f"epoch {data['epoch']}: capacity {data['capacity']} {vcu} shared by {data['active_stake']} {unit} "
-                  f"of active stake ({data['source']}); {data['all_stake']} {unit} staked in all")  # fmt: skip
+    rights = "" if market.pool == market.capacity else f", {data['pool']} {vcu} of it after today's compute rights,"
+    console.print(f"epoch {data['epoch']}: capacity {data['capacity']} {vcu}{rights} shared by {data['active_stake']} "
+                  f"{unit} of active stake ({data['source']}); {data['all_stake']} {unit} staked in all")  # fmt: skip
     if "forward" in data:
         show_calc_forward(data["forward"], (input_tokens, output_tokens), unit, console)
     if "reverse" in data:

@@ -102,6 +102,15 @@ def test_journey_quote_mint_activate_for_an_agent_deactivate_reclaim_repay(syste
     assert staking.lockedOf(alice) == price - price * 4 // 10
     mine_at((g + 2) * DAY + 60)  # the agent's 4 VCR serve it today; the 2 deactivated come back
     assert rights.activatedAt(AGENT, g + 2) == 4 * E18
+    # the calculator shares today's pool (the capacity less the 4 VCU of rights), by free stake:
+    # alice's locked stake is out of the fallback's total (100 of 100 + 100 + 300 - locked)
+    capacity = int(system.oracle.fallbackCapacity(g + 2))
+    calc = staker_cli.json("calc", "--vvv", "100")
+    assert (wei(calc["capacity"]), wei(calc["pool"])) == (capacity, capacity - 4 * E18)
+    free_total = 500 * E18 - price + price * 4 // 10
+    assert wei(calc["all_stake"]) == free_total
+    everyone = 100 * E18 * (capacity - 4 * E18) // (free_total + 100 * E18)
+    assert wei(calc["forward"]["daily_vcu_if_all_active"]) == everyone
     assert wei(staker_cli.json("rights", "reclaim", *ALICE)["rights"]) == 2 * E18
     assert rights.balanceOf(alice) == 2 * E18
 

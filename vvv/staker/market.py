@@ -12,6 +12,9 @@ from vvv.chain.deployment import System
 from vvv.chain.epochs import EPOCH_LENGTH, Source, allotment_source, epoch_start, read_day_facts, snapshot_time
 from vvv.chain.units import format_fixed
 from vvv.oracle.report import BPS, is_valid
+from vvv.oracle.rights import activations, pool
+
+ZERO = "0x" + "00" * 20  # an account with no rights: `activations` then reads the day's total alone
 
 SECONDS_PER_YEAR = 365 * EPOCH_LENGTH
 PRECISION = 10**18
@@ -29,9 +32,11 @@ class Market:
     source: str
     source_known_at: int  # when a "not yet known" day gets its source (its report deadline)
     report_root: str | None  # root of yesterday's report when source == "report"
-    active_stake: int  # the stake sharing today's capacity
-    all_stake: int  # every staker's stake at yesterday's snapshot
-    total_staked: int  # now
+    active_stake: int  # the free stake sharing today's pool
+    all_stake: int  # every staker's free stake at yesterday's snapshot
+    total_staked: int  # now, free and locked
+    rewarded_stake: int  # the free stake now: the rewards' weight (locked stake earns none)
+    pool: int  # today's capacity less today's activated compute rights: what the stakes share
     reward_rate_scaled: int  # reward wei per second x 1e18, now
     last_reported_epoch: int | None  # the newest report not rejected (within a week)
     last_utilization_bps: int | None
@@ -55,7 +60,7 @@ def read_market(system: System) -> Market:
     oracle, staking, emissions = system.oracle, system.staking, system.emissions
     now = chain.blocks.head.timestamp
     epoch = now // EPOCH_LENGTH
-    all_stake = staking.totalStakedAt(snapshot_time(epoch - 1))
+    all_stake = staking.totalFreeStakedAt(snapshot_time(epoch - 1))  # the fallback's total: free stake
     facts = read_day_facts(oracle, epoch)
     source = allotment_source(facts, now)
     report = oracle.report(epoch - 1)
@@ -84,6 +89,8 @@ def read_market(system: System) -> Market:
         active_stake=int(active),
         all_stake=int(all_stake),
         total_staked=staking.totalStaked(),
+        rewarded_stake=staking.totalFreeStaked(),
+        pool=pool(int(capacity), activations(system, ZERO, epoch)[1]),
         reward_rate_scaled=staking.rewardRateScaled(),
         last_reported_epoch=last_epoch,
         last_utilization_bps=utilization,
@@ -93,11 +100,11 @@ def read_market(system: System) -> Market:
 
 def apr_now(market: Market) -> int | None:
     """APR from the current stream rate and the total stake (micro-percent)."""
-    return apr_micro_percent(market.reward_rate_scaled * SECONDS_PER_YEAR, market.total_staked)
+    return apr_micro_percent(market.reward_rate_scaled * SECONDS_PER_YEAR, market.rewarded_stake)
 
 
 def apr_at_last_utilization(market: Market) -> int | None:
     """APR if every day paid the stakers' part at the last reported utilization (micro-percent)."""
     if market.stakers_daily_at_last_utilization is None:
         return None
-    return apr_micro_percent(market.stakers_daily_at_last_utilization * 365 * PRECISION, market.total_staked)
+    return apr_micro_percent(market.stakers_daily_at_last_utilization * 365 * PRECISION, market.rewarded_stake)

@@ -86,7 +86,7 @@ def _why_zero(system: System, market: Market, account: str, in_report: bool, sto
     """Why today's allotment of `account` is 0, under the report or the fallback."""
     epoch = market.epoch
     snapshot = snapshot_time(epoch - 1)
-    stake = int(system.staking.stakeAt(account, snapshot))
+    stake = int(system.staking.freeStakeAt(account, snapshot))  # a share is of the free stake
     if stake == 0:
         return (
             f"allotment 0: no stake at the snapshot of epoch {epoch - 1} ({_day(snapshot)}), which today's "
@@ -159,8 +159,8 @@ def vcu_today(system: System, market: Market, account: str, reports_dir: Path | 
 
 def apr_notes(position: Position, market: Market, now: int | None, at_last: int | None) -> list[str]:
     """Why an APR is missing, or extreme (EXTREME_APR or more): the rewards over a small stake."""
-    if market.total_staked == 0:
-        return ["APR -: nothing is staked, so there is no stake to pay a rate on"]
+    if market.rewarded_stake == 0:
+        return ["APR -: no free stake, so there is no stake to pay a rate on"]
     if now is not None and now >= EXTREME_APR:
         daily = market.reward_rate_scaled * EPOCH_LENGTH // PRECISION
         stream = f"the whole stream ({format_amount(daily, 2)} VVV a day)"
@@ -173,7 +173,7 @@ def apr_notes(position: Position, market: Market, now: int | None, at_last: int 
     if position.staked == market.total_staked:
         mine = format_amount(position.staked)
         return [f"{extreme}: you are the only staker, so {stream} goes to your {mine} VVV; it falls as others stake"]
-    total = format_amount(market.total_staked)
+    total = format_amount(market.rewarded_stake)
     return [f"{extreme}: {stream} is shared by only {total} VVV staked; it falls as more is staked"]
 
 
