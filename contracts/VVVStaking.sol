@@ -501,8 +501,8 @@ contract VVVStaking is MinDelayAdminRules, Pausable, ReentrancyGuardTransient, I
     /// @dev Writes the lock traces at now: the locked stake of `account` and the total.
     function _recordLocks(address account, uint256 lockedAfter, uint256 totalAfter) private {
         uint48 now_ = SafeCast.toUint48(block.timestamp);
-        _locks[account].push(now_, SafeCast.toUint96(lockedAfter));
-        _totalLocks.push(now_, SafeCast.toUint96(totalAfter));
+        _locks[account].push(now_, SafeCast.toUint104(lockedAfter));
+        _totalLocks.push(now_, SafeCast.toUint104(totalAfter));
     }
 
     /// @dev `onlyRole(LOCKER_ROLE)` without its storage read: the role is held by the immutable
