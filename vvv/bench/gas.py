@@ -75,7 +75,7 @@ RIGHTS_BUDGETS: dict[str, int] = {
     # traces on top of the proof); measured on a system with rights (`measure_rights_allocation`)
     "vcuAllocation (rights, 20-level proof)": 75_000,
 }
-# Not met (measured 260,577 / 231,862 / 173,336): a lock or unlock writes four checkpoints in
+# Not met (measured 260,577 / 231,862 / 173,324): a lock or unlock writes four checkpoints in
 # VVVStaking at a new timestamp, each a fresh slot (the account's and the total free stake, the
 # account's and the total locked stake: about 84,000 gas of fresh slots alone), and the SPEC's
 # histories (`lockedAt`, `totalLockedAt` at any timestamp) leave no bits to share them (a
