@@ -8,7 +8,7 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {MinDelayAdminRules} from "./access/MinDelayAdminRules.sol";
 import {EpochOracle} from "./EpochOracle.sol";
 import {IEpochOracle, IVVVStaking} from "./interfaces/IVVV.sol";
-import {EpochTrace} from "./utils/EpochTrace.sol";
+import {HeadTrace} from "./utils/HeadTrace.sol";
 import {MerkleSumTree} from "./utils/MerkleSumTree.sol";
 import {RightsPricing} from "./utils/RightsPricing.sol";
 
@@ -40,7 +40,7 @@ import {RightsPricing} from "./utils/RightsPricing.sol";
 ///         - No admin can change the curve, the cap, the quota, the floor or a position; the
 ///           guardian can pause new mints only.
 contract ComputeRights is ERC20, ERC20Permit, MinDelayAdminRules, Pausable {
-    using EpochTrace for EpochTrace.Trace;
+    using HeadTrace for HeadTrace.Trace;
 
     /// @notice Pauses and unpauses new mints (never repay, activate, deactivate or reclaim).
     bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
@@ -91,9 +91,9 @@ contract ComputeRights is ERC20, ERC20Permit, MinDelayAdminRules, Pausable {
     mapping(address account => Position) private _positions;
     Day private _day;
     /// @dev key: the epoch from which a value holds; value: rights activated to the account.
-    mapping(address account => EpochTrace.Trace) private _activated;
+    mapping(address account => HeadTrace.Trace) private _activated;
     /// @dev key: the epoch from which a value holds; value: rights activated in total.
-    EpochTrace.Trace private _totalActivated;
+    HeadTrace.Trace private _totalActivated;
     mapping(address caller => mapping(address account => uint256)) private _activatedBy;
     mapping(address caller => Reclaim) private _reclaims;
 
@@ -497,7 +497,7 @@ contract ComputeRights is ERC20, ERC20Permit, MinDelayAdminRules, Pausable {
     /// @dev Adds (or takes) `rights` to the trace's value from epoch `from` on (the trace's last
     ///      key is at most `from`: activations only ever write the next epoch). Values stay
     ///      within the rights out (< RCAP < 2^96), epochs below 2^32.
-    function _move(EpochTrace.Trace storage trace, uint256 from, uint256 rights, bool add) private {
+    function _move(HeadTrace.Trace storage trace, uint256 from, uint256 rights, bool add) private {
         uint256 latest = trace.latest();
         trace.push(SafeCast.toUint32(from), add ? latest + rights : latest - rights);
     }

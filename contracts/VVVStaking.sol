@@ -11,6 +11,7 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {Math} from "@openzeppelin/contracts/utils/math/Math.sol";
 import {MinDelayAdminRules} from "./access/MinDelayAdminRules.sol";
 import {AccountWord, TotalWord, StakeWords} from "./utils/StakeWords.sol";
+import {HeadTrace} from "./utils/HeadTrace.sol";
 import {IVVVStaking} from "./interfaces/IVVV.sol";
 
 /// @title VVVStaking
@@ -47,6 +48,7 @@ import {IVVVStaking} from "./interfaces/IVVV.sol";
 contract VVVStaking is MinDelayAdminRules, Pausable, ReentrancyGuardTransient, IVVVStaking {
     using SafeERC20 for IERC20;
     using Checkpoints for Checkpoints.Trace208;
+    using HeadTrace for HeadTrace.Trace;
 
     /// @notice Pauses and unpauses.
     bytes32 public constant GUARDIAN_ROLE = keccak256("GUARDIAN_ROLE");
@@ -101,10 +103,12 @@ contract VVVStaking is MinDelayAdminRules, Pausable, ReentrancyGuardTransient, I
     mapping(address account => Checkpoints.Trace208) private _stakes;
     mapping(uint256 requestId => UnstakeRequest) private _requests;
     Queue private _queue;
-    /// @dev value: the locked stake of the account; written only by `lock` and `unlock`.
-    mapping(address account => Checkpoints.Trace208) private _locks;
-    /// @dev value: the total locked stake; written only by `lock` and `unlock`.
-    Checkpoints.Trace208 private _totalLocks;
+    /// @dev key: timestamp; value: the locked stake of the account; written only by `lock` and
+    ///      `unlock`. A `HeadTrace`: the latest value is one storage read, and an account's first
+    ///      lock writes one fresh slot.
+    mapping(address account => HeadTrace.Trace) private _locks;
+    /// @dev key: timestamp; value: the total locked stake; written only by `lock` and `unlock`.
+    HeadTrace.Trace private _totalLocks;
 
     /// @param token_ The VVV token.
     /// @param admin The default admin (two-step transfer after `adminDelay`).
@@ -251,7 +255,8 @@ contract VVVStaking is MinDelayAdminRules, Pausable, ReentrancyGuardTransient, I
     // ---------------------------------------------------------------- locks
 
     /// @inheritdoc IVVVStaking
-    function lock(address account, uint256 amount) external onlyRole(LOCKER_ROLE) whenNotPaused {
+    function lock(address account, uint256 amount) external whenNotPaused {
+        _checkLocker();
         if (amount == 0) revert ZeroAmount();
         (uint256 rpt, uint256 total, uint48 totalKey) = _moveAccumulator();
         (uint256 free, uint256 earnedSoFar, uint48 accountKey) = _account(account, rpt);
@@ -265,7 +270,8 @@ contract VVVStaking is MinDelayAdminRules, Pausable, ReentrancyGuardTransient, I
     }
 
     /// @inheritdoc IVVVStaking
-    function unlock(address account, uint256 amount) external onlyRole(LOCKER_ROLE) {
+    function unlock(address account, uint256 amount) external {
+        _checkLocker();
         if (amount == 0) revert ZeroAmount();
         uint256 locked = _locks[account].latest();
         if (amount > locked) revert InsufficientLockedStake(account, amount, locked);
@@ -275,6 +281,14 @@ contract VVVStaking is MinDelayAdminRules, Pausable, ReentrancyGuardTransient, I
         uint256 lockedAfter = locked - amount;
         _recordLocks(account, lockedAfter, _totalLocks.latest() - amount);
         emit StakeUnlocked(account, amount, lockedAfter);
+    }
+
+    /// @notice AccessControl's `renounceRole`, refused for LOCKER_ROLE as its grant and revoke
+    ///         are (`AccessControlUnauthorizedAccount` for `LOCKED_ROLE`, held by nobody): the
+    ///         locker is fixed for ever, and `lock` and `unlock` check the immutable `locker`.
+    function renounceRole(bytes32 role, address account) public override {
+        if (role == LOCKER_ROLE) revert AccessControlUnauthorizedAccount(msg.sender, LOCKED_ROLE);
+        super.renounceRole(role, account);
     }
 
     // ---------------------------------------------------------------- guardian
@@ -378,12 +392,12 @@ contract VVVStaking is MinDelayAdminRules, Pausable, ReentrancyGuardTransient, I
 
     /// @inheritdoc IVVVStaking
     function lockedAt(address account, uint256 timestamp) public view returns (uint256) {
-        return _locks[account].upperLookupRecent(_key(timestamp));
+        return _locks[account].at(timestamp);
     }
 
     /// @inheritdoc IVVVStaking
     function totalLockedAt(uint256 timestamp) public view returns (uint256) {
-        return _totalLocks.upperLookupRecent(_key(timestamp));
+        return _totalLocks.at(timestamp);
     }
 
     /// @inheritdoc IVVVStaking
@@ -487,8 +501,17 @@ contract VVVStaking is MinDelayAdminRules, Pausable, ReentrancyGuardTransient, I
     /// @dev Writes the lock traces at now: the locked stake of `account` and the total.
     function _recordLocks(address account, uint256 lockedAfter, uint256 totalAfter) private {
         uint48 now_ = SafeCast.toUint48(block.timestamp);
-        _locks[account].push(now_, SafeCast.toUint208(lockedAfter));
-        _totalLocks.push(now_, SafeCast.toUint208(totalAfter));
+        _locks[account].push(now_, SafeCast.toUint104(lockedAfter));
+        _totalLocks.push(now_, SafeCast.toUint104(totalAfter));
+    }
+
+    /// @dev `onlyRole(LOCKER_ROLE)` without its storage read: the role is held by the immutable
+    ///      `locker` alone, granted at construction, and can never be granted or revoked (its
+    ///      admin role is held by nobody) nor renounced (`renounceRole`).
+    function _checkLocker() private view {
+        if (msg.sender != locker) {
+            revert AccessControlUnauthorizedAccount(msg.sender, LOCKER_ROLE);
+        }
     }
 
     /// @dev The accumulator brought to now, for an operation that then writes the total trace

@@ -54,7 +54,7 @@ def test_post_report_gas_does_not_grow_with_active_set(system_gas):
     [
         pytest.param(
             op,
-            marks=pytest.mark.xfail(strict=True, reason="over budget until the lock redesign (RIGHTS_CEILINGS)"),
+            marks=pytest.mark.xfail(strict=True, reason="over budget: a lock writes four fresh checkpoints"),
         )
         if op in RIGHTS_CEILINGS
         else op

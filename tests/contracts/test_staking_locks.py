@@ -51,6 +51,14 @@ def test_locker_role_is_locked_even_for_admin(staking, deployer, locker, alice, 
     ):
         with ape.reverts(staking.AccessControlUnauthorizedAccount, account=deployer, neededRole=locked):
             call()
+    # nor can the locker give it up (lock and unlock check the immutable `locker`, not the role)
+    with ape.reverts(staking.AccessControlUnauthorizedAccount, account=locker, neededRole=locked):
+        staking.renounceRole(role, locker, sender=locker)
+    # other roles are renounced as OpenZeppelin's AccessControl does
+    guardian_role = staking.GUARDIAN_ROLE()
+    staking.grantRole(guardian_role, bob, sender=deployer)
+    staking.renounceRole(guardian_role, bob, sender=bob)
+    assert not staking.hasRole(guardian_role, bob)
     assert staking.hasRole(role, locker)
     assert staking.locker() == locker.address  # the one holder, readable (the oracle reads it)
     assert not any(staking.hasRole(role, who) for who in (deployer, alice, bob, attacker))
