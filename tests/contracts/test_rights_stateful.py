@@ -60,7 +60,7 @@ from tests.sumtree_reference import ref_levels, ref_proof
 from vvv.bench.gas import deploy_with_rights
 
 PROFILES = {
-    "ci": {"max_examples": 2, "stateful_step_count": 25},
+    "ci": {"max_examples": 3, "stateful_step_count": 20},
     "long": {"max_examples": 150, "stateful_step_count": 60},
 }
 PROFILE = PROFILES[os.environ.get("VVV_FUZZ", "ci")]
@@ -262,8 +262,12 @@ class Rights(RuleBasedStateMachine):
         own_leaf=st.booleans(),
     )
     def mint(self, i, share, max_lock, own_leaf):
+        self.do_mint(i, share, max_lock, own_leaf)
+
+    def do_mint(self, i, share, max_lock, own_leaf):
         """Mint a share of what is left of the caller's allowance against today's report (more
-        than it for a share above 1), with `maxLock` the exact price, unbounded or one wei less."""
+        than it for a share above 1), with `maxLock` the exact price, unbounded or one wei less.
+        Returns the caller."""
         rights = self.rights
         with_leaves = [s for s in self.stakers if self.leaf(s, self.epoch - 1)]
         # with its own leaf: one of the stakers in the report (when there is one)
@@ -292,28 +296,28 @@ class Rights(RuleBasedStateMachine):
         if n == 0:
             with ape.reverts(rights.ZeroAmount):
                 rights.mint(0, MAX_UINT, leaf, sender=who)
-            return
+            return who
         if source != REPORT or not final:
             self.counts[f"mint refused: source {source}, final {final}"] += 1
             with ape.reverts(rights.NoFinalReport, epoch=epoch, source=source, final_=final):
                 rights.mint(n, MAX_UINT, leaf, sender=who)
-            return
+            return who
         if not valid_leaf:
             self.counts["mint refused: not the caller's leaf"] += 1
             with ape.reverts(rights.InvalidLeaf, account=who, position=leaf[2]):
                 rights.mint(n, MAX_UINT, leaf, sender=who)
-            return
+            return who
         if before + n > allowance:
             self.counts["mint refused: allowance"] += 1
             with ape.reverts(rights.AllowanceExceeded, account=who, rights=n, mintedBefore=before, allowance=allowance):
                 rights.mint(n, MAX_UINT, leaf, sender=who)
-            return
+            return who
         supply = self.supply()
         if supply + n > self.cap_limit():
             self.counts["mint refused: cap"] += 1
             with ape.reverts(rights.CapExceeded, rights=n, outstanding=supply, limit=self.cap_limit()):
                 rights.mint(n, MAX_UINT, leaf, sender=who)
-            return
+            return who
         cost = price(n, self.r_start, self.minted_today, report["total"], report["free_total"], report["capacity"])
         assert rights.quoteMint(n) == cost  # the view sees the head block: same epoch, same state
         limit = {"exact": cost, "any": MAX_UINT, "one less": cost - 1}[max_lock]
@@ -322,16 +326,16 @@ class Rights(RuleBasedStateMachine):
             self.counts["mint refused: maxLock"] += 1
             with ape.reverts(rights.PriceAboveMaxLock, price=cost, maxLock=limit):
                 rights.mint(n, limit, leaf, sender=who)
-            return
+            return who
         if cost > free:
             self.counts["mint refused: free stake"] += 1
             with ape.reverts(self.staking.InsufficientFreeStake, account=who, requested=cost, free=free):
                 rights.mint(n, limit, leaf, sender=who)
-            return
+            return who
         if 0 < free - cost < MIN_STAKE or locked + cost < MIN_STAKE:
             with ape.reverts(self.staking.BelowMinimumStake):
                 rights.mint(n, limit, leaf, sender=who)
-            return
+            return who
         tx = rights.mint(n, limit, leaf, sender=who)
         assert rights.RightsMinted(account=who, epoch=epoch, rights=n, locked=cost) in tx.events
         self.counts["mints"] += 1
@@ -341,6 +345,7 @@ class Rights(RuleBasedStateMachine):
         self.vcr[who] += n
         self.minted_in[who] = (epoch, before + n)
         self.minted_today += n
+        return who
 
     @rule(i=st.integers(0, 3), share=st.sampled_from([Fraction(1), Fraction(1, 2), Fraction(1, 3), Fraction(3, 2)]))
     def repay(self, i, share):
@@ -540,7 +545,15 @@ class Rights(RuleBasedStateMachine):
         if report in ("final", "late"):
             self.wait_until_final()
         if report == "final":
-            self.mint(mint_by, share, "exact", True)
+            who = self.do_mint(mint_by, share, "exact", True)
+            then = data.draw(st.sampled_from(["activate", "transfer", "repay", "nothing"]), "then")
+            i, k = self.holders.index(who), data.draw(st.integers(0, 3), "target")
+            if then == "activate":  # half of the minter's balance, to itself, another staker or the agent
+                self.activate(i, k, Fraction(1, 2))
+            elif then == "transfer":  # a third to another holder (the buyer for k = 3)
+                self.transfer(i, k if k != i else 3, Fraction(1, 3))
+            elif then == "repay":
+                self.repay(i, Fraction(1, 2))
 
     @rule(
         i=st.integers(0, 2),
@@ -549,8 +562,8 @@ class Rights(RuleBasedStateMachine):
     )
     def mint_and_activate(self, i, k, share):
         """A mint (as `mint`), then half of the caller's balance activated to a target."""
-        self.mint(i, share, "exact", True)
-        self.activate(i, k, Fraction(1, 2))
+        who = self.do_mint(i, share, "exact", True)
+        self.activate(self.holders.index(who), k, Fraction(1, 2))
 
     @rule(choice=st.sampled_from(["twice R", "below twice R", "last capacity", "above last", "initial"]))
     def set_min_capacity(self, choice):
