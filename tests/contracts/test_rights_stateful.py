@@ -1,8 +1,8 @@
 """Stateful fuzzing of compute rights (issue 23; Hypothesis `RuleBasedStateMachine`).
 
 World: token, staking (its locker: the rights), EpochOracle and ComputeRights (`deploy_with_rights`),
-RCAP 2,000 VCU (QUOTA 100 VCU a day), capacity 1,000 VCU and `minCapacity` 400 VCU (so the cap on
-rights out is `minCapacity / 2` = 200 VCU, reached in two days of full mints); three stakers, a
+RCAP 2,000 VCU (QUOTA 100 VCU a day), capacity 1,000 VCU and `minCapacity` 200 VCU (so the cap on
+rights out is `minCapacity / 2` = 100 VCU, one day's quota); three stakers, a
 whale (20,000 VVV staked, never active, so the price floor matters), a buyer with no position and
 an agent with no stake that rights are activated to.
 
@@ -71,7 +71,7 @@ CI_SPLIT = {IN_PROCESS: (1, 1), ANVIL: (1, 2)}
 RCAP = 2_000 * E18
 QUOTA = RCAP // 20
 CAPACITY = 1_000 * E18
-MIN_CAPACITY = 400 * E18
+MIN_CAPACITY = 200 * E18
 MAX_CAPACITY = 100_000_000 * E18
 MAX_CHANGE_BPS = 5_000
 WINDOW = 2 * 3_600
