@@ -86,9 +86,10 @@ test-local: setup
 test-anvil: setup
 	$(BIN)/ape test tests -p no:cacheprovider --durations=8 --network $(ANVIL)
 
-# The stateful test alone, with the profile chosen by VVV_FUZZ (ci: bounded; long: 400 x 80).
+# The stateful tests alone (the system's, and compute rights' against their model), with the
+# profile chosen by VVV_FUZZ (ci: bounded; long: 400 x 80 and 50 x 40).
 fuzz: setup
-	$(BIN)/ape test tests/contracts/test_stateful.py -p no:cacheprovider
+	$(BIN)/ape test tests/contracts/test_stateful.py tests/contracts/test_rights_stateful.py -p no:cacheprovider
 
 # The whole-system stateful test (chain, gateway processes on SQLite and Postgres, oracle) alone,
 # on anvil, with the profile chosen by VVV_SYSTEM_FUZZ (short: 2 days per store; long: 20 days);

@@ -5,7 +5,8 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 logs=$(mktemp -d)
-# test_stateful.py: the bounded profile's examples are split between the two passes (CI_SPLIT)
+# test_stateful.py, test_rights_stateful.py: the bounded profile's examples are split between the
+# two passes (CI_SPLIT)
 export VVV_FUZZ_SPLIT=1
 .venv/bin/ape test tests -p no:cacheprovider --durations=8 > "$logs/local.log" 2>&1 &
 local_pid=$!
