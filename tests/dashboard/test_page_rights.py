@@ -1,6 +1,8 @@
 """The page's compute rights panel in a real browser (chromium through Playwright) against anvil:
 quote as you type, mint with the leaf proof the page fetches, activate for an agent's address
-(a bad address refused with nothing sent), repay, deactivate and reclaim the next day. Every
+(a bad address refused with nothing sent), repay, deactivate and reclaim the next day; and the
+page's numbers with stake locked and rights active today (APRs over the free stake, the
+calculator over the pool). Every
 expected price is computed here from the chain's inputs with SPEC.md's formula in exact
 rationals, not read from the contract's answer.
 
