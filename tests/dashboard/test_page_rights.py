@@ -2,13 +2,12 @@
 quote as you type, mint with the leaf proof the page fetches, activate for an agent's address
 (a bad address refused with nothing sent), repay, deactivate and reclaim the next day; and the
 page's numbers with stake locked and rights active today (APRs over the free stake, the
-calculator over the pool). Every
-expected price is computed here from the chain's inputs with SPEC.md's formula in exact
-rationals, not read from the contract's answer.
+calculator over the pool). Every expected price is computed here from the chain's inputs with
+SPEC.md's formula in exact rationals, not read from the contract's answer.
 
 World: the module's system (deploy_system's, with its ComputeRights); each test's stakers call the API on one day
 and the oracle reports it half an hour after midnight; mints wait for the report's 2-hour window.
-About 35 s in the anvil pass (the page build is shared with the other browser tests)."""
+About 45 s in the anvil pass (the page build is shared with the other browser tests)."""
 
 from __future__ import annotations
 
