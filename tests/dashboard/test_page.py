@@ -520,7 +520,7 @@ def test_the_calculator_agrees_with_the_cli(dashboard, browser_page, vvv, accoun
     user = accounts[7]
     epoch, _ = report_with(vvv, dashboard, accounts, {user: 300 * E18, accounts[8]: 100 * E18})
     report = vvv.oracle.report(epoch - 1)
-    capacity, pool, everyone = report.capacity, report.totalActiveStake, vvv.staking.totalStakedAt(epoch * DAY - 1)
+    capacity, pool, everyone = report.capacity, report.totalActiveStake, vvv.staking.totalFreeStakedAt(epoch * DAY - 1)
     prices = load_prices()
     page = open_page(browser_page, dashboard, vvv, user)
     page.get_by_role("textbox", name="Stake to calculate (VVV)").fill("1000")

@@ -1,12 +1,13 @@
 """The page's compute rights panel in a real browser (chromium through Playwright) against anvil:
 quote as you type, mint with the leaf proof the page fetches, activate for an agent's address
-(a bad address refused with nothing sent), repay, deactivate and reclaim the next day. Every
-expected price is computed here from the chain's inputs with SPEC.md's formula in exact
-rationals, not read from the contract's answer.
+(a bad address refused with nothing sent), repay, deactivate and reclaim the next day; and the
+page's numbers with stake locked and rights active today (APRs over the free stake, the
+calculator over the pool). Every expected price is computed here from the chain's inputs with
+SPEC.md's formula in exact rationals, not read from the contract's answer.
 
 World: the module's system (deploy_system's, with its ComputeRights); each test's stakers call the API on one day
 and the oracle reports it half an hour after midnight; mints wait for the report's 2-hour window.
-About 35 s in the anvil pass (the page build is shared with the other browser tests)."""
+About 45 s in the anvil pass (the page build is shared with the other browser tests)."""
 
 from __future__ import annotations
 
@@ -195,3 +196,67 @@ def test_deactivate_then_reclaim_the_next_day(dashboard, browser_page, vvv, acco
     confirmed_hash(page, "Reclaim rights")
     assert vvv.rights.balanceOf(user) == 2 * E18 and vvv.rights.reclaimable(user) == (0, 0, 0)
     expect(value(page, "Rights in the wallet")).to_have_text("2.00 VCR")
+
+
+def micro_text(micro: int) -> str:
+    """An APR in millionths of a percent as the page's title says it: "8760.000000 %"."""
+    return f"{micro // 10**6}.{micro % 10**6:06d} %"
+
+
+def test_locked_stake_earns_no_apr_and_the_calculator_shares_todays_pool(dashboard, browser_page, vvv, accounts):
+    """With stake locked by a mint and rights activated for today: the APRs are over the free stake
+    (locked stake earns no rewards), and the stakes share the pool, the capacity less today's
+    rights: the protocol's lines and the calculator, both ways. Every expected value from the
+    chain's inputs by hand, as vvv/staker/market.py reads them (issue 23)."""
+    user, other = accounts[1], accounts[2]
+    epoch = final_report_with(vvv, dashboard, accounts, {user: 1_000 * E18, other: 3_000 * E18})
+    page = open_page(browser_page, dashboard, vvv, user)
+    mint_on_page(page, "4")
+    page.get_by_role("textbox", name="Rights to activate (VCR)", exact=True).fill("4")
+    page.get_by_role("button", name="Activate", exact=True).click()  # its own account, from tomorrow
+    confirmed_hash(page, f"Activate 4 VCR for {user.address}")
+    locked = vvv.rights.positionOf(user)[1]
+    free = 1_000 * E18 + 3_000 * E18 - locked  # the two stakes less the one lock
+    assert 0 < locked < E18 and vvv.staking.totalFreeStaked() == free and vvv.staking.totalStaked() == 4_000 * E18
+    vvv.emissions.distribute(epoch - 1, sender=accounts[0])  # the report is final: a day's stream starts
+    move_time((epoch + 1) * DAY + 60 - chain.pending_timestamp)  # the rights serve today; no report yet
+    today = epoch + 1
+    assert vvv.rights.totalActivatedAt(today) == 4 * E18 and chain.pending_timestamp < vvv.staking.rewardsEnd()
+    page.reload()
+
+    # the APRs: over the 4,000 VVV less the lock, not over all 4,000 VVV staked
+    year = 365 * DAY
+    rate_scaled = vvv.staking.rewardRateScaled()  # reward wei per second x 1e18
+    apr_now = rate_scaled * year * 100 * 10**6 // (E18 * free)
+    expect(page.locator("#v-apr-now")).to_have_attribute("title", micro_text(apr_now))
+    report = vvv.oracle.report(epoch - 1)  # the newest report: its utilization's stakers' part each day
+    stakers_daily = vvv.emissions.epochEmission() * vvv.emissions.stakerShareBps(report.utilizationBps) // 10_000
+    apr_last = stakers_daily * 365 * E18 * 100 * 10**6 // (E18 * free)
+    expect(page.locator("#v-apr-last")).to_have_attribute("title", micro_text(apr_last))
+    assert apr_now != rate_scaled * year * 100 * 10**6 // (E18 * 4_000 * E18)  # the whole stake's differs
+
+    # today's pool: the fallback's capacity (no report of yesterday yet) less the 4 VCU of rights,
+    # shared by the free stake at yesterday's snapshot
+    capacity = vvv.oracle.fallbackCapacity(today)
+    pool = capacity - 4 * E18
+    expect(value(page, "Capacity today")).to_have_text(shown(capacity, "VCU"))
+    expect(value(page, "Pool today (capacity less today's compute rights)")).to_have_text(shown(pool, "VCU"))
+    expect(value(page, "Active stake (sharing today's VCU)")).to_have_text(shown(free))
+    expect(value(page, "VCU per staked VVV, all stakers")).to_have_text(shown(pool * E18 // free, "VCU"))
+
+    # the calculator: 1,000 VVV joining the free stake on the pool
+    page.get_by_role("textbox", name="Stake to calculate (VVV)").fill("1000")
+    joined = 1_000 * E18 * pool // (free + 1_000 * E18)
+    assert joined != 1_000 * E18 * capacity // (free + 1_000 * E18)  # the capacity's would differ
+    expect(value(page, "Daily VCU as an active API user")).to_have_text(shown(joined, "VCU"))
+    expect(value(page, "Daily VCU if every staker were active")).to_have_text(shown(joined, "VCU"))
+    # and back: 2,000 requests of 1,500 in / 400 out tokens of llama-3.3-70b (0.70 and 2.80 VCU per
+    # 1M) = 4.34 VCU a day; the least stake s with s x pool / (free + s) >= 4.34 VCU
+    page.get_by_role("combobox", name="Model, line 1").select_option("llama-3.3-70b")
+    vcu = 2_000 * (1_500 * 7 * 10**17 + 400 * 28 * 10**17) // 10**6
+    assert vcu == 434 * 10**16
+    need = max(vvv.staking.MIN_STAKE(), -(-vcu * free // (pool - vcu)))
+    assert need * pool // (free + need) >= vcu > (need - 1) * pool // (free + need - 1)
+    expect(value(page, "Workload VCU per day")).to_have_text(shown(vcu, "VCU"))
+    expect(value(page, "Stake needed as an active API user")).to_have_text(shown(need))
+    expect(value(page, "Stake needed if every staker were active")).to_have_text(shown(need))

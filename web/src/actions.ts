@@ -5,7 +5,8 @@ import { encodeFunctionData, parseEventLogs, parseSignature, type Abi, type Tran
 import { abis } from "virtual:abis";
 import { AmountError, exactVvv as vvv, parseAmount, short, utc } from "./amounts";
 import type { Address } from "./api";
-import type { Market, Position, Reader } from "./chain";
+import type { Reader } from "./chain";
+import type { Market, Position } from "./market";
 import { customErrorText } from "./errors";
 import { EIP712_DOMAIN, walletErrorText, type Eip1193 } from "./wallets";
 

@@ -1,5 +1,7 @@
-// The VCU calculator, a port of vvv/staker/calc.py. A stake counts as new stake joining today's
-// pool: allotment = stake * capacity / (pool + stake), floored as EpochOracle.vcuAllocation does.
+// The VCU calculator, a port of vvv/staker/calc.py. A stake counts as new stake joining the stake
+// `pool` that shares `capacity`: allotment = stake * capacity / (pool + stake), floored as
+// EpochOracle.vcuAllocation does. The page passes today's VCU pool as `capacity` (the capacity
+// less today's compute rights, Market.pool) and the free stake sharing it as `pool`, as the CLI.
 import type { ModelPrice } from "./api";
 
 const MILLION = 1_000_000n;

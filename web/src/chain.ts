@@ -3,54 +3,13 @@
 import { createPublicClient, http, type Abi, type PublicClient } from "viem";
 import { abis } from "virtual:abis";
 import type { Address, Config } from "./api";
-import { allotmentSource, type Source } from "./source";
+import { EPOCH, poolOf, type Market, type Position } from "./market";
+import { allotmentSource } from "./source";
 
-export const EPOCH = 86_400;
-export const SECONDS_PER_YEAR = 365n * 86_400n;
-export const PRECISION = 10n ** 18n;
-export const APR_PLACES = 6; // APR in percent, floored to 6 decimals (as the CLI)
 const BPS = 10_000n;
 const STATUS_PENDING = 1;
 const STATUS_REJECTED = 3;
 const STATUS_FINAL = 2;
-
-export interface Request {
-  id: bigint;
-  amount: bigint;
-  unlockTime: number;
-}
-
-export interface Position {
-  account: Address;
-  now: number; // chain time of the read (the pending block's timestamp)
-  readAt: number; // performance.now() of the read
-  wallet: bigint;
-  allowance: bigint;
-  staked: bigint;
-  earned: bigint;
-  pending: Request[];
-}
-
-export interface Market {
-  now: number;
-  epoch: number;
-  capacity: bigint;
-  source: Source;
-  sourceKnownAt: number; // a "not yet known" day's report deadline
-  reportRoot: `0x${string}` | null;
-  activeCount: bigint;
-  activeStake: bigint;
-  allStake: bigint;
-  totalStaked: bigint;
-  rateScaled: bigint;
-  rewardsEnd: number;
-  paused: boolean;
-  minStake: bigint;
-  lastReportedEpoch: number | null;
-  lastUtilizationBps: number | null;
-  stakersBps: bigint | null;
-  stakersDaily: bigint | null;
-}
 
 export type Client = PublicClient;
 
@@ -94,11 +53,12 @@ export class Reader {
 
   async position(account: Address): Promise<Position> {
     const s = this.config.contracts.staking;
-    const [now, wallet, allowance, staked, earned, ids] = await Promise.all([
+    const [now, wallet, allowance, staked, freeStake, earned, ids] = await Promise.all([
       this.now(),
       this.call<bigint>("token", "balanceOf", [account]),
       this.call<bigint>("token", "allowance", [account, s]),
       this.call<bigint>("staking", "stakeOf", [account]),
+      this.call<bigint>("staking", "freeStakeOf", [account]),
       this.call<bigint>("staking", "earned", [account]),
       this.requestIds(account),
     ]);
@@ -108,31 +68,42 @@ export class Reader {
       .map(([owner, amount, unlockTime, settled], i) => ({ owner, amount, unlockTime: Number(unlockTime), settled, id: ids[i] }))
       .filter((r) => !r.settled && r.owner.toLowerCase() === account.toLowerCase())
       .map(({ id, amount, unlockTime }) => ({ id, amount, unlockTime }));
-    return { account, now, readAt, wallet, allowance, staked, earned, pending };
+    return { account, now, readAt, wallet, allowance, staked, freeStake, earned, pending };
   }
 
   async market(): Promise<Market> {
     const now = await this.now();
     const epoch = Math.floor(now / EPOCH);
     const snapshot = BigInt((epoch - 1 + 1) * EPOCH - 1);
-    const [report, fallbackCapacity, allStake, next, first, totalStaked, rateScaled, rewardsEnd, paused, minStake, emission] =
+    const [report, fallbackCapacity, allStake, next, first, totalStaked, rewardedStake, rateScaled, rewardsEnd, paused, minStake, emission, rights] =
       await Promise.all([
         this.call<any[]>("oracle", "report", [BigInt(epoch - 1)]),
         this.call<bigint>("oracle", "fallbackCapacity", [BigInt(epoch)]),
-        this.call<bigint>("staking", "totalStakedAt", [snapshot]),
+        this.call<bigint>("staking", "totalFreeStakedAt", [snapshot]), // the fallback's total: free stake
         this.call<bigint>("oracle", "nextEpochToReport"),
         this.call<bigint>("oracle", "firstEpoch"),
         this.call<bigint>("staking", "totalStaked"),
+        this.call<bigint>("staking", "totalFreeStaked"), // the rewards' weight: locked stake earns none
         this.call<bigint>("staking", "rewardRateScaled"),
         this.call<bigint>("staking", "rewardsEnd"),
         this.call<boolean>("staking", "paused"),
         this.call<bigint>("staking", "MIN_STAKE"),
         this.call<bigint>("emissions", "epochEmission"),
+        this.call<Address>("oracle", "rights"), // the ComputeRights whose activations the allotments count
       ]);
     const valid = (status: unknown) => [STATUS_PENDING, STATUS_FINAL].includes(Number(status));
-    const [record, deadline] = await Promise.all([
+    const [record, deadline, rightsToday] = await Promise.all([
       this.call<any[]>("oracle", "reportRecord", [BigInt(epoch - 1)]),
       this.call<bigint>("oracle", "reportDeadlineOf", [BigInt(epoch)]),
+      BigInt(rights) === 0n
+        ? 0n
+        : (this.client.readContract({
+            address: rights,
+            abi: abis.rights as Abi,
+            functionName: "totalActivatedAt",
+            args: [BigInt(epoch)],
+            blockTag: "pending",
+          }) as Promise<bigint>),
     ]);
     const source = allotmentSource(
       {
@@ -160,10 +131,13 @@ export class Reader {
       stakersBps = await this.call<bigint>("emissions", "stakerShareBps", [BigInt(lastUtilizationBps)]);
       stakersDaily = (emission * stakersBps) / BPS;
     }
+    const capacity: bigint = fromReport ? report[1] : fallbackCapacity;
     return {
       now,
       epoch,
-      capacity: fromReport ? report[1] : fallbackCapacity,
+      capacity,
+      rightsToday,
+      pool: poolOf(capacity, rightsToday),
       source,
       sourceKnownAt: epoch * EPOCH + Number(deadline),
       reportRoot: fromReport ? report[2] : null,
@@ -171,6 +145,7 @@ export class Reader {
       activeStake: fromReport ? report[3] : allStake,
       allStake,
       totalStaked,
+      rewardedStake,
       rateScaled,
       rewardsEnd: Number(rewardsEnd),
       paused,
@@ -265,32 +240,4 @@ export async function readRights(reader: Reader, account: Address, epoch: number
     reclaimFrom: Number(rec[2]),
     activations: targets.map((t, i) => ({ account: t, rights: amounts[i] })).filter((a) => a.rights > 0n),
   };
-}
-
-/** APR in millionths of a percent, floored: yearly rewards (wei x 1e18) over the stake. */
-export function aprMicroPercent(yearlyScaled: bigint, staked: bigint): bigint | null {
-  if (staked === 0n) return null;
-  return (yearlyScaled * 100n * 10n ** BigInt(APR_PLACES)) / (PRECISION * staked);
-}
-
-/** APR from the current stream rate and the total stake (market.py apr_now). */
-export function aprNow(m: Market): bigint | null {
-  const rate = m.now < m.rewardsEnd ? m.rateScaled : 0n;
-  return aprMicroPercent(rate * SECONDS_PER_YEAR, m.totalStaked);
-}
-
-/** APR if every day paid the stakers' part at the last reported utilization. */
-export function aprAtLastUtilization(m: Market): bigint | null {
-  if (m.stakersDaily === null) return null;
-  return aprMicroPercent(m.stakersDaily * 365n * PRECISION, m.totalStaked);
-}
-
-/** Rewards earned at chain time `t`, from a position read at `p.now`: the stream adds
- * stake x rate / total per second until its end (the contract floors per update; this is the
- * same to within a few wei). */
-export function earnedAt(p: Position, m: Market, t: number): bigint {
-  const end = Math.min(t, m.rewardsEnd);
-  const start = Math.min(p.now, m.rewardsEnd);
-  if (end <= start || m.totalStaked === 0n || p.staked === 0n) return p.earned;
-  return p.earned + (p.staked * m.rateScaled * BigInt(Math.floor(end - start))) / (m.totalStaked * PRECISION);
 }

@@ -4,7 +4,8 @@ import * as actions from "./actions";
 import { bpsText, exact, fixed, grouped, scaled, duration, utc, vcu, vvv, parseAmount, ONE } from "./amounts";
 import { getConfig, getHistory, getPrices, getProof, getSpend, type Address, type Config, type ModelPrice, type Proof } from "./api";
 import { allotment, stakeNeeded, taskCost, whatItBuys, type Task } from "./calc";
-import { aprAtLastUtilization, aprNow, earnedAt, EPOCH, makeClient, readRights, Reader, APR_PLACES, type Market, type Position, type RightsState } from "./chain";
+import { makeClient, readRights, Reader, type RightsState } from "./chain";
+import { aprAtLastUtilization, aprNow, earnedAt, EPOCH, APR_PLACES, type Market, type Position } from "./market";
 import { initKeys } from "./keys";
 import * as rights from "./rights";
 import { verifyProof } from "./sumtree.mjs";
@@ -23,10 +24,10 @@ function h<K extends keyof HTMLElementTagNameMap>(tag: K, attrs: Record<string, 
 }
 
 /** An APR (millionths of a percent) to two decimals, all six on hover. */
-function showApr(id: string, micro: bigint | null) {
+function showApr(id: string, micro: bigint | null, m: Market) {
   const el = $(id);
   if (micro === null) {
-    el.textContent = "– (nothing staked)";
+    el.textContent = m.totalStaked === 0n ? "– (nothing staked)" : "– (no free stake: locked stake earns no rewards)";
     el.removeAttribute("title");
     return;
   }
@@ -221,10 +222,10 @@ function renderPosition(p: Position, m: Market) {
   showAmount("v-staked", p.staked);
   showAmount("v-earned", earnedAt(p, m, chainNow()));
   showAmount("v-unbonding", p.pending.reduce((s, r) => s + r.amount, 0n));
-  showApr("v-apr-now", aprNow(m));
+  showApr("v-apr-now", aprNow(m), m);
   $("t-apr-last").textContent = `APR at last utilization (${m.lastUtilizationBps === null ? "–" : bpsText(m.lastUtilizationBps)})`;
   if (m.lastUtilizationBps === null) $("v-apr-last").textContent = "– (no report yet)";
-  else showApr("v-apr-last", aprAtLastUtilization(m));
+  else showApr("v-apr-last", aprAtLastUtilization(m), m);
   const body = $("requests");
   body.replaceChildren();
   if (!p.pending.length) body.append(h("tr", {}, h("td", { colspan: "5" }, "None")));
@@ -471,8 +472,13 @@ function renderProtocol(m: Market) {
   showAmount("v-total", m.totalStaked);
   showAmount("v-active", m.activeStake);
   showAmount("v-capacity", m.capacity, "VCU");
-  showAmount("v-per-active", m.activeStake ? (m.capacity * ONE) / m.activeStake : null, "VCU");
-  showAmount("v-per-all", m.allStake ? (m.capacity * ONE) / m.allStake : null, "VCU");
+  // with compute rights activated for today, the stakes share what they leave of the capacity
+  const rightsToday = m.rightsToday > 0n;
+  $("t-pool").hidden = $("v-pool").hidden = !rightsToday;
+  showAmount("v-pool", rightsToday ? m.pool : null, "VCU");
+  if (rightsToday) $("v-pool").title += ` (${exact(m.capacity)} VCU less ${exact(m.rightsToday)} VCU of rights)`;
+  showAmount("v-per-active", m.activeStake ? (m.pool * ONE) / m.activeStake : null, "VCU");
+  showAmount("v-per-all", m.allStake ? (m.pool * ONE) / m.allStake : null, "VCU");
 }
 
 // ------------------------------------------------------------------ actions
@@ -631,9 +637,10 @@ function renderCalc() {
   err.textContent = "";
   try {
     const stake = parseAmount($<HTMLInputElement>("calc-stake").value, "stake");
-    const active = allotment(stake, m.capacity, m.activeStake);
+    // a stake shares today's pool (the capacity less today's compute rights) with the free stake
+    const active = allotment(stake, m.pool, m.activeStake);
     showAmount("v-calc-active", active, "VCU");
-    showAmount("v-calc-all", allotment(stake, m.capacity, m.allStake), "VCU");
+    showAmount("v-calc-all", allotment(stake, m.pool, m.allStake), "VCU");
     const buys = whatItBuys(active, state.prices, count($("calc-in")), count($("calc-out")));
     const cell = (v: bigint | null) => h("td", {}, v === null ? "–" : fixed(v * ONE, 0));
     $("buys").replaceChildren(
@@ -657,8 +664,8 @@ function renderCalc() {
     if (!tasks.length) throw new Error("add a workload line");
     const cost = tasks.reduce((s, t) => s + taskCost(t, state.prices), 0n);
     showAmount("v-work-vcu", cost, "VCU");
-    showAmount("v-work-active", stakeNeeded(cost, m.capacity, m.activeStake, m.minStake));
-    showAmount("v-work-all", stakeNeeded(cost, m.capacity, m.allStake, m.minStake));
+    showAmount("v-work-active", stakeNeeded(cost, m.pool, m.activeStake, m.minStake));
+    showAmount("v-work-all", stakeNeeded(cost, m.pool, m.allStake, m.minStake));
   } catch (e) {
     rerr.textContent = (e as Error).message;
     for (const id of ["v-work-vcu", "v-work-active", "v-work-all"]) showAmount(id, null);
