@@ -277,12 +277,13 @@ class Gateway:
         self.stake_of = stake_of  # an account's stake now (None: an allotment stands for a stake)
         self.estimate_of = estimate_of  # a new active account's allotment tomorrow, at today's pool
         self.key_cache: dict[str, tuple[float, ApiKey]] = {}  # secret -> (monotonic time its read began, key)
-        self.refreshing: set[str] = set()  # secrets being read again in the background
+        self.keys_used: set[str] = set()  # cached secrets used since the keys were last read again
         self.allotments: dict[tuple[str, int], tuple[float, int]] = {}  # (account, epoch) -> (time read, VCU wei)
         self.stakes: dict[str, tuple[float, int]] = {}  # account -> (time read, stake wei)
         self._session: aiohttp.ClientSession | None = None  # made in the server's event loop
         self.trace_configs: list[aiohttp.TraceConfig] = []  # hooks on the upstream's requests (metrics)
         self._sweeper: asyncio.Task | None = None
+        self._rereader: asyncio.Task | None = None  # reads the keys in use again (`reread_keys`)
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -296,8 +297,9 @@ class Gateway:
         return self._session
 
     async def close(self) -> None:
-        if self._sweeper is not None:
-            self._sweeper.cancel()
+        for task in (self._sweeper, self._rereader):
+            if task is not None:
+                task.cancel()
         if self._session is not None:
             await self._session.close()
 
@@ -322,42 +324,53 @@ class Gateway:
     async def _key(self, request: Request) -> ApiKey:
         """The request's key. A key read from the store is trusted `key_cache_seconds` after the
         read began (a revoked key stops working on every gateway process within that time); its
-        expiry is checked at every request. A key used in the second half of that time is read
-        again in the background (`_refresh`), so a key in steady use is never read on a
-        request's path, and the bound on a revocation's delay is the same."""
+        expiry is checked at every request. Every key used since the last pass is read again,
+        all in one statement, every half of that time (`_reread_keys`), so a key in steady use
+        is never read on a request's path, and the bound on a revocation's delay is the same."""
         secret = bearer_secret(request.headers.get("authorization"))
         now = int(self.clock())
         cached = self.key_cache.get(secret)
-        age = time.monotonic() - cached[0] if cached is not None else 0.0
-        if cached is not None and age < self.key_cache_seconds:
+        if cached is not None and time.monotonic() - cached[0] < self.key_cache_seconds:
             key = cached[1]
             if key.status(now) == "expired":
                 raise KeyRefused(f"API key {key.key_hash[:10]}... expired at {utc(key.expiry)}")
-            if age >= self.key_cache_seconds / 2 and secret not in self.refreshing:
-                self.refreshing.add(secret)
-                asyncio.get_running_loop().create_task(self._refresh(secret, now))
+            self.keys_used.add(secret)
             return key
         read_at = time.monotonic()
         key = await run_in_threadpool(self.keys.authenticate, secret, now)
-        self._keep(secret, read_at, key)
-        return key
-
-    def _keep(self, secret: str, read_at: float, key: ApiKey) -> None:
         if self.key_cache_seconds > 0:
             if len(self.key_cache) > MAX_CACHED_KEYS:
                 self.key_cache.clear()
             self.key_cache[secret] = (read_at, key)
+            if self._rereader is None:
+                self._rereader = asyncio.get_running_loop().create_task(self._reread_keys_forever())
+        return key
 
-    async def _refresh(self, secret: str, now: int) -> None:
-        """Read a cached key again; a key refused now (revoked, expired) or a store that fails
-        leaves the cache, so its next request reads the store on its own path."""
+    async def _reread_keys_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.key_cache_seconds / 2)
+            await self.reread_keys()
+
+    async def reread_keys(self) -> None:
+        """Read again, in one statement, the keys used since the last pass: each still valid is
+        trusted anew from the read's start; one refused now (revoked, expired) or a store that
+        fails leaves the cache, so its next request reads the store on its own path and answers
+        what it finds."""
+        used, self.keys_used = self.keys_used, set()
+        if not used:
+            return
         read_at = time.monotonic()
         try:
-            self._keep(secret, read_at, await run_in_threadpool(self.keys.authenticate, secret, now))
-        except Exception:  # noqa: BLE001 - the next request reads it again and answers what it finds
-            self.key_cache.pop(secret, None)
-        finally:
-            self.refreshing.discard(secret)
+            valid = await run_in_threadpool(self.keys.still_valid, used, int(self.clock()))
+        except KeysError as err:
+            log.warning("reading API keys again: %s", err)
+            valid = set()
+        for secret in used:
+            cached = self.key_cache.get(secret)
+            if secret in valid and cached is not None:
+                self.key_cache[secret] = (max(read_at, cached[0]), cached[1])
+            elif cached is not None and cached[0] < read_at:
+                del self.key_cache[secret]
 
     def _price(self, key: ApiKey, model: str, kind: str) -> ModelPrice:
         if not key.allows(model):  # the key's own limit: not activity, nothing reserved or forwarded

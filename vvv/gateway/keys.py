@@ -23,12 +23,28 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Index, MetaData, String, Table, and_, insert, inspect, select, text, update
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    MetaData,
+    Select,
+    String,
+    Table,
+    and_,
+    bindparam,
+    insert,
+    inspect,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
@@ -59,6 +75,7 @@ from vvv.oracle.usage import UsageError, UsageStore
 MAX_BODY = 16_384  # bytes of a request body
 MAX_TIME = 2**63 - 1  # the largest expiry a database column holds
 MAX_SECRET = 256  # characters of a secret worth hashing
+READ_CHUNK = 500  # keys read again per statement (`KeyStore.still_valid`)
 
 metadata = MetaData()
 api_keys = Table(
@@ -299,6 +316,29 @@ class KeyStore:
         if key.status(now) == "expired":
             raise KeyRefused(f"API key {key.key_hash[:10]}... expired at {utc(key.expiry)}")
         return key
+
+
+    def still_valid(self, secrets: Iterable[str], now: int) -> set[str]:
+        """Of `secrets`, those whose key may still be used at `now` (known, not revoked, not
+        expired), read in one statement per `READ_CHUNK` secrets: how a gateway process reads
+        again, at once, every key it served lately."""
+        wanted = {key_hash(secret): secret for secret in secrets if isinstance(secret, str)
+                  and 0 < len(secret) <= MAX_SECRET}  # fmt: skip
+        valid: set[str] = set()
+        hashes = list(wanted)
+        with self._connection() as conn:
+            for start in range(0, len(hashes), READ_CHUNK):
+                rows = conn.execute(_still_valid(), {"hashes": hashes[start : start + READ_CHUNK]}).all()
+                valid.update(wanted[row.key_hash] for row in rows
+                             if row.revoked is None and (int(row.expiry) == 0 or now < int(row.expiry)))  # fmt: skip
+        return valid
+
+
+@cache
+def _still_valid() -> Select:
+    """The revocation and expiry of the keys whose hashes are bound as the list `hashes`."""
+    c = api_keys.c
+    return select(c.key_hash, c.revoked, c.expiry).where(c.key_hash.in_(bindparam("hashes", expanding=True)))
 
 
 def bearer_secret(authorization: str | None) -> str:
