@@ -61,6 +61,7 @@ from sqlalchemy import (
     select,
     text,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.schema import CreateIndex
 from sqlalchemy.sql import Executable
@@ -70,10 +71,14 @@ from vvv.chain.epochs import EPOCH_LENGTH, epoch_start, snapshot_time
 from vvv.chain.units import format_amount
 from vvv.oracle.receipts import Receipt, ReceiptSigner
 from vvv.oracle.usage import (
+    CONTENT,
     ApiCall,
     UsageError,
     UsageStore,
     UsageView,
+    api_calls,
+    cost_parts,
+    keyed_rows,
     normalize_account,
     reservation_metadata,
     reservations,
@@ -292,6 +297,32 @@ def _updates(table: Table) -> tuple[Update, ReturningUpdate]:
         .returning(c.spent_wei, c.reserved_wei)
     )
     return plain, summed
+
+
+@cache
+def _charge_statement() -> Select:
+    """A settlement's writes on PostgreSQL in one statement (bound as `rid`, `k_account`,
+    `k_key_hash`, `k_epoch`, `d_spent`, `d_reserved` and the usage row's `c_<column>`): the
+    reservation's DELETE, only while both totals rows exist, and, as data-modifying CTEs that
+    run only when it deleted a row, the usage row's INSERT and the account's and the key's totals
+    UPDATEs, which add in exact NUMERIC; the totals after (one row), or no row when nothing was
+    deleted. Built once: a settlement binds values, it builds and compiles nothing."""
+    r = reservations.c
+    both = (
+        select(literal(1)).where(_row_of(totals)).exists(),
+        select(literal(1)).where(_row_of(key_totals)).exists(),
+    )
+    gone = delete(reservations).where(r.request_id == bindparam("rid"), *both).returning(r.request_id).cte("gone")
+    deleted = select(gone.c.request_id).exists()
+    columns = [*CONTENT, "request_id", "call_key", "vcu_hi", "vcu_lo"]
+    row = select(*(bindparam(f"c_{name}", type_=api_calls.c[name].type) for name in columns)).where(deleted)
+    usage_row = postgresql.insert(api_calls).from_select(columns, row)
+    usage_row = usage_row.on_conflict_do_nothing(index_elements=["call_key"])
+    account = _updates(totals)[1].where(deleted).cte("account_totals")
+    key = _updates(key_totals)[1].where(deleted).cte("key_day_totals")
+    return select(account.c.spent_wei, account.c.reserved_wei, key.c.spent_wei, key.c.reserved_wei).add_cte(
+        usage_row.cte("usage_row")
+    )
 
 
 def _together(conn: Connection, statements: list[Any]) -> None:
@@ -624,6 +655,21 @@ class Ledger:
         view.add_fresh(call)  # the request id is the gateway's own, made for this request
         return self._move(view, conn, r, call.vcu_cost, -r.amount)
 
+    def _charge_at_once(self, conn: Connection, r: Reservation, call: ApiCall) -> Budget | None:
+        """`_charge` in one round trip (PostgreSQL, a key with no month or life cap:
+        `_charge_statement`); None when it changed nothing: the reservation is gone, or a totals
+        row is missing (made by `_charge` then)."""
+        (row,), _ = keyed_rows([call])
+        row["vcu_hi"], row["vcu_lo"] = cost_parts(call.vcu_cost, "postgresql")
+        after = conn.execute(_charge_statement(), {
+            "rid": r.request_id, "k_account": r.account, "k_key_hash": r.key_hash, "k_epoch": r.epoch,
+            "d_spent": call.vcu_cost, "d_reserved": -r.amount, **{f"c_{name}": value for name, value in row.items()},
+        }).first()  # fmt: skip
+        if after is None:
+            return None
+        was = r.budget or Budget(0, 0, 0, KeyLimits(r.key_hash, r.key_cap), epoch=r.epoch)
+        return replace(was, spent=int(after[0]), reserved=int(after[1]), day=(int(after[2]), int(after[3])))
+
     def settle(self, r: Reservation, call: ApiCall) -> Settled:
         """Charge `call` (its cost capped at the reservation) and drop the reservation, in one
         transaction; with a signer, the account's first charged call of the epoch gets its
@@ -634,7 +680,8 @@ class Ledger:
         charged = ApiCall(r.started or call.timestamp, r.account, call.model, call.input_tokens, call.output_tokens,
                           call.images, cost, r.request_id)  # fmt: skip
         with self.store.locked(_lock_key(r.account, r.epoch)) as view, view._connect() as conn:
-            after = self._charge(view, conn, r, charged)
+            at_once = conn.dialect.name == "postgresql" and not r.periods
+            after = (at_once and self._charge_at_once(conn, r, charged)) or self._charge(view, conn, r, charged)
             if after is None:
                 return Settled(_in_full(r), None, late=True)
             receipt = self._receipt(view, r.account, r.epoch)
