@@ -325,6 +325,24 @@ def _charge_statement() -> Select:
     )
 
 
+HELD = ("request_id", "account", "key_hash", "epoch", "amount_wei", "expires_at", "model", "started", "key_cap_wei",
+        "key_periods")  # fmt: skip
+
+
+@cache
+def _hold_statement() -> Select:
+    """A reservation's writes on PostgreSQL in one statement (bound as `h_<column>` of the
+    reservation, `k_account`, `k_key_hash`, `k_epoch`, `d_spent` 0 and `d_reserved`): its
+    INSERT and, as data-modifying CTEs, the account's and the key's totals UPDATEs, which add in
+    exact NUMERIC; the totals after (one row). Built once, like `_charge_statement`."""
+    held = reservations.insert().values({name: bindparam(f"h_{name}") for name in HELD})
+    account = _updates(totals)[1].cte("account_totals")
+    key = _updates(key_totals)[1].cte("key_day_totals")
+    return select(account.c.spent_wei, account.c.reserved_wei, key.c.spent_wei, key.c.reserved_wei).add_cte(
+        held.cte("held")
+    )
+
+
 def _together(conn: Connection, statements: list[Any]) -> None:
     """Execute INSERTs and UPDATEs in one PostgreSQL statement: all but the last as data-modifying
     CTEs of the last (PostgreSQL runs every such CTE once, to completion, whether or not the
@@ -600,20 +618,37 @@ class Ledger:
             else:
                 r = Reservation(request_id, account, key, epoch, amount, now + ttl, limits.daily, model, now, receipt,
                                 limits.periods)  # fmt: skip
-                held = reservations.insert().values(
-                    request_id=r.request_id, account=r.account, key_hash=r.key_hash, epoch=r.epoch,
-                    amount_wei=str(r.amount), expires_at=r.expires_at, model=model, started=now,
-                    key_cap_wei=str(limits.daily), key_periods=limits.periods,
-                )  # fmt: skip
                 if limits.per_minute:
                     self._count_request(conn, key, minute, budget.requests + 1)
                     budget = replace(budget, requests=budget.requests + 1)
-                r = replace(r, budget=self._move(view, conn, r, 0, amount, budget, first=held))
+                if conn.dialect.name == "postgresql" and not limits.periods:
+                    r = replace(r, budget=self._hold_at_once(conn, r, budget))
+                else:
+                    held = reservations.insert().values(
+                        request_id=r.request_id, account=r.account, key_hash=r.key_hash, epoch=r.epoch,
+                        amount_wei=str(r.amount), expires_at=r.expires_at, model=model, started=now,
+                        key_cap_wei=str(limits.daily), key_periods=limits.periods,
+                    )  # fmt: skip
+                    r = replace(r, budget=self._move(view, conn, r, 0, amount, budget, first=held))
         if staked:
             self.has_activity.add((account, epoch))  # committed: the account is active in the epoch
         if refusal is not None:
             raise refusal
         return r
+
+    @staticmethod
+    def _hold_at_once(conn: Connection, r: Reservation, budget: Budget) -> Budget:
+        """The reservation's row and its totals' updates in one round trip (PostgreSQL, a key
+        with no month or life cap: `_hold_statement`, the totals rows read in this transaction
+        exist); the totals after."""
+        values = {"request_id": r.request_id, "account": r.account, "key_hash": r.key_hash, "epoch": r.epoch,
+                  "amount_wei": str(r.amount), "expires_at": r.expires_at, "model": r.model, "started": r.started,
+                  "key_cap_wei": str(r.key_cap), "key_periods": r.periods}  # fmt: skip
+        after = conn.execute(_hold_statement(), {
+            "k_account": r.account, "k_key_hash": r.key_hash, "k_epoch": r.epoch, "d_spent": 0,
+            "d_reserved": r.amount, **{f"h_{name}": value for name, value in values.items()},
+        }).one()  # fmt: skip
+        return replace(budget, spent=int(after[0]), reserved=int(after[1]), day=(int(after[2]), int(after[3])))
 
     def _activity(self, view: UsageView, account: str, epoch: int, now: int, model: str,
                   request_id: str) -> Receipt | None:  # fmt: skip

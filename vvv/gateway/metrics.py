@@ -126,6 +126,12 @@ class MeteredLedger(Ledger):
             self.pending.calls.append(call)
         return after
 
+    def _charge_at_once(self, conn: Connection, r: Reservation, call: ApiCall) -> Budget | None:
+        after = super()._charge_at_once(conn, r, call)
+        if after is not None:
+            self.pending.calls.append(call)
+        return after
+
     def _counted(self, operation: str, work: Callable[[], T]) -> T:
         self.pending.calls = []
         try:
