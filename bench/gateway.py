@@ -191,9 +191,9 @@ async def load(lane: Lane, requests: int, concurrency: int, upstream_ms: float) 
         gate = asyncio.Semaphore(concurrency)
 
         async def one(i: int) -> None:
-            if upstream_ms and i < concurrency:
-                await asyncio.sleep(i * upstream_ms / concurrency / 1000)
-            async with gate:
+            async with gate:  # the first `concurrency` take the slots in order; the others wait for one
+                if upstream_ms and i < concurrency:  # the wait inside the slot: no later request fills it first
+                    await asyncio.sleep(i * upstream_ms / concurrency / 1000)
                 t = time.perf_counter()
                 headers = {"authorization": f"Bearer {lane.secrets[i % len(lane.secrets)]}"}
                 # request i waits upstream_ms x (0.5 .. 1.5) on every path: inference times vary
