@@ -183,6 +183,8 @@ async def load(lane: Lane, requests: int, concurrency: int, upstream_ms: float) 
     sending its next request when its last is answered run in steady state; started in the
     same millisecond instead, the first of each round would queue behind each other, a burst
     no steady load of 50 clients makes, and a short round (600 requests) would be 8% burst.
+    Each waits inside its slot of the gate: waiting before taking it let the next 50 requests
+    take every slot at once (that burst, in every round, until 2026-12-06).
     The client is aiohttp: httpx's connection pool, under 50 concurrent requests, costs the
     client more than the server it measures."""
     latencies: list[float] = []
