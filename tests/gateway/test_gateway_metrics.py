@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 from eth_account import Account
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine
@@ -34,6 +35,7 @@ from tests.gateway.gateway_support import (
 from tests.gateway.keys_support import ALICE, BOB, DOMAIN, Clock, Served
 from tests.gateway.upstream_stub import Upstream
 from vvv.gateway.app import STORE_LOCK_SECONDS, Gateway
+from vvv.gateway.keys import StoreUnavailable
 from vvv.gateway.metrics import GatewayMetrics, MeteredKeyStore, MeteredLedger, metered_app
 from vvv.oracle.pricing import load_prices
 from vvv.oracle.receipts import ReceiptSigner
@@ -174,3 +176,8 @@ def test_the_gateway_metrics_move_by_what_each_request_does(usage_url, tmp_path)
         assert value(unreachable, "vvv_gateway_store_errors_total", operation="authenticate") == 1
         assert requests(unreachable, CHAT, 503) == 2
         assert value(unreachable, "vvv_gateway_vcu_reserved_total") == 72 + 36
+
+        # and so is the background read of the keys in use: one store error of `reread_keys`
+        with pytest.raises(StoreUnavailable):
+            gateway.keys.still_valid([SECRET], NOW)
+        assert value(scrape(url), "vvv_gateway_store_errors_total", operation="reread_keys") == 1

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from types import SimpleNamespace
 from typing import Any, TypeVar
 
@@ -178,6 +178,13 @@ class MeteredKeyStore(KeyStore):
             return super().authenticate(secret, now)
         except StoreUnavailable:
             self.metrics.store_errors.labels("authenticate").inc()
+            raise
+
+    def still_valid(self, secrets: Iterable[str], now: int) -> set[str]:
+        try:
+            return super().still_valid(secrets, now)
+        except StoreUnavailable:
+            self.metrics.store_errors.labels("reread_keys").inc()
             raise
 
 
