@@ -346,7 +346,9 @@ def deploy_with_rights(
 ) -> tuple:
     """Token, staking (its locker: the rights, at the address they will get), EpochOracle (which
     reads the locker as its rights) and ComputeRights, in that order, with a 3-day admin delay:
-    the system with rights that deploy_system does not make yet."""
+    a bare system with rights for benches and tests that set the capacity bounds and `RCAP`
+    themselves and mint from a `notifier` instead of the EmissionsController (deploy_system
+    wires the whole system, emissions included)."""
     rights_address = deployer.get_deployment_address(deployer.nonce + 3)
     token = project.VVVToken.deploy(deployer, notifier, sender=deployer)
     staking = project.VVVStaking.deploy(token, deployer, 3 * DAY, guardian, notifier, rights_address, sender=deployer)
