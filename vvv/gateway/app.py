@@ -325,7 +325,7 @@ class Gateway:
         """The request's key. A key read from the store is trusted `key_cache_seconds` after the
         read began (a revoked key stops working on every gateway process within that time); its
         expiry is checked at every request. Every key used since the last pass is read again,
-        all in one statement, every half of that time (`_reread_keys`), so a key in steady use
+        all in one statement, every half of that time (`reread_keys`), so a key in steady use
         is never read on a request's path, and the bound on a revocation's delay is the same."""
         secret = bearer_secret(request.headers.get("authorization"))
         now = int(self.clock())
@@ -349,7 +349,10 @@ class Gateway:
     async def _reread_keys_forever(self) -> None:
         while True:
             await asyncio.sleep(self.key_cache_seconds / 2)
-            await self.reread_keys()
+            try:
+                await self.reread_keys()
+            except Exception:  # the loop goes on: a key it could not read again is read on its next request
+                log.exception("reading API keys again")
 
     async def reread_keys(self) -> None:
         """Read again, in one statement, the keys used since the last pass: each still valid is

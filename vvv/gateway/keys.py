@@ -317,7 +317,6 @@ class KeyStore:
             raise KeyRefused(f"API key {key.key_hash[:10]}... expired at {utc(key.expiry)}")
         return key
 
-
     def still_valid(self, secrets: Iterable[str], now: int) -> set[str]:
         """Of `secrets`, those whose key may still be used at `now` (known, not revoked, not
         expired), read in one statement per `READ_CHUNK` secrets: how a gateway process reads

@@ -60,6 +60,7 @@ from sqlalchemy import (
     literal,
     select,
     text,
+    true,
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import SQLAlchemyError
@@ -320,7 +321,8 @@ def _charge_statement() -> Select:
     usage_row = usage_row.on_conflict_do_nothing(index_elements=["call_key"])
     account = _updates(totals)[1].where(deleted).cte("account_totals")
     key = _updates(key_totals)[1].where(deleted).cte("key_day_totals")
-    return select(account.c.spent_wei, account.c.reserved_wei, key.c.spent_wei, key.c.reserved_wei).add_cte(
+    after = select(account.c.spent_wei, account.c.reserved_wei, key.c.spent_wei, key.c.reserved_wei)
+    return after.select_from(account.join(key, true())).add_cte(
         usage_row.cte("usage_row")
     )
 
@@ -338,7 +340,8 @@ def _hold_statement() -> Select:
     held = reservations.insert().values({name: bindparam(f"h_{name}") for name in HELD})
     account = _updates(totals)[1].cte("account_totals")
     key = _updates(key_totals)[1].cte("key_day_totals")
-    return select(account.c.spent_wei, account.c.reserved_wei, key.c.spent_wei, key.c.reserved_wei).add_cte(
+    after = select(account.c.spent_wei, account.c.reserved_wei, key.c.spent_wei, key.c.reserved_wei)
+    return after.select_from(account.join(key, true())).add_cte(
         held.cte("held")
     )
 
