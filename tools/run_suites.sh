@@ -8,9 +8,9 @@ logs=$(mktemp -d)
 # test_stateful.py, test_rights_stateful.py: the bounded profile's examples are split between the
 # two passes (CI_SPLIT)
 export VVV_FUZZ_SPLIT=1
-.venv/bin/ape test tests -p no:cacheprovider --durations=8 > "$logs/local.log" 2>&1 &
+.venv/bin/ape test tests -p no:cacheprovider --durations=40 --durations-min=1 > "$logs/local.log" 2>&1 &
 local_pid=$!
-.venv/bin/ape test tests -p no:cacheprovider --durations=8 --network ethereum:local:foundry > "$logs/anvil.log" 2>&1
+.venv/bin/ape test tests -p no:cacheprovider --durations=40 --durations-min=1 --network ethereum:local:foundry > "$logs/anvil.log" 2>&1
 anvil_rc=$?
 wait "$local_pid"
 local_rc=$?
