@@ -43,6 +43,12 @@ logging.getLogger("taskiq.receiver.receiver").addFilter(_StopsSaidInOneLine())
 
 
 @bot.on_startup()
+async def stop_promptly(startup_state: StateSnapshot) -> None:
+    """Ctrl-C stops the bot at once, not at the next minute's tick (vvv.oracle.bot)."""
+    work.wake_on_stop_signals()
+
+
+@bot.on_startup()
 def catch_up(startup_state: StateSnapshot) -> dict[str, int] | None:
     bot.state.oracle = work.start(bot.signer, log=logger)
     bot.state.metrics = BotMetrics("oracle")

@@ -37,6 +37,12 @@ logging.getLogger("ape").addFilter(oracle_bot.UnlockedOnPurpose())
 
 
 @bot.on_startup()
+async def stop_promptly(startup_state: StateSnapshot) -> None:
+    """Ctrl-C stops the bot at once, not at the next minute's tick (vvv.oracle.bot)."""
+    oracle_bot.wake_on_stop_signals()
+
+
+@bot.on_startup()
 def start(startup_state: StateSnapshot) -> dict[str, int]:
     try:
         system = load_system()

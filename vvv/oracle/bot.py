@@ -20,8 +20,10 @@ run)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -55,6 +57,18 @@ class UnlockedOnPurpose(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         return record.msg != "Using cached key for %s"
+
+
+def wake_on_stop_signals() -> None:
+    """Make Ctrl-C (SIGINT) and SIGTERM stop a running bot at once instead of at its next tick.
+    Silverback's runner stops on these signals through a Python handler that only sets an
+    asyncio event; the event loop, asleep until the next minute's cron tick, does not see it
+    before it wakes (up to a minute later). A loop signal handler (a no-op: Silverback's own
+    handler, installed after start-up, does the stopping) makes the signal wake the loop.
+    Called from an async start-up task, on the loop's (main) thread."""
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, lambda: None)
 
 
 class BotSetupError(RuntimeError):
