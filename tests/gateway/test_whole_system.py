@@ -195,7 +195,13 @@ class Driver:
 
     @property
     def gateways(self) -> list[str]:
-        return [url for process, url in self.processes if process.poll() is None]
+        """The live gateways' URLs; none alive is a failure that names each one's exit code."""
+        live = [url for process, url in self.processes if process.poll() is None]
+        if not live:  # the first is never killed: it died on its own
+            exits = ", ".join(f"{url} exit {process.returncode}" for process, url in self.processes)
+            raise AssertionError(f"every gateway process has exited ({exits}); their logs: "
+                                 f"{Path(self.reports).parent}/gateway-*.log")  # fmt: skip
+        return live
 
     def request(self, stalls: bool, kind: str | None = None) -> Call:
         rng = self.rng
