@@ -39,9 +39,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import cache, partial
-from typing import Any
 
 from sqlalchemy import (
+    CTE,
     BigInteger,
     Column,
     ColumnElement,
@@ -65,7 +65,6 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.schema import CreateIndex
-from sqlalchemy.sql import Executable
 from sqlalchemy.sql.dml import ReturningUpdate
 
 from vvv.chain.epochs import EPOCH_LENGTH, epoch_start, snapshot_time
@@ -319,12 +318,7 @@ def _charge_statement() -> Select:
     row = select(*(bindparam(f"c_{name}", type_=api_calls.c[name].type) for name in columns)).where(deleted)
     usage_row = postgresql.insert(api_calls).from_select(columns, row)
     usage_row = usage_row.on_conflict_do_nothing(index_elements=["call_key"])
-    account = _updates(totals)[1].where(deleted).cte("account_totals")
-    key = _updates(key_totals)[1].where(deleted).cte("key_day_totals")
-    after = select(account.c.spent_wei, account.c.reserved_wei, key.c.spent_wei, key.c.reserved_wei)
-    return after.select_from(account.join(key, true())).add_cte(
-        usage_row.cte("usage_row")
-    )
+    return _totals_after(usage_row.cte("usage_row"), deleted)
 
 
 HELD = ("request_id", "account", "key_hash", "epoch", "amount_wei", "expires_at", "model", "started", "key_cap_wei",
@@ -338,20 +332,18 @@ def _hold_statement() -> Select:
     INSERT and, as data-modifying CTEs, the account's and the key's totals UPDATEs, which add in
     exact NUMERIC; the totals after (one row). Built once, like `_charge_statement`."""
     held = reservations.insert().values({name: bindparam(f"h_{name}") for name in HELD})
-    account = _updates(totals)[1].cte("account_totals")
-    key = _updates(key_totals)[1].cte("key_day_totals")
+    return _totals_after(held.cte("held"))
+
+
+def _totals_after(first: CTE, *when: ColumnElement[bool]) -> Select:
+    """`first` (a data-modifying CTE), then the account's and the key's totals UPDATEs (bound
+    as `k_account`, `k_key_hash`, `k_epoch`, `d_spent`, `d_reserved`; only `when` holds) as
+    data-modifying CTEs, in one statement that returns the totals after: (account spent,
+    reserved, key spent, reserved), one row when they ran."""
+    account = _updates(totals)[1].where(*when).cte("account_totals")
+    key = _updates(key_totals)[1].where(*when).cte("key_day_totals")
     after = select(account.c.spent_wei, account.c.reserved_wei, key.c.spent_wei, key.c.reserved_wei)
-    return after.select_from(account.join(key, true())).add_cte(
-        held.cte("held")
-    )
-
-
-def _together(conn: Connection, statements: list[Any]) -> None:
-    """Execute INSERTs and UPDATEs in one PostgreSQL statement: all but the last as data-modifying
-    CTEs of the last (PostgreSQL runs every such CTE once, to completion, whether or not the
-    statement reads it). The statements touch different rows, so their order does not matter."""
-    *before, last = statements
-    conn.execute(last.add_cte(*(statement.cte(f"w{i}") for i, statement in enumerate(before))) if before else last)
+    return after.select_from(account.join(key, true())).add_cte(first)
 
 
 def _lock_key(account: str, epoch: int) -> str:
@@ -452,8 +444,7 @@ class Ledger:
 
     @staticmethod
     def _add(conn: Connection, table: Table, row: dict[str, object], old: Totals, spent: int, reserved: int,
-             made_holds: tuple[bool, bool] = (True, True),
-             pending: list[Any] | None = None) -> tuple[int, int]:  # fmt: skip
+             made_holds: tuple[bool, bool] = (True, True)) -> tuple[int, int]:  # fmt: skip
         """Add `spent` and `reserved` to the totals row of `table` whose primary key is `row`;
         its values after. `old` is the row as read in this transaction, or how to read it
         (making it at its first use): then on PostgreSQL the row is not read first, the UPDATE
@@ -462,9 +453,7 @@ class Ledger:
         A row made now is made from what the store holds after the caller's change (the usage
         row added, the reservation deleted): `made_holds` says which of the two changes
         (spent, reserved) it already holds, and only the others are added to it, so a change
-        is never counted twice.
-
-        `pending` (with `old` read): the UPDATE is added to it, for `_together`, not executed."""
+        is never counted twice."""
         plain, summed = _updates(table)
         keys = {f"k_{name}": value for name, value in row.items()}
         if callable(old):
@@ -484,34 +473,22 @@ class Ledger:
                 return made
             old = made
         after = old[0] + spent, old[1] + reserved
-        if pending is not None:
-            where = [table.c[name] == value for name, value in row.items()]
-            pending.append(table.update().where(*where).values(spent_wei=str(after[0]), reserved_wei=str(after[1])))
-            return after
         conn.execute(plain, keys | {"d_spent": str(after[0]), "d_reserved": str(after[1])})
         return after
 
     def _move(self, view: UsageView, conn: Connection, r: Reservation, spent: int, reserved: int,
-              budget: Budget | None = None, first: Executable | None = None) -> Budget:  # fmt: skip
+              budget: Budget | None = None) -> Budget:  # fmt: skip
         """Add `spent` and `reserved` (either may be negative) to the totals of r's account and
         key (its day, and its capped month and life), as `budget` read them in this transaction
-        (else as they stand); the totals after. `first`: a statement to execute before them.
-        With `budget` on PostgreSQL, `first` and the UPDATEs go in one statement (`_together`):
-        one round trip instead of three or more on every reservation."""
-        pending: list[Any] | None = [] if budget is not None and conn.dialect.name == "postgresql" else None
-        if first is not None:
-            if pending is None:
-                conn.execute(first)
-            else:
-                pending.append(first)
+        (else as they stand); the totals after. (On PostgreSQL a key with no month or life cap
+        has its reservation's and its settlement's writes in one statement instead:
+        `_hold_at_once`, `_charge_at_once`.)"""
         account = self._add(conn, totals, {"account": r.account, "epoch": r.epoch},
                             (budget.spent, budget.reserved) if budget else
-                            lambda: self._totals(view, conn, r.account, r.epoch), spent, reserved,
-                            pending=pending)  # fmt: skip
+                            lambda: self._totals(view, conn, r.account, r.epoch), spent, reserved)  # fmt: skip
         day = self._add(conn, key_totals, {"key_hash": r.key_hash, "epoch": r.epoch},
                         budget.day if budget else lambda: self._key_totals(conn, r.key_hash, r.epoch), spent,
-                        reserved, made_holds=(False, True),  # a key's spend is in no usage row
-                        pending=pending)  # fmt: skip
+                        reserved, made_holds=(False, True))  # a key's spend is in no usage row
         after: dict[str, tuple[int, int]] = {}
         if r.periods and budget is None:
             _lock_periods(conn, r.key_hash)
@@ -519,9 +496,7 @@ class Ledger:
             if flag in r.periods:
                 old = getattr(budget, name) if budget else partial(self._period_totals, conn, r.key_hash, period)
                 after[name] = self._add(conn, key_periods, {"key_hash": r.key_hash, "period": period}, old,
-                                        spent, reserved, pending=pending)  # fmt: skip
-        if pending:
-            _together(conn, pending)
+                                        spent, reserved)  # fmt: skip
         was = budget or r.budget or Budget(0, 0, 0, KeyLimits(r.key_hash, r.key_cap), epoch=r.epoch)
         return replace(was, spent=account[0], reserved=account[1], day=day, month=after.get("month", was.month),
                        life=after.get("life", was.life))  # fmt: skip
@@ -632,7 +607,8 @@ class Ledger:
                         amount_wei=str(r.amount), expires_at=r.expires_at, model=model, started=now,
                         key_cap_wei=str(limits.daily), key_periods=limits.periods,
                     )  # fmt: skip
-                    r = replace(r, budget=self._move(view, conn, r, 0, amount, budget, first=held))
+                    conn.execute(held)
+                    r = replace(r, budget=self._move(view, conn, r, 0, amount, budget))
         if staked:
             self.has_activity.add((account, epoch))  # committed: the account is active in the epoch
         if refusal is not None:
