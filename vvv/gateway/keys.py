@@ -328,16 +328,14 @@ class KeyStore:
         with self._connection() as conn:
             for start in range(0, len(hashes), READ_CHUNK):
                 rows = conn.execute(_still_valid(), {"hashes": hashes[start : start + READ_CHUNK]}).all()
-                valid.update(wanted[row.key_hash] for row in rows
-                             if row.revoked is None and (int(row.expiry) == 0 or now < int(row.expiry)))  # fmt: skip
+                valid.update(wanted[row.key_hash] for row in rows if _key(row).status(now) == "active")
         return valid
 
 
 @cache
 def _still_valid() -> Select:
-    """The revocation and expiry of the keys whose hashes are bound as the list `hashes`."""
-    c = api_keys.c
-    return select(c.key_hash, c.revoked, c.expiry).where(c.key_hash.in_(bindparam("hashes", expanding=True)))
+    """The keys whose hashes are bound as the list `hashes`."""
+    return select(api_keys).where(api_keys.c.key_hash.in_(bindparam("hashes", expanding=True)))
 
 
 def bearer_secret(authorization: str | None) -> str:
