@@ -84,17 +84,28 @@ def test_postgres_killed_and_restarted_under_load(own_postgres, tmp_path):
         threads = [threading.Thread(target=client) for _ in range(8)]
         for t in threads:
             t.start()
+
+        def seen(answer: tuple[str, int]) -> None:
+            """Wait (at most 60 s: a loaded machine is slow) until some request answered so."""
+            deadline = time.monotonic() + 60
+            while answer not in {(p, s) for p, s, _, _ in answers}:
+                assert time.monotonic() < deadline, f"no answer {answer} within 60 s"
+                time.sleep(0.05)
+
         try:
-            time.sleep(1.0)
+            seen(("up", 200))
+            time.sleep(0.5)
             own_postgres.kill()
             phase[0] = "down"
+            seen(("down", 503))
             time.sleep(0.5)  # requests in flight at the kill have finished
             forwarded_while_down = len(world.upstream.requests)
             time.sleep(1.5)
             assert len(world.upstream.requests) == forwarded_while_down  # nothing forwarded while it is down
             own_postgres.start_again()
             phase[0] = "back"
-            time.sleep(1.5)
+            seen(("back", 200))
+            time.sleep(0.5)
         finally:
             stop.set()
             for t in threads:

@@ -178,11 +178,17 @@ def test_a_revocation_reaches_a_process_that_cached_the_key_within_its_cache_tim
 
     in_process_pass_only()
     with running_gateway(usage_url, tmp_path, key_cache_seconds=0.5) as world:
-        assert chat(world, {"model": "small-chat", "messages": HI}).status_code == 200
+        assert chat(world, {"model": "small-chat", "messages": HI}).status_code == 200  # the key is cached
         world.keys.revoke(sign(ALICE, RevokeKey(A, key_hash(SECRET), 77, NOW + 600), DOMAIN), NOW)
-        assert chat(world, {"model": "small-chat", "messages": HI}).status_code == 200  # still cached
-        time.sleep(0.6)
-        assert chat(world, {"model": "small-chat", "messages": HI}).status_code == 401
+        revoked = time.monotonic()
+        while True:  # served (from the cache) only by requests that start within its 0.5 s
+            sent = time.monotonic()
+            response = chat(world, {"model": "small-chat", "messages": HI})
+            if response.status_code != 200:
+                break
+            assert sent - revoked < 0.5
+            time.sleep(0.02)
+        assert response.status_code == 401 and "revoked" in response.json()["error"]["message"]
 
 
 def test_keys_in_steady_use_are_read_again_together_off_the_path_and_a_revocation_still_lands_in_time(
@@ -229,13 +235,20 @@ def test_keys_in_steady_use_are_read_again_together_off_the_path_and_a_revocatio
 
         world.keys.revoke(sign(ALICE, RevokeKey(A, key_hash(SECRET), 78, NOW + 600), DOMAIN), NOW)
         revoked = time.monotonic()
-        while chat(world, {"model": "small-chat", "messages": HI}).status_code == 200:
-            assert time.monotonic() - revoked < 1.0
+        while True:
+            sent = time.monotonic()
+            if chat(world, {"model": "small-chat", "messages": HI}).status_code != 200:
+                break
+            assert sent - revoked < 1.0  # served: it started within the cache's second of the revocation
+            # the others stay in use (a key unused for the cache's second is read on the path again)
+            assert chat(world, {"model": "small-chat", "messages": HI}, secrets[1]).status_code == 200
             time.sleep(0.05)
         response = chat(world, {"model": "small-chat", "messages": HI})
         assert response.status_code == 401 and "revoked" in response.json()["error"]["message"]
         assert chat(world, {"model": "small-chat", "messages": HI}, secrets[1]).status_code == 200
-        assert on_path.count(secrets[1]) == 1  # the others still served from the cache
+        # the others go on, still served from the cache: at most one more read on the path (a
+        # loaded machine can hold a background pass past the cache's second), never one per use
+        assert on_path.count(secrets[1]) <= 2
 
 
 @pytest.mark.parametrize(
