@@ -92,6 +92,11 @@ export function checkRewards(p: Position, m: Market, earnedNow: bigint, now: num
 
 /** Simulate, send through the wallet, wait for the receipt. The receipt when it was mined and
  * succeeded, else null. `said(receipt)` adds what the transaction did to its log line. */
+/** What a staking call writes more when its checkpoints fall in a new second: a lock (a mint)
+ * appends to four histories (the account's and the total free and locked stake), each a fresh
+ * slot (22,100 gas) instead of a rewrite of the latest (5,000). Unused gas is not paid for. */
+const FRESH_SLOTS_GAS = 4n * (22_100n - 5_000n);
+
 async function send(
   ctx: Ctx,
   label: string,
@@ -106,12 +111,14 @@ async function send(
   const client = ctx.reader.client;
   let gas: bigint;
   try {
-    // the node's estimate alone can fall short (an out-of-gas revert on anvil): a 25 % margin
+    // the node's estimate alone can fall short (an out-of-gas revert on anvil): a 25 % margin,
+    // plus FRESH_SLOTS_GAS (an estimate made in the second of the account's last checkpoint
+    // rewrites it, 5,000 gas a slot; mined in a later second, the call writes fresh slots instead)
     [, gas] = await Promise.all([
       client.call({ account: ctx.account, to, data, blockTag: "pending" }),
       client.estimateGas({ account: ctx.account, to, data }),
     ]);
-    gas = (gas * 125n) / 100n;
+    gas = (gas * 125n) / 100n + FRESH_SLOTS_GAS;
   } catch (err) {
     line.failed(`the transaction would revert: ${customErrorText(err) ?? walletErrorText(err)}; nothing was sent`);
     return null;
