@@ -61,6 +61,7 @@ class EpochHistory:
     def _row(self, epoch: int) -> dict[str, Any]:
         d = self.distributed[epoch]
         staked = int(self.system.staking.totalStakedAt(snapshot_time(epoch)))
+        rewarded = int(self.system.staking.totalFreeStakedAt(snapshot_time(epoch)))  # locked stake earns none
         yearly_scaled = int(d.stakerAmount) * 365 * PRECISION
         row: dict[str, Any] = {
             "epoch": epoch,
@@ -70,8 +71,9 @@ class EpochHistory:
             "companyMinted": str(int(d.treasuryAmount)),
             "fallbackUsed": bool(d.fallbackUsed),
             "totalStaked": str(staked),
-            # the APR this epoch's stakers' part pays if every day paid it, on the stake at its snapshot
-            "aprMicroPercent": apr_micro_percent(yearly_scaled, staked),
+            # the APR this epoch's stakers' part pays if every day paid it, on the stake that earns it
+            # at its snapshot (the free stake: the rewards' weight)
+            "aprMicroPercent": apr_micro_percent(yearly_scaled, rewarded),
             "capacity": None,
             "totalActiveStake": None,
             "activeCount": None,

@@ -37,7 +37,7 @@ def day_rows(run: DemoRun) -> list[dict[str, Any]]:
             s.staking.stakeAt(b.account, snapshot_time(e - 1)) for b in run.books if allot.of(b.account.address)
         )
         all_stake = s.staking.totalStakedAt(snapshot_time(e - 1))
-        total_now = s.staking.totalStakedAt(snapshot_time(e))
+        rewarded_now = s.staking.totalFreeStakedAt(snapshot_time(e))  # the rewards' weight: locked stake earns none
         daily_rewards_scaled = int(dist.stakerAmount) * 365 * PRECISION
         activated = int(s.compute_rights.totalActivatedAt(e)) if s.compute_rights is not None else 0
         rights_vcu, pool_vcu = capacity_split(allot.capacity, activated)
@@ -59,7 +59,7 @@ def day_rows(run: DemoRun) -> list[dict[str, Any]]:
             "pool_vcu": format_amount(pool_vcu),
             "vcu_per_vvv_active": ratio(allot.capacity, active_stake),
             "vcu_per_vvv_all": ratio(allot.capacity, all_stake),
-            "apr_percent": format_apr(apr_micro_percent(daily_rewards_scaled, total_now)),
+            "apr_percent": format_apr(apr_micro_percent(daily_rewards_scaled, rewarded_now)),
         })  # fmt: skip
     return rows
 
