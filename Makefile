@@ -10,7 +10,7 @@ NPM_STAMP := node_modules/.setup-stamp
 SOLC_EXE := .solcx/solc-v$(SOLC_VERSION)
 ANVIL := ethereum:local:foundry
 
-.PHONY: setup system-packages compile test test-local test-anvil lint prove fuzz system-fuzz demo bench chain clean web dashboard
+.PHONY: setup system-packages compile test test-local test-anvil lint prove screenshot fuzz system-fuzz demo bench chain clean web dashboard
 
 # Debian packages the tests need, as PACKAGE:FILE-IT-INSTALLS (tools/system_packages.sh).
 SYSTEM_PACKAGES := postgresql:/usr/lib/postgresql/*/bin/initdb chromium:/usr/bin/chromium
@@ -88,6 +88,11 @@ test-anvil: setup
 
 # The stateful tests alone (the system's, and compute rights' against their model), with the
 # profile chosen by VVV_FUZZ (ci: bounded; long: 400 x 80 and 50 x 40).
+# The README's picture of the page (docs/img/dashboard.png), taken again by its browser test.
+screenshot: setup compile
+	VVV_SCREENSHOT=$(CURDIR)/docs/img/dashboard.png $(BIN)/ape test tests/dashboard/test_page.py -k screenshot \
+		-p no:cacheprovider --network $(ANVIL)
+
 fuzz: setup
 	$(BIN)/ape test tests/contracts/test_stateful.py tests/contracts/test_rights_stateful.py -p no:cacheprovider
 
