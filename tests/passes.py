@@ -23,8 +23,8 @@ def current_pass() -> str:
     return ANVIL if networks.provider.name == "foundry" else IN_PROCESS
 
 
-def only_in(name: str) -> None:
+def only_in(name: str, why: str = "does not use the session's chain") -> None:
     """Skip the calling test or fixture unless this session is the pass `name` (for a fixture
-    that some tests share; a whole module uses the `one_pass` marker)."""
+    that some tests share; a whole module uses the `one_pass` marker); `why` it runs once."""
     if current_pass() != name:
-        pytest.skip(f"does not use the session's chain: runs once, in the {name} pass of `make test`")
+        pytest.skip(f"{why}: runs once, in the {name} pass of `make test`")

@@ -12,6 +12,7 @@ from rich.console import Console
 
 from tests.cli_runner import ape_run, invoke_script, json_output, once_per_suite_run, one_error_line, rpc
 from tests.helpers import DAY, E18, EPOCH_EMISSION
+from tests.passes import ANVIL, only_in
 from vvv.chain.units import parse_amount
 from vvv.demo.output import fresh_folder
 from vvv.demo.plots import PLOTS
@@ -133,7 +134,10 @@ def test_demo_summary_matches_the_chain(tmp_path, project, accounts):
 def test_demo_writes_a_fresh_folder_and_never_overwrites_unasked(tmp_path, monkeypatch, chain):
     """Without --out each run gets a new folder; a non-empty --out is refused (nothing run,
     nothing written) unless --overwrite; the same seed gives the same run; the tables fit 80
-    columns."""
+    columns. About the folder, not the chain (test_demo_summary_matches_the_chain checks the
+    run on both): once, on anvil, where the demo's two runs take a third of the in-process
+    chain's time."""
+    only_in(ANVIL, "about the folder and the tables, not the chain")
     monkeypatch.chdir(tmp_path)
     first = run()
     folder = tmp_path / first["out"]
