@@ -50,6 +50,7 @@ compile: setup
 
 lint: setup
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/python tools/slither_check.py
 	npm run --silent typecheck

@@ -67,7 +67,11 @@ class World:
 
 @contextlib.contextmanager
 def running_gateway(
-    usage_url: str, tmp_path: Path, allotment: int = 100_000 * E18, cap: int = 0, key_cache_seconds: float = 0.0,
+    usage_url: str,
+    tmp_path: Path,
+    allotment: int = 100_000 * E18,
+    cap: int = 0,
+    key_cache_seconds: float = 0.0,
     **limits: Any,
 ) -> Iterator[World]:
     """`limits`: the Gateway's request_seconds, stall_seconds, sweep_seconds (tests shorten them)."""

@@ -63,8 +63,9 @@ def test_the_gateways_routes_stop_reading_at_their_limit(gateway, path):
 def test_the_dashboards_keys_route_stops_reading_at_its_limit(tmp_path):
     in_process_pass_only()
     (tmp_path / "index.html").write_text("<!doctype html>")
-    board = Dashboard(SimpleNamespace(record={}), load_prices(), "http://127.0.0.1:1", True, "test",
-                      gateway_url="http://127.0.0.1:1")  # fmt: skip  (the gateway is never reached)
+    board = Dashboard(
+        SimpleNamespace(record={}), load_prices(), "http://127.0.0.1:1", True, "test", gateway_url="http://127.0.0.1:1"
+    )  # fmt: skip  (the gateway is never reached)
     with Served(dashboard_app(board, tmp_path)) as url:
         status, sent = post_endless(url, "/api/keys/create")
         assert status == b"HTTP/1.1 413 Request Entity Too Large" and sent <= 16 * MB

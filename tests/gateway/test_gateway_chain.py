@@ -114,9 +114,7 @@ def test_the_audit_day_through_the_gateways_allotments(system, oracle, alice, bo
     assert allotments.compare(g) is None and allotments.alerts == []
 
 
-def test_a_report_that_differs_from_the_expected_one_raises_an_alert(
-    system, oracle, alice, bob, carol, world, g
-):
+def test_a_report_that_differs_from_the_expected_one_raises_an_alert(system, oracle, alice, bob, carol, world, g):
     """The oracle posts a report that leaves alice out and gives bob the set: the gateway's
     expected report (alice alone) differs, and it says so in one ALERT line."""
     allotments = ChainAllotments(system, world["reports"], world["store"])

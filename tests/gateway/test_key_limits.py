@@ -113,10 +113,12 @@ def test_a_refusal_by_the_keys_limits_is_not_activity(world):
 def test_the_model_list_shows_a_scoped_key_only_its_models(world):
     """GET /v1/models lists what the key may call: the price table has small-chat and painter."""
     limited_key(world, "vvv_painter", 2, models="painter")
+
     def listed(secret):
         answer = httpx.get(world.url + "/v1/models", headers=world.headers(secret))
         assert answer.status_code == 200
         return [m["id"] for m in answer.json()["data"]]
+
     assert listed("vvv_painter") == ["painter"]
     assert listed(SECRET) == ["painter", "small-chat"]  # a key with no allow-list sees all
     assert world.upstream.requests == [] and world.store.count() == 0  # a listing is not activity

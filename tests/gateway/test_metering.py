@@ -134,7 +134,8 @@ def test_image_requests_name_a_listed_size(big):
     refused = httpx.post(url, headers=headers, json={"model": "painter", "prompt": "a cat", "size": "4096x4096"})
     assert refused.status_code == 400
     assert refused.json()["error"]["message"] == (
-        "'size' '4096x4096' is not accepted for painter: one of 1024x1024, 512x512")
+        "'size' '4096x4096' is not accepted for painter: one of 1024x1024, 512x512"
+    )
     refused = httpx.post(url, headers=headers, json={"model": "painter", "prompt": "a cat", "quality": "hd"})
     assert refused.status_code == 400 and "field 'quality' is not accepted" in refused.json()["error"]["message"]
     assert big.upstream.requests == []

@@ -400,6 +400,8 @@ def measure_rights_allocation(accounts: list) -> list[GasRow]:
             RIGHTS_BUDGETS["vcuAllocation (rights, 20-level proof)"],
         )
     ]
+
+
 def measure_rights(accounts: list) -> list[GasRow]:
     """Deploy token, staking (its locker: the rights contract), oracle and rights; four stakers
     and a live stream; the report of the epoch before posted and final, a 1,000,000-leaf tree

@@ -486,9 +486,15 @@ class Ledger:
         account = self._add(conn, totals, {"account": r.account, "epoch": r.epoch},
                             (budget.spent, budget.reserved) if budget else
                             lambda: self._totals(view, conn, r.account, r.epoch), spent, reserved)  # fmt: skip
-        day = self._add(conn, key_totals, {"key_hash": r.key_hash, "epoch": r.epoch},
-                        budget.day if budget else lambda: self._key_totals(conn, r.key_hash, r.epoch), spent,
-                        reserved, made_holds=(False, True))  # a key's spend is in no usage row
+        day = self._add(
+            conn,
+            key_totals,
+            {"key_hash": r.key_hash, "epoch": r.epoch},
+            budget.day if budget else lambda: self._key_totals(conn, r.key_hash, r.epoch),
+            spent,
+            reserved,
+            made_holds=(False, True),
+        )  # a key's spend is in no usage row
         after: dict[str, tuple[int, int]] = {}
         if r.periods and budget is None:
             _lock_periods(conn, r.key_hash)
