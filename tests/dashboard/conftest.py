@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 from ape import networks
+from playwright.sync_api import expect
 from starlette.applications import Starlette
 
 from tests.gateway.keys_support import Served
@@ -30,6 +31,11 @@ from vvv.gateway.keys import KeyStore, key_routes
 from vvv.oracle.pricing import load_prices
 from vvv.oracle.usage import UsageStore
 from vvv.staker.keys import domain_of
+
+# Playwright's `expect` waits 5 s by default: under `make test` four sessions, a prover and the
+# browser share 2 cores, and a page's refresh after a transaction (about seven reads of the node)
+# has taken longer. A check that holds returns at once; only a failing one waits the 30 s.
+expect.set_options(timeout=30_000)
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -169,7 +169,7 @@ def stake_key_refused_next_day_served_and_charged(journey, browser_page):
     expect(value(page, "Staked")).to_have_text("250.00 VVV")
     page.get_by_label("Key label").fill("journey")
     page.get_by_role("button", name="Create key").click()
-    expect(page.get_by_role("status")).to_contain_text('Key "journey" created', timeout=10_000)
+    expect(page.get_by_role("status")).to_contain_text('Key "journey" created')
     secret = page.get_by_label("New key's secret").inner_text()
     assert re.fullmatch(r"vvv_[A-Za-z0-9_-]{43}", secret)
 
@@ -190,7 +190,7 @@ def stake_key_refused_next_day_served_and_charged(journey, browser_page):
     # the charge on the page (reloaded: it connects the wallet it remembers) and in `staker status`
     page.reload()
     expect(page.get_by_text(f"Connected with Test Wallet: {USER}")).to_be_visible()
-    expect(value(page, "Spent today")).to_have_text("0.0000462 VCU", timeout=10_000)
+    expect(value(page, "Spent today")).to_have_text("0.0000462 VCU")
     expect(value(page, "Left today")).to_have_text("181,479.99 VCU")  # 181,480 - 0.0000462, floored
     status_json = json.loads(world.ape("staker", "status", USER, "--reports-dir", str(world.reports), "--usage-db",
                                        world.usage_db, "--json", "--wei"))  # fmt: skip
@@ -213,7 +213,7 @@ def test_stake_key_served_then_rights_minted_and_activated_for_an_agent_served_t
     world.pass_window()
     page.reload()
     expect(page.get_by_text(f"Connected with Test Wallet: {USER}")).to_be_visible()
-    expect(page.locator("#rights-why")).to_have_text("", timeout=10_000)  # minting is possible
+    expect(page.locator("#rights-why")).to_have_text("")  # minting is possible
     page.get_by_role("textbox", name="Rights to mint (VCR)").fill("5")
     page.get_by_role("button", name="Mint", exact=True).click()
     confirmed_hash(page, "Mint 5 VCR")

@@ -6,7 +6,7 @@ The deployment record is read from VVV_DEPLOYMENTS_DIR (`ethereum-local-foundry.
 test moves the chain by hours in a fraction of a second, so the gateway's wall-clock periods are
 scaled down with it: the chain's clock is read every 0.05 s (1 s), an allotment is kept 0.5 s
 (60 s), a stream its client stops reading is cut after 1 s (30 s), expired reservations are
-charged every 0.5 s (60 s)."""
+charged every 0.5 s (60 s); a request waits up to 30 s for the store's lock (2 s)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ def main(argv: list[str]) -> None:
 
     import vvv.gateway.allotments as allotments
     import vvv.gateway.app as app
+    import vvv.gateway.serve as serving
     from vvv.gateway.requests import DEFAULT_OUTPUT_LIMIT
     from vvv.gateway.serve import open_gateway, serve
     from vvv.oracle.pricing import load_prices
@@ -26,6 +27,9 @@ def main(argv: list[str]) -> None:
     chain_uri, usage_url, upstream, port, reports, prices = argv
     allotments.CLOCK_SECONDS = 0.05
     app.ALLOTMENT_CACHE_SECONDS = 0.5
+    # concurrent requests of one account queue for its lock: 30 s, not 2 s, so that a loaded
+    # machine's queue is not refused (fail closed is test_fail_closed.py's)
+    serving.STORE_LOCK_SECONDS = 30.0
     # ape's foundry provider on the test's running anvil (it connects to a node it finds at `host`)
     with networks.parse_network_choice("ethereum:local:foundry", provider_settings={"host": chain_uri}):
         gateway = open_gateway(upstream, usage_url, Path(reports), load_prices(Path(prices)), "TEST::9",

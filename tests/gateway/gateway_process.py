@@ -1,7 +1,8 @@
 """One gateway in a process of its own, for the load test and bench/gateway.py:
-    python -m tests.gateway.gateway_process USAGE_URL UPSTREAM_URL PORT PRICES ALLOTMENT_WEI NOW
-Every account gets ALLOTMENT_WEI; NOW (unix seconds) fixes the clock (0: the wall clock). The
-store and the keys must exist; receipts are signed with the tests' SIGNER."""
+    python -m tests.gateway.gateway_process USAGE_URL UPSTREAM_URL PORT PRICES ALLOTMENT_WEI NOW [LOCK_SECONDS]
+Every account gets ALLOTMENT_WEI; NOW (unix seconds) fixes the clock (0: the wall clock);
+LOCK_SECONDS is how long a request waits for the store's lock (the gateway's 2 s unless given).
+The store and the keys must exist; receipts are signed with the tests' SIGNER."""
 
 from __future__ import annotations
 
@@ -22,8 +23,8 @@ def main(argv: list[str]) -> None:
     from vvv.oracle.receipts import ReceiptSigner
     from vvv.oracle.usage import UsageStore
 
-    url, upstream, port, prices, allotment, now = argv
-    store = UsageStore(url, lock_timeout=STORE_LOCK_SECONDS)
+    url, upstream, port, prices, allotment, now, *lock = argv
+    store = UsageStore(url, lock_timeout=float(lock[0]) if lock else STORE_LOCK_SECONDS)
     ledger = Ledger(store, ReceiptSigner(SIGNER, DOMAIN.chain_id, ORACLE))
     clock = (lambda: float(now)) if int(now) else time.time
     gateway = Gateway(ledger, KeyStore(store.engine, DOMAIN), load_prices(Path(prices)),

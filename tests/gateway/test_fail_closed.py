@@ -70,7 +70,7 @@ def test_postgres_killed_and_restarted_under_load(own_postgres, tmp_path):
     in_process_pass_only()
     url = own_postgres.database_url(own_postgres.create_database())
     with running_gateway(url, tmp_path, sweep_seconds=0) as world:
-        answers: list[tuple[str, int, str | None, str]] = []  # (phase, status, request id, message)
+        answers: list[tuple[str, int, str | None, str, int]] = []  # (phase, status, request id, message, client)
         phase = ["up"]
         stop = threading.Event()
 
@@ -79,7 +79,8 @@ def test_postgres_killed_and_restarted_under_load(own_postgres, tmp_path):
                 while not stop.is_set():
                     r = http.post(world.url + "/v1/chat/completions", json=BODY, headers=world.headers(SECRET))
                     message = r.json()["error"]["message"] if r.status_code != 200 else ""
-                    answers.append((phase[0], r.status_code, r.headers.get("x-request-id"), message))
+                    answers.append((phase[0], r.status_code, r.headers.get("x-request-id"), message,
+                                    threading.get_ident()))  # fmt: skip
 
         threads = [threading.Thread(target=client) for _ in range(8)]
         for t in threads:
@@ -88,7 +89,7 @@ def test_postgres_killed_and_restarted_under_load(own_postgres, tmp_path):
         def seen(answer: tuple[str, int]) -> None:
             """Wait (at most 60 s: a loaded machine is slow) until some request answered so."""
             deadline = time.monotonic() + 60
-            while answer not in {(p, s) for p, s, _, _ in answers}:
+            while answer not in {(p, s) for p, s, *_ in answers}:
                 assert time.monotonic() < deadline, f"no answer {answer} within 60 s"
                 time.sleep(0.05)
 
@@ -98,7 +99,14 @@ def test_postgres_killed_and_restarted_under_load(own_postgres, tmp_path):
             own_postgres.kill()
             phase[0] = "down"
             seen(("down", 503))
-            time.sleep(0.5)  # requests in flight at the kill have finished
+            # every client has had two answers since the kill: its request in flight at the kill
+            # has finished, and the next one started after it
+            down = {t.ident: 0 for t in threads}
+            deadline = time.monotonic() + 60
+            while min(down.values()) < 2:
+                assert time.monotonic() < deadline, f"answers after the kill, by client: {down}"
+                down = {t.ident: sum(1 for p, *_, who in answers if p == "down" and who == t.ident) for t in threads}
+                time.sleep(0.05)
             forwarded_while_down = len(world.upstream.requests)
             time.sleep(1.5)
             assert len(world.upstream.requests) == forwarded_while_down  # nothing forwarded while it is down
@@ -110,13 +118,13 @@ def test_postgres_killed_and_restarted_under_load(own_postgres, tmp_path):
             stop.set()
             for t in threads:
                 t.join(timeout=60)
-        statuses = {(p, s) for p, s, _, _ in answers}
+        statuses = {(p, s) for p, s, *_ in answers}
         assert ("up", 200) in statuses and ("down", 503) in statuses and ("back", 200) in statuses
-        assert {s for _, s, _, _ in answers} <= {200, 503}
-        assert all("\n" not in m for *_, m in answers)
-        ok = [i for _, s, i, _ in answers if s == 200]
+        assert {s for _, s, *_ in answers} <= {200, 503}
+        assert all("\n" not in m for _, _, _, m, _ in answers)
+        ok = [i for _, s, i, *_ in answers if s == 200]
         # the charge failed (every response has a request id: these say their reservation is kept)
-        after_forwarding = [i for _, s, i, m in answers if s == 503 and "charged when it expires" in m]
+        after_forwarding = [i for _, s, i, m, _ in answers if s == 503 and "charged when it expires" in m]
         # nothing lost: every answered request has its one charge; every reservation whose
         # charge failed is charged in full (36 VCU) at its expiry; nothing doubled
         ledger = Ledger(world.store)

@@ -190,8 +190,20 @@ class Driver:
     def move(self, timestamp: int) -> None:
         mine_at(timestamp)
         self.day = timestamp // DAY
-        time.sleep(0.2)  # every gateway's chain clock (read every 0.05 s) is there
+        self.wait_for_the_gateways_clocks(timestamp)
         self.step(f"clock -> day {self.day - self.model.g} +{timestamp % DAY} s")
+
+    def wait_for_the_gateways_clocks(self, timestamp: int) -> None:
+        """Every live gateway's chain clock (read every 0.05 s) has reached `timestamp`, as its
+        key status route says (a loaded machine can hold a clock's thread past a fixed wait)."""
+        secret = next(s for keys in self.secrets.values() for s in keys)
+        auth = {"authorization": f"Bearer {secret}"}
+        for url in self.gateways:
+            deadline = time.monotonic() + 30
+            while httpx.get(url + "/v1/api_keys/rate_limits", headers=auth, timeout=30).json()["now"] < timestamp:
+                if time.monotonic() > deadline:
+                    self.fail(f"the gateway at {url} did not see the chain's time {timestamp} within 30 s")
+                time.sleep(0.02)
 
     @property
     def gateways(self) -> list[str]:
