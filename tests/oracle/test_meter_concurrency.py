@@ -26,7 +26,8 @@ ADMITTED = 90
 
 def charge_many(url, worker, barrier, results):
     """One meter process: REQUESTS requests for A, all started together with the others."""
-    meter = Meter(UsageStore(url), load_prices(), EpochAllotments(EPOCH, 181_480 * E18, {A: ALLOTMENT}, "report"))
+    store = UsageStore(url, lock_timeout=120)  # SQLite's 5 s busy wait can starve a process under load
+    meter = Meter(store, load_prices(), EpochAllotments(EPOCH, 181_480 * E18, {A: ALLOTMENT}, "report"))
     barrier.wait()
     charged = 0
     for i in range(REQUESTS):

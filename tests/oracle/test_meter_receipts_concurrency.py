@@ -26,8 +26,9 @@ PROCESSES, REQUESTS = 4, 5
 def charge_many(url, worker, barrier, results):
     """One meter process: REQUESTS requests per account and epoch, started with the others."""
     signer = ReceiptSigner(Account.from_key(KEY), CHAIN_ID, ORACLE)
-    meters = [Meter(UsageStore(url), load_prices(), EpochAllotments(e, 181_480 * E18, dict.fromkeys(ACCOUNTS, E18),
-                                                                    "report"), signer) for e in EPOCHS]  # fmt: skip
+    store = UsageStore(url, lock_timeout=120)  # SQLite's 5 s busy wait can starve a process under load
+    meters = [Meter(store, load_prices(), EpochAllotments(e, 181_480 * E18, dict.fromkeys(ACCOUNTS, E18), "report"),
+                    signer) for e in EPOCHS]  # fmt: skip
     barrier.wait()
     got = []
     for i in range(REQUESTS):
