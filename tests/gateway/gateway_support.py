@@ -6,7 +6,8 @@ token, 1,200 per image part of a chat's input, 5 per image (1024x1024 or 512x512
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -119,3 +120,11 @@ def served_world(usage_url: str, tmp_path: Path, **options: Any) -> Iterator[Wor
     in_process_pass_only()
     with running_gateway(usage_url, tmp_path, **options) as world:
         yield world
+
+
+def wait_for(condition: Callable[[], object], seconds: float = 20.0, what: str = "") -> None:
+    """Wait until `condition()` is true, at most `seconds` (a loaded machine is slow)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out after {seconds:g} s{': ' + what if what else ''}"
+        time.sleep(0.05)

@@ -24,6 +24,7 @@ from tests.gateway.gateway_support import (
     in_process_pass_only,
     running_gateway,
     store_lock_held,
+    wait_for,
 )
 from tests.gateway.keys_support import ALICE
 from tests.postgres import PostgresServer
@@ -87,11 +88,8 @@ def test_postgres_killed_and_restarted_under_load(own_postgres, tmp_path):
             t.start()
 
         def seen(answer: tuple[str, int]) -> None:
-            """Wait (at most 60 s: a loaded machine is slow) until some request answered so."""
-            deadline = time.monotonic() + 60
-            while answer not in {(p, s) for p, s, *_ in answers}:
-                assert time.monotonic() < deadline, f"no answer {answer} within 60 s"
-                time.sleep(0.05)
+            """Wait until some request answered so."""
+            wait_for(lambda: answer in {(p, s) for p, s, *_ in answers}, 60, f"an answer {answer}")
 
         try:
             seen(("up", 200))
@@ -101,12 +99,8 @@ def test_postgres_killed_and_restarted_under_load(own_postgres, tmp_path):
             seen(("down", 503))
             # every client has had two answers since the kill: its request in flight at the kill
             # has finished, and the next one started after it
-            down = {t.ident: 0 for t in threads}
-            deadline = time.monotonic() + 60
-            while min(down.values()) < 2:
-                assert time.monotonic() < deadline, f"answers after the kill, by client: {down}"
-                down = {t.ident: sum(1 for p, *_, who in answers if p == "down" and who == t.ident) for t in threads}
-                time.sleep(0.05)
+            down = lambda t: sum(1 for p, *_, who in answers if p == "down" and who == t.ident)  # noqa: E731
+            wait_for(lambda: all(down(t) >= 2 for t in threads), 60, "two answers after the kill for every client")
             forwarded_while_down = len(world.upstream.requests)
             time.sleep(1.5)
             assert len(world.upstream.requests) == forwarded_while_down  # nothing forwarded while it is down

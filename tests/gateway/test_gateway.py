@@ -171,6 +171,22 @@ def test_a_revoked_key_is_refused(world):
     assert response.status_code == 401 and "revoked" in response.json()["error"]["message"]
 
 
+def refused_within(world, revoked: float, seconds: float, meanwhile=lambda: True) -> httpx.Response:
+    """Chats with the revoked key until it is refused: the first refusal. A request served (from
+    the cache) must have started within `seconds` of `revoked` (monotonic): the cache's bound,
+    judged by when a request starts, as the gateway keeps it. `meanwhile()` (true) after each."""
+    import time
+
+    while True:
+        sent = time.monotonic()
+        response = chat(world, {"model": "small-chat", "messages": HI})
+        if response.status_code != 200:
+            return response
+        assert sent - revoked < seconds
+        assert meanwhile()
+        time.sleep(0.02)
+
+
 def test_a_revocation_reaches_a_process_that_cached_the_key_within_its_cache_time(usage_url, tmp_path):
     import time
 
@@ -180,14 +196,7 @@ def test_a_revocation_reaches_a_process_that_cached_the_key_within_its_cache_tim
     with running_gateway(usage_url, tmp_path, key_cache_seconds=0.5) as world:
         assert chat(world, {"model": "small-chat", "messages": HI}).status_code == 200  # the key is cached
         world.keys.revoke(sign(ALICE, RevokeKey(A, key_hash(SECRET), 77, NOW + 600), DOMAIN), NOW)
-        revoked = time.monotonic()
-        while True:  # served (from the cache) only by requests that start within its 0.5 s
-            sent = time.monotonic()
-            response = chat(world, {"model": "small-chat", "messages": HI})
-            if response.status_code != 200:
-                break
-            assert sent - revoked < 0.5
-            time.sleep(0.02)
+        response = refused_within(world, time.monotonic(), 0.5)
         assert response.status_code == 401 and "revoked" in response.json()["error"]["message"]
 
 
@@ -236,15 +245,9 @@ def test_keys_in_steady_use_are_read_again_together_off_the_path_and_a_revocatio
         assert all(set(used) <= set(secrets) for used in again)
 
         world.keys.revoke(sign(ALICE, RevokeKey(A, key_hash(SECRET), 78, NOW + 600), DOMAIN), NOW)
-        revoked = time.monotonic()
-        while True:
-            sent = time.monotonic()
-            if chat(world, {"model": "small-chat", "messages": HI}).status_code != 200:
-                break
-            assert sent - revoked < 1.0  # served: it started within the cache's second of the revocation
-            # the others stay in use (a key unused for the cache's second is read on the path again)
-            assert chat(world, {"model": "small-chat", "messages": HI}, secrets[1]).status_code == 200
-            time.sleep(0.05)
+        # the others stay in use meanwhile (a key unused for the cache's second is read on the path again)
+        other_served = lambda: chat(world, {"model": "small-chat", "messages": HI}, secrets[1]).status_code == 200  # noqa: E731
+        refused_within(world, time.monotonic(), 1.0, other_served)
         response = chat(world, {"model": "small-chat", "messages": HI})
         assert response.status_code == 401 and "revoked" in response.json()["error"]["message"]
         assert chat(world, {"model": "small-chat", "messages": HI}, secrets[1]).status_code == 200

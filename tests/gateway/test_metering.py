@@ -25,6 +25,7 @@ from tests.gateway.gateway_support import (
     in_process_pass_only,
     running_gateway,
     served_world,
+    wait_for,
 )
 from tests.gateway.keys_support import ALICE
 from vvv.gateway.ledger import RESERVATION_TTL, Ledger
@@ -171,13 +172,6 @@ def open_stream(world, body, secret=SECRET) -> socket.socket:
     sock.settimeout(10)
     assert sock.recv(64).startswith(b"HTTP/1.1 200")
     return sock
-
-
-def wait_for(condition, seconds: float = 20.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 @pytest.fixture

@@ -493,8 +493,8 @@ class Ledger:
             budget.day if budget else lambda: self._key_totals(conn, r.key_hash, r.epoch),
             spent,
             reserved,
-            made_holds=(False, True),
-        )  # a key's spend is in no usage row
+            made_holds=(False, True),  # a key's spend is in no usage row
+        )
         after: dict[str, tuple[int, int]] = {}
         if r.periods and budget is None:
             _lock_periods(conn, r.key_hash)
